@@ -1,0 +1,1 @@
+fn main(){ println!("{}", ima_oracle::t()); }
