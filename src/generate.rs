@@ -235,7 +235,9 @@ mod tests {
     fn haar_first_moment() {
         let mut r = rng(5);
         let m = 20_000;
-        let s: f64 = (0..m).map(|_| haar_orthogonal(3, &mut r)[(0, 0)].powi(2)).sum();
+        let s: f64 = (0..m)
+            .map(|_| haar_orthogonal(3, &mut r)[(0, 0)].powi(2))
+            .sum();
         assert!((s / m as f64 - 1.0 / 3.0).abs() < 0.01);
     }
 

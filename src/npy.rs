@@ -304,7 +304,10 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, NpyErrorKind> {
     }
     // The file's length has confirmed the count: allocating it is now safe.
     let raw = &bytes[data_start as usize..];
-    let values: Vec<f64> = raw.chunks_exact(dtype.size()).map(|b| dtype.decode(b)).collect();
+    let values: Vec<f64> = raw
+        .chunks_exact(dtype.size())
+        .map(|b| dtype.decode(b))
+        .collect();
     let data = if fortran && shape.len() > 1 {
         fortran_to_c(&shape, &values)
     } else {
@@ -406,7 +409,8 @@ impl<'a> Lexer<'a> {
                             while self.pos < self.s.len() && self.s[self.pos].is_ascii_digit() {
                                 self.pos += 1;
                             }
-                            let txt = std::str::from_utf8(&self.s[start..self.pos]).expect("digits");
+                            let txt =
+                                std::str::from_utf8(&self.s[start..self.pos]).expect("digits");
                             dims.push(txt.parse().map_err(|_| self.bad("dimension too large"))?);
                             match self.peek() {
                                 Some(b',') => self.pos += 1,
@@ -596,9 +600,15 @@ mod tests {
         let h = "{'descr': '>f8', 'fortran_order': True, 'shape': (2, 3), }\n";
         let a = parse_npy(&header_file(2, h, &data)).unwrap();
         assert_eq!(a.data(), &c_order);
-        let data4: Vec<u8> = c_order.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect();
+        let data4: Vec<u8> = c_order
+            .iter()
+            .flat_map(|&v| (v as f32).to_le_bytes())
+            .collect();
         let h4 = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n";
-        assert_eq!(parse_npy(&header_file(3, h4, &data4)).unwrap().data(), &c_order);
+        assert_eq!(
+            parse_npy(&header_file(3, h4, &data4)).unwrap().data(),
+            &c_order
+        );
     }
 
     #[test]

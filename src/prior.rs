@@ -122,7 +122,9 @@ impl Prior {
     #[inline]
     pub fn log_density(&self, t: f64) -> f64 {
         match *self {
-            Prior::Gaussian { variance } => -0.5 * t * t / variance - 0.5 * (2.0 * PI * variance).ln(),
+            Prior::Gaussian { variance } => {
+                -0.5 * t * t / variance - 0.5 * (2.0 * PI * variance).ln()
+            }
             Prior::Logistic { scale } => {
                 let a = t.abs() / scale;
                 -scale.ln() - a - 2.0 * (-a).exp().ln_1p()
@@ -239,7 +241,10 @@ mod tests {
                 second += w * m * t * t;
             }
             assert!((mass - 1.0).abs() < 1e-10, "{p:?}: mass {mass}");
-            assert!((second / p.variance() - 1.0).abs() < 1e-10, "{p:?}: var {second}");
+            assert!(
+                (second / p.variance() - 1.0).abs() < 1e-10,
+                "{p:?}: var {second}"
+            );
         }
     }
 

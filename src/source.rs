@@ -204,9 +204,15 @@ mod tests {
             let xs: Vec<f64> = (0..n).map(|_| s.sample_1d(&mut rng)).collect();
             let m = xs.iter().sum::<f64>() / n as f64;
             let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n as f64;
-            assert!((m - mean).abs() < 5.0 * (var / n as f64).sqrt(), "{s:?} mean {m}");
+            assert!(
+                (m - mean).abs() < 5.0 * (var / n as f64).sqrt(),
+                "{s:?} mean {m}"
+            );
             // Var of the sample variance ≤ (κ − 1)·var²/n with kurtosis κ ≤ 6 (Laplace).
-            assert!((v - var).abs() < 5.0 * var * (5.0 / n as f64).sqrt(), "{s:?} var {v}");
+            assert!(
+                (v - var).abs() < 5.0 * var * (5.0 / n as f64).sqrt(),
+                "{s:?} var {v}"
+            );
             assert!(xs.iter().all(|&x| s.log_density_1d(x).is_finite()));
         }
     }

@@ -60,7 +60,10 @@ mod tests {
         for n in 1..=20 {
             let expected = fact.ln();
             let got = ln_gamma(n as f64);
-            assert!((got - expected).abs() <= 2e-15 * expected.abs().max(1.0), "n={n}");
+            assert!(
+                (got - expected).abs() <= 2e-15 * expected.abs().max(1.0),
+                "n={n}"
+            );
             fact *= n as f64;
         }
         assert!((ln_gamma(0.5) - 0.5 * PI.ln()).abs() < 2e-15);

@@ -6,7 +6,9 @@ use ima_oracle::npy::{encode_npy, read_npy, NpyErrorKind};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npy").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/npy")
+        .join(name)
 }
 
 /// k·0.25 − 1.5 in C order: what make_fixtures.py stores (exact in f4 and f8).
@@ -32,7 +34,11 @@ fn numpy_files_load_exactly() {
     for (name, shape) in cases {
         let a = read_npy(fixture(name)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(a.shape(), shape, "{name}");
-        assert_eq!(a.data(), expected(shape.iter().product()).as_slice(), "{name}");
+        assert_eq!(
+            a.data(),
+            expected(shape.iter().product()).as_slice(),
+            "{name}"
+        );
     }
 }
 
@@ -54,7 +60,10 @@ fn our_bytes_are_numpys_bytes() {
 fn refused_dtypes_name_the_file() {
     for name in ["i8_refused.npy", "object_refused.npy"] {
         let e = read_npy(fixture(name)).unwrap_err();
-        assert!(matches!(e.kind, NpyErrorKind::UnsupportedDtype(_)), "{name}: {e}");
+        assert!(
+            matches!(e.kind, NpyErrorKind::UnsupportedDtype(_)),
+            "{name}: {e}"
+        );
         assert!(e.to_string().contains(name));
     }
 }

@@ -126,14 +126,17 @@ impl Affine {
     }
 
     pub(crate) fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError> {
-        let lu = self.lu.as_ref().ok_or_else(|| DecoderError::NotInvertible {
-            step: None,
-            reason: format!(
-                "affine map R^{} → R^{} is not square",
-                self.dim_in(),
-                self.dim_out()
-            ),
-        })?;
+        let lu = self
+            .lu
+            .as_ref()
+            .ok_or_else(|| DecoderError::NotInvertible {
+                step: None,
+                reason: format!(
+                    "affine map R^{} → R^{} is not square",
+                    self.dim_in(),
+                    self.dim_out()
+                ),
+            })?;
         for ((o, xi), bi) in out.iter_mut().zip(x).zip(self.b.iter()) {
             *o = xi - bi;
         }

@@ -40,7 +40,9 @@ pub struct Workspace {
 impl Workspace {
     /// f(z) after [`Decoder::eval`].
     pub fn output(&self) -> &[f64] {
-        self.acts.last().expect("a workspace has at least one activation")
+        self.acts
+            .last()
+            .expect("a workspace has at least one activation")
     }
 
     /// The input z of the last evaluation (or the result of the last inverse).
@@ -51,7 +53,9 @@ impl Workspace {
     /// J_f(z) (D × d) after [`Decoder::eval`] with `jacobian = true`.
     pub fn jacobian(&self) -> &DMatrix<f64> {
         debug_assert!(self.has_jacobian, "eval was called without jacobian");
-        self.partial.last().expect("a workspace has at least one matrix")
+        self.partial
+            .last()
+            .expect("a workspace has at least one matrix")
     }
 }
 

@@ -159,12 +159,10 @@ impl LeakySoftplus {
 
     pub(crate) fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError> {
         for (i, (o, &y)) in out.iter_mut().zip(x).enumerate() {
-            *o = self
-                .inverse_scalar(y)
-                .ok_or(DecoderError::NoConvergence {
-                    step: None,
-                    index: i,
-                })?;
+            *o = self.inverse_scalar(y).ok_or(DecoderError::NoConvergence {
+                step: None,
+                index: i,
+            })?;
         }
         Ok(())
     }

@@ -218,7 +218,7 @@ impl Moebius {
             .zip(self.shift.iter())
             .map(|(xi, bi)| (xi - bi) * (xi - bi))
             .sum();
-        if !(s > 0.0) || !s.is_finite() {
+        if s == 0.0 || !s.is_finite() {
             return Err(DecoderError::Pole {
                 step: 0,
                 what: "inverse",

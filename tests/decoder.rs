@@ -1,0 +1,214 @@
+//! The decoder's closed forms against independent computations: central finite differences,
+//! nalgebra's LU determinant, round trips through the inverse.
+
+mod common;
+
+use common::{all_models, fd_jacobian, normal_vector, test_rng};
+use ima_oracle::decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step};
+use ima_oracle::generate::{haar_orthogonal, rng};
+use nalgebra::{DMatrix, DVector};
+
+/// Points at which to test a model: standard normal draws, kept a distance ≥ 0.5 from any Möbius pole
+/// so that derivatives stay O(1) and the finite-difference tolerances below hold.
+fn points(dec: &Decoder, n: usize, r: &mut ima_oracle::generate::OracleRng) -> Vec<DVector<f64>> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let z = normal_vector(dec.dim_in(), 1.0, r);
+        let near_pole = dec.steps().first().is_some_and(|s| match s {
+            Step::Moebius(m) => m.distance_to_pole(z.as_slice()) < 0.5,
+            _ => false,
+        });
+        if !near_pole {
+            out.push(z);
+        }
+    }
+    out
+}
+
+/// J_f against central differences with h = 1e-6: truncation h²|f'''|/6 ≲ 1e-12·C and round-off
+/// eps·|f|/h ≲ 2e-10·|f| for the O(1)–O(10) values and derivatives here; 1e-8 relative to the
+/// Jacobian's size (plus |f|) covers both with margin.
+#[test]
+fn jacobian_matches_finite_differences() {
+    let mut r = test_rng(1);
+    for (name, dec) in all_models(&mut r) {
+        for z in points(&dec, 10, &mut r) {
+            let j = dec.jacobian(&z).unwrap();
+            let fd = fd_jacobian(|z| dec.forward(z).unwrap(), &z, 1e-6);
+            let scale = 1.0 + j.amax() + dec.forward(&z).unwrap().amax();
+            let err = (&j - &fd).amax();
+            assert!(err < 1e-8 * scale, "{name} at {z}: err {err:e}");
+        }
+    }
+}
+
+/// Σ_i r_i ∇²f_i against central differences of z ↦ J_f(z)ᵀ r (h = 1e-5: truncation h²|f''''|/6 ≈
+/// 1e-11·C, round-off eps·|J|/h ≈ 2e-11·|J|), tolerance 1e-7 relative to |J| + |H|.
+#[test]
+fn hessian_contraction_matches_finite_differences() {
+    let mut r = test_rng(2);
+    for (name, dec) in all_models(&mut r) {
+        for z in points(&dec, 10, &mut r) {
+            let rv = normal_vector(dec.dim_out(), 1.0, &mut r);
+            let h = dec.hessian_contraction(&z, &rv).unwrap();
+            let fd = fd_jacobian(|z| dec.jacobian(z).unwrap().tr_mul(&rv), &z, 1e-5);
+            let scale = 1.0 + h.amax() + dec.jacobian(&z).unwrap().amax() * rv.amax();
+            let err = (&h - &fd).amax();
+            assert!(err < 1e-7 * scale, "{name} at {z}: err {err:e}\n{h}\n{fd}");
+            assert!(
+                (&h - h.transpose()).amax() <= 1e-13 * scale,
+                "{name}: not symmetric"
+            );
+        }
+    }
+}
+
+/// log|det J| of the chain (sum of the steps' closed forms) against the LU determinant of the
+/// assembled Jacobian: LU is backward stable, so the two agree to ~eps·κ(J)·d; 1e-11 absolute
+/// allows κ up to ~1e4, more than these models reach at standard normal points.
+#[test]
+fn log_det_matches_lu_of_assembled_jacobian() {
+    let mut r = test_rng(3);
+    for (name, dec) in all_models(&mut r) {
+        for z in points(&dec, 10, &mut r) {
+            let j = dec.jacobian(&z).unwrap();
+            let lu = j.clone().lu().determinant().abs().ln();
+            let chain = dec.log_abs_det_jacobian(&z).unwrap();
+            let sv = j.singular_values();
+            let kappa = sv.max() / sv.min();
+            assert!(
+                (lu - chain).abs() < 1e-14 * kappa * 64.0,
+                "{name} at {z}: LU {lu} chain {chain} (κ = {kappa:.1e})"
+            );
+        }
+    }
+}
+
+/// g(f(z)) = z and f(g(x)) = x to ≤ 1e-13 relative to (1 + ‖·‖): the inverse is exact up to
+/// round-off amplified by the conditioning of the steps (κ ≲ 100 here).
+#[test]
+fn round_trips() {
+    let mut r = test_rng(4);
+    for (name, dec) in all_models(&mut r) {
+        for z in points(&dec, 20, &mut r) {
+            let x = dec.forward(&z).unwrap();
+            let zz = dec.inverse(&x).unwrap();
+            assert!(
+                (&zz - &z).norm() <= 1e-13 * (1.0 + z.norm()),
+                "{name}: g(f(z)) {zz} vs {z}"
+            );
+            let xx = dec.forward(&zz).unwrap();
+            assert!(
+                (&xx - &x).norm() <= 1e-13 * (1.0 + x.norm()),
+                "{name}: f(g(x))"
+            );
+        }
+    }
+}
+
+/// The leaky softplus inverse stays exact far out: |t| up to 700 (and beyond) in every coordinate.
+#[test]
+fn leaky_softplus_round_trip_at_large_arguments() {
+    let dec = Decoder::new(4, vec![LeakySoftplus::new(4, 0.2).unwrap().into()]).unwrap();
+    for &t in &[-700.0, -50.0, -1e-8, 0.0, 1e-8, 50.0, 700.0, 1e5] {
+        let z = DVector::from_element(4, t);
+        let zz = dec.inverse(&dec.forward(&z).unwrap()).unwrap();
+        assert!(
+            (&zz - &z).amax() <= 4.0 * f64::EPSILON * (1.0 + t.abs()) / 0.2,
+            "t = {t}"
+        );
+    }
+}
+
+/// A D > d decoder (3 → 5 → 5): Jacobians and contractions work; inverse and log|det| are errors.
+#[test]
+fn non_square_decoder() {
+    let mut r = rng(6);
+    let w = common::normal_vector(15, 1.0, &mut r);
+    let w = DMatrix::from_column_slice(5, 3, w.as_slice());
+    let dec = Decoder::new(
+        3,
+        vec![
+            Affine::new(w, None).unwrap().into(),
+            LeakySoftplus::new(5, 0.3).unwrap().into(),
+        ],
+    )
+    .unwrap();
+    let z = DVector::from_vec(vec![0.3, -0.2, 0.9]);
+    let j = dec.jacobian(&z).unwrap();
+    let fd = fd_jacobian(|z| dec.forward(z).unwrap(), &z, 1e-6);
+    assert!((&j - &fd).amax() < 1e-8 * (1.0 + j.amax()));
+    assert!(matches!(
+        dec.inverse(&DVector::zeros(5)),
+        Err(DecoderError::NotInvertible { step: Some(0), .. })
+    ));
+    assert!(dec.log_abs_det_jacobian(&z).is_err());
+}
+
+#[test]
+fn bad_inputs_are_typed_errors() {
+    let mut r = rng(7);
+    let dec = ima_oracle::generate::mlp_orthogonal(3, 2, 0.2, &mut r).unwrap();
+    let nan = DVector::from_vec(vec![0.0, f64::NAN, 1.0]);
+    assert!(matches!(
+        dec.forward(&nan),
+        Err(DecoderError::NonFinite { index: 1, .. })
+    ));
+    assert!(matches!(
+        dec.inverse(&DVector::from_vec(vec![0.0, 0.0, f64::INFINITY])),
+        Err(DecoderError::NonFinite { index: 2, .. })
+    ));
+    assert!(matches!(
+        dec.forward(&DVector::zeros(2)),
+        Err(DecoderError::DimensionMismatch {
+            expected: 3,
+            found: 2,
+            ..
+        })
+    ));
+    // Singular and rank-deficient W.
+    let singular = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 4.0]);
+    assert!(matches!(
+        Affine::new(singular, None),
+        Err(DecoderError::Singular { .. })
+    ));
+    let nan_w = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, f64::NAN, 1.0]);
+    assert!(matches!(
+        Affine::new(nan_w, None),
+        Err(DecoderError::NonFinite { index: 2, .. })
+    ));
+    // Mismatched chain.
+    let e = Decoder::new(3, vec![LeakySoftplus::new(2, 0.5).unwrap().into()]).unwrap_err();
+    assert!(e.to_string().contains("step 0"), "{e}");
+    // α outside (0, 1].
+    assert!(LeakySoftplus::new(3, 0.0).is_err() && LeakySoftplus::new(3, 1.2).is_err());
+    // Möbius: non-orthogonal A, α = 0, and evaluation at the pole (forward) and at b (inverse).
+    let a = haar_orthogonal(3, &mut r);
+    let pole = DVector::from_vec(vec![1.0, 0.5, -0.5]);
+    assert!(Moebius::new(1.0, a.clone() * 1.01, pole.clone(), DVector::zeros(3)).is_err());
+    assert!(Moebius::new(0.0, a.clone(), pole.clone(), DVector::zeros(3)).is_err());
+    let m = Decoder::new(
+        3,
+        vec![
+            LeakySoftplus::new(3, 1.0).unwrap().into(),
+            Moebius::new(1.0, a, pole.clone(), DVector::zeros(3))
+                .unwrap()
+                .into(),
+        ],
+    )
+    .unwrap();
+    assert!(matches!(
+        m.forward(&pole),
+        Err(DecoderError::Pole {
+            step: 1,
+            what: "forward"
+        })
+    ));
+    assert!(matches!(
+        m.inverse(&DVector::zeros(3)),
+        Err(DecoderError::Pole { step: 1, .. })
+    ));
+    // Every error renders a message naming what went wrong.
+    let msg = m.forward(&pole).unwrap_err().to_string();
+    assert!(msg.contains("step 1") && msg.contains("pole"), "{msg}");
+}
