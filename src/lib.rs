@@ -51,6 +51,7 @@ pub mod generate;
 pub mod ima;
 pub mod npy;
 pub mod prior;
+pub mod quadrature;
 pub mod source;
 pub mod special;
 

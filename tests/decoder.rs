@@ -212,3 +212,42 @@ fn bad_inputs_are_typed_errors() {
     let msg = m.forward(&pole).unwrap_err().to_string();
     assert!(msg.contains("step 1") && msg.contains("pole"), "{msg}");
 }
+
+/// The difference form f(z0 + Δ) − f(z0) against the direct difference: for Δ of size 0.1–1 the
+/// direct difference is accurate to eps·|f|/|Δf| ≲ 1e-14 relative, so both must agree to 1e-12
+/// relative to |Δf| + 1e-15|f|; and for |Δ| ≈ 1e-9 against the linearisation J_f(z0)Δ
+/// (error ≈ |f''||Δ|² ≈ 1e-18, far below the 1e-6 relative cancellation the direct form would
+/// suffer), to 1e-8 relative.
+#[test]
+fn difference_form_matches() {
+    let mut r = test_rng(5);
+    for (name, dec) in all_models(&mut r) {
+        let mut ws = dec.workspace();
+        for z0 in points(&dec, 5, &mut r) {
+            dec.set_base(z0.as_slice(), &mut ws).unwrap();
+            let f0 = DVector::from_column_slice(ws.base_output());
+            for scale in [1e-1, 5e-1] {
+                let dz = normal_vector(dec.dim_in(), scale, &mut r);
+                dec.eval_offset(dz.as_slice(), &mut ws, true).unwrap();
+                let diff = DVector::from_column_slice(ws.output_diff());
+                let direct = dec.forward(&(&z0 + &dz)).unwrap() - &f0;
+                let tol = 1e-12 * (diff.norm() + f0.norm());
+                assert!(
+                    (&diff - &direct).norm() <= tol,
+                    "{name}: {diff} vs {direct}"
+                );
+                // The Jacobian at z0 + dz is the ordinary one.
+                let j = dec.jacobian(&(&z0 + &dz)).unwrap();
+                assert!((ws.jacobian() - j).amax() <= 1e-13 * (1.0 + ws.jacobian().amax()));
+            }
+            let dz = normal_vector(dec.dim_in(), 1e-9, &mut r);
+            dec.eval_offset(dz.as_slice(), &mut ws, false).unwrap();
+            let lin = dec.jacobian(&z0).unwrap() * &dz;
+            let diff = DVector::from_column_slice(ws.output_diff());
+            assert!(
+                (&diff - &lin).norm() <= 1e-8 * lin.norm(),
+                "{name}: {diff} vs {lin}"
+            );
+        }
+    }
+}

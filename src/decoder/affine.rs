@@ -6,6 +6,7 @@
 //! | Σ_i r_i ∇²f_i | 0 |
 //! | log|det J| (D = d) | log|det W|, from the LU factorisation, computed once |
 //! | inverse (D = d) | z = W⁻¹(x − b) by LU solve (partial pivoting) |
+//! | f(u + Δ) − f(u) | W Δ (no cancellation) |
 //!
 //! W must have full rank: σ_min/σ_max > [`RCOND_MIN`] (checked with an SVD when the step is built).
 //! The inverse is backward stable: ‖g(f(z)) − z‖ ≲ eps·κ(W)·‖z‖.
@@ -99,6 +100,17 @@ impl Affine {
         for (j, &zj) in z.iter().enumerate() {
             for (o, &wij) in out.iter_mut().zip(self.w.column(j).iter()) {
                 *o += wij * zj;
+            }
+        }
+    }
+
+    /// out = f(u0 + du) − f(u0) = W du.
+    #[inline]
+    pub(crate) fn forward_diff(&self, du: &[f64], out: &mut [f64]) {
+        out.fill(0.0);
+        for (j, &dj) in du.iter().enumerate() {
+            for (o, &wij) in out.iter_mut().zip(self.w.column(j).iter()) {
+                *o += wij * dj;
             }
         }
     }

@@ -9,6 +9,12 @@
 //! | Σ_i r_i ∇²f_i(z) | Σ_l P_{l−1}ᵀ [Σ_j (r_l)_j ∇²(s_l)_j(u_{l−1})] P_{l−1}, r_L = r, r_{l−1} = J_lᵀ r_l |
 //! | log|det J_f(z)| (all steps square) | Σ_l log|det J_l(u_{l−1})| |
 //! | g(x) = f⁻¹(x) | s_1⁻¹ ∘ … ∘ s_L⁻¹ (x) |
+//! | f(z0 + Δ) − f(z0) | Δ_l = s_l(u⁰_{l−1} + Δ_{l−1}) − s_l(u⁰_{l−1}), each by the step's difference form |
+//!
+//! The difference form ([`Decoder::set_base`], [`Decoder::eval_offset`]) matters when f(z) is close
+//! to f(z0) and x: at decoder precision γ² the residual x − f(z) is O(1/γ), and computing it as
+//! x − f(z) loses log10(γ) digits to cancellation, while [x − f(z0)] − [f(z) − f(z0)] with the bracket
+//! propagated as a difference keeps them (the first bracket is one fixed vector per x).
 //!
 //! The log-determinant is the sum of the steps' closed forms, so it is as accurate as they are
 //! (a few ulps each) and never suffers the cancellation of a determinant of the assembled J.
@@ -31,6 +37,8 @@ pub struct Decoder {
 #[derive(Debug, Clone)]
 pub struct Workspace {
     acts: Vec<Vec<f64>>,
+    base: Vec<Vec<f64>>,
+    dacts: Vec<Vec<f64>>,
     partial: Vec<DMatrix<f64>>,
     cot: Vec<Vec<f64>>,
     scratch: Vec<f64>,
@@ -43,6 +51,25 @@ impl Workspace {
         self.acts
             .last()
             .expect("a workspace has at least one activation")
+    }
+
+    /// f(z) − f(z0) after [`Decoder::eval_offset`], computed without cancellation.
+    pub fn output_diff(&self) -> &[f64] {
+        self.dacts
+            .last()
+            .expect("a workspace has at least one activation")
+    }
+
+    /// f(z0) after [`Decoder::set_base`].
+    pub fn base_output(&self) -> &[f64] {
+        self.base
+            .last()
+            .expect("a workspace has at least one activation")
+    }
+
+    /// The base point z0 of [`Decoder::set_base`].
+    pub fn base_input(&self) -> &[f64] {
+        &self.base[0]
     }
 
     /// The input z of the last evaluation (or the result of the last inverse).
@@ -110,6 +137,8 @@ impl Decoder {
         let maxdim = dims.iter().copied().max().unwrap_or(d);
         Workspace {
             acts: dims.iter().map(|&n| vec![0.0; n]).collect(),
+            base: dims.iter().map(|&n| vec![0.0; n]).collect(),
+            dacts: dims.iter().map(|&n| vec![0.0; n]).collect(),
             partial: dims.iter().map(|&n| DMatrix::zeros(n, d)).collect(),
             cot: dims.iter().map(|&n| vec![0.0; n]).collect(),
             scratch: vec![0.0; 2 * maxdim + 2 * d],
@@ -139,6 +168,65 @@ impl Decoder {
             if jacobian {
                 let (pb, pa) = ws.partial.split_at_mut(l + 1);
                 step.jacobian_mul(&before[l], &pb[l], &mut pa[0]);
+                if pa[0].iter().any(|t| !t.is_finite()) {
+                    return Err(DecoderError::Pole {
+                        step: l,
+                        what: "jacobian",
+                    });
+                }
+            }
+        }
+        ws.has_jacobian = jacobian;
+        Ok(())
+    }
+
+    /// Evaluates f at the base point z0 and keeps its activations in `ws` for
+    /// [`Decoder::eval_offset`]. Errors as [`Decoder::eval`].
+    pub fn set_base(&self, z0: &[f64], ws: &mut Workspace) -> Result<(), DecoderError> {
+        self.eval(z0, ws, false)?;
+        for (b, a) in ws.base.iter_mut().zip(&ws.acts) {
+            b.copy_from_slice(a);
+        }
+        Ok(())
+    }
+
+    /// Evaluates f at z = z0 + dz, z0 the base point of the last [`Decoder::set_base`]: the
+    /// difference f(z) − f(z0) by the steps' difference forms (read it with
+    /// [`Workspace::output_diff`]), the activations at z, and J_f(z) if `jacobian`. `dz` is not
+    /// checked for finiteness (the caller builds it from checked data); a non-finite result is a
+    /// [`DecoderError::Pole`].
+    pub fn eval_offset(
+        &self,
+        dz: &[f64],
+        ws: &mut Workspace,
+        jacobian: bool,
+    ) -> Result<(), DecoderError> {
+        check_len("dz", dz, self.dim_in)?;
+        ws.dacts[0].copy_from_slice(dz);
+        for ((a, b), d) in ws.acts[0].iter_mut().zip(&ws.base[0]).zip(dz) {
+            *a = b + d;
+        }
+        if jacobian {
+            ws.partial[0].fill_with_identity();
+        }
+        for (l, step) in self.steps.iter().enumerate() {
+            let (dbefore, dafter) = ws.dacts.split_at_mut(l + 1);
+            step.forward_diff(&ws.base[l], &dbefore[l], &mut dafter[0]);
+            let next = &mut ws.acts[l + 1];
+            let mut finite = true;
+            for ((a, b), d) in next.iter_mut().zip(&ws.base[l + 1]).zip(&dafter[0]) {
+                *a = b + d;
+                finite &= a.is_finite();
+            }
+            if !finite {
+                return Err(DecoderError::Pole {
+                    step: l,
+                    what: "forward",
+                });
+            }
+            if jacobian {
+                let (pb, pa) = ws.partial.split_at_mut(l + 1);
+                step.jacobian_mul(&ws.acts[l], &pb[l], &mut pa[0]);
                 if pa[0].iter().any(|t| !t.is_finite()) {
                     return Err(DecoderError::Pole {
                         step: l,

@@ -8,6 +8,7 @@
 //! | log|det J| | n log(|α|/s) |
 //! | Σ_i r_i ∇²f_i | ∇²(c·v/s) with c = α Aᵀ r: [−2(c vᵀ + v cᵀ) − 2(c·v) I + 8(c·v) v vᵀ/s]/s² |
 //! | inverse | z = a + α Aᵀ(x − b)/‖x − b‖² (the map is an involution up to A, α, a, b) |
+//! | f(z0 + Δ) − f(z0) | α A (s0 Δ − (s − s0) v0)/(s s0), s − s0 = 2 v0·Δ + ‖Δ‖² (no cancellation) |
 //!
 //! The pole is z = a (and x = b for the inverse); evaluation there is reported as an error by the
 //! chain. A must be orthogonal (‖AᵀA − I‖_max ≤ [`ORTHOGONALITY_TOL`]) and α ≠ 0. The closed forms
@@ -132,6 +133,30 @@ impl Moebius {
                 .map(|j| self.a_mat[(i, j)] * (z[j] - self.pole[j]))
                 .sum();
             *o = self.shift[i] + k * av;
+        }
+    }
+
+    /// out = f(u0 + Δ) − f(u0) = α A (v/s − v0/s0) = α A (s0 Δ − (s − s0) v0)/(s s0), with
+    /// v0 = u0 − a, s0 = ‖v0‖², s − s0 = 2 v0·Δ + ‖Δ‖²: the exact rational difference, free of the
+    /// cancellation of subtracting two evaluations.
+    #[inline]
+    pub(crate) fn forward_diff(&self, u0: &[f64], du: &[f64], out: &mut [f64]) {
+        let n = u0.len();
+        let s0 = self.sq_dist(u0);
+        let (mut vd, mut dd) = (0.0, 0.0);
+        for j in 0..n {
+            vd += (u0[j] - self.pole[j]) * du[j];
+            dd += du[j] * du[j];
+        }
+        let ds = 2.0 * vd + dd;
+        let s = s0 + ds;
+        let k = self.alpha / (s * s0);
+        for (i, o) in out.iter_mut().enumerate() {
+            let mut acc = 0.0;
+            for j in 0..n {
+                acc += self.a_mat[(i, j)] * (s0 * du[j] - ds * (u0[j] - self.pole[j]));
+            }
+            *o = k * acc;
         }
     }
 

@@ -54,6 +54,16 @@ impl Step {
         }
     }
 
+    /// out = f(u0 + du) − f(u0), computed without cancellation.
+    #[inline]
+    pub(crate) fn forward_diff(&self, u0: &[f64], du: &[f64], out: &mut [f64]) {
+        match self {
+            Step::Affine(s) => s.forward_diff(du, out),
+            Step::LeakySoftplus(s) => s.forward_diff(u0, du, out),
+            Step::Moebius(s) => s.forward_diff(u0, du, out),
+        }
+    }
+
     /// out = J(z) m.
     #[inline]
     pub(crate) fn jacobian_mul(&self, z: &[f64], m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
