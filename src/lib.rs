@@ -47,14 +47,21 @@
 #![deny(missing_docs)]
 
 pub mod decoder;
+pub mod elbo;
+mod error;
 pub mod generate;
 pub mod ima;
+mod model;
 pub mod npy;
 pub mod prior;
+pub mod prior_expectation;
 pub mod quadrature;
 pub mod source;
 pub mod special;
+pub mod theory;
 
 pub use decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step, Workspace};
+pub use error::OracleError;
+pub use model::{chi2_tail_bound, Model};
 pub use prior::{Prior, PriorError};
 pub use source::Source;

@@ -1,0 +1,128 @@
+//! A model: a prior and a decoder (paper eq. 3), plus where the decoder's poles lie in latent space.
+
+use crate::decoder::{Decoder, DecoderError, Step};
+use crate::error::OracleError;
+use crate::prior::Prior;
+use nalgebra::DVector;
+
+/// The generative model p0(z) = Π m(z_k), x | z ~ N(f(z), γ⁻² I). γ² is not part of the model:
+/// every routine takes it as an argument, since the paper sweeps it.
+#[derive(Debug, Clone)]
+pub struct Model {
+    prior: Prior,
+    decoder: Decoder,
+    /// (step, z-space preimage of the step's pole) for every Möbius step.
+    poles: Vec<(usize, DVector<f64>)>,
+}
+
+impl Model {
+    /// Builds the model and locates the latent-space preimage of every Möbius pole (through the
+    /// inverses of the steps before it). Errors when a Möbius step follows a non-invertible step,
+    /// since its pole could then not be located (and guarded against).
+    pub fn new(prior: Prior, decoder: Decoder) -> Result<Self, DecoderError> {
+        let mut poles = Vec::new();
+        for (l, step) in decoder.steps().iter().enumerate() {
+            if let Step::Moebius(m) = step {
+                let head = Decoder::new(decoder.dim_in(), decoder.steps()[..l].to_vec())?;
+                let z = head
+                    .inverse(m.pole())
+                    .map_err(|e| DecoderError::NotInvertible {
+                        step: Some(l),
+                        reason: format!(
+                            "cannot locate the latent preimage of this Möbius pole: {e}"
+                        ),
+                    })?;
+                poles.push((l, z));
+            }
+        }
+        Ok(Model {
+            prior,
+            decoder,
+            poles,
+        })
+    }
+
+    /// The prior.
+    pub fn prior(&self) -> &Prior {
+        &self.prior
+    }
+
+    /// The decoder.
+    pub fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
+    /// Latent dimension d.
+    pub fn dim_latent(&self) -> usize {
+        self.decoder.dim_in()
+    }
+
+    /// Observed dimension D.
+    pub fn dim_observed(&self) -> usize {
+        self.decoder.dim_out()
+    }
+
+    /// The latent-space poles: (Möbius step, z with f singular at z).
+    pub fn poles(&self) -> &[(usize, DVector<f64>)] {
+        &self.poles
+    }
+
+    /// Guards a Gaussian expectation E over N(centre, Σ) against the poles, where `mahalanobis2(v)`
+    /// returns vᵀ Σ⁻¹ v. For d ≤ 2 with `square_integrable_needed` (E‖f‖² — the ELBO), the exact value
+    /// is −∞: [`OracleError::MinusInfinity`]. Otherwise errors with [`OracleError::PoleTooClose`]
+    /// when the Chernoff bound on the Gaussian mass beyond the pole's Mahalanobis radius exceeds
+    /// `mass_tol`.
+    pub(crate) fn guard_poles(
+        &self,
+        centre: &[f64],
+        mahalanobis2: impl Fn(&DVector<f64>) -> f64,
+        mass_tol: f64,
+        square_integrable_needed: bool,
+    ) -> Result<(), OracleError> {
+        let d = self.dim_latent();
+        for (step, pole) in &self.poles {
+            if square_integrable_needed && d <= 2 {
+                return Err(OracleError::MinusInfinity { step: *step });
+            }
+            let v = pole - DVector::from_column_slice(centre);
+            let t = mahalanobis2(&v);
+            let bound = chi2_tail_bound(d, t);
+            if bound > mass_tol {
+                return Err(OracleError::PoleTooClose {
+                    step: *step,
+                    mahalanobis: t.sqrt(),
+                    mass_bound: bound,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The Chernoff bound P(χ²_d ≥ t) ≤ (t/d)^{d/2} e^{−(t − d)/2} for t > d (1 otherwise): the Gaussian
+/// mass at Mahalanobis distance ≥ √t in d dimensions.
+pub fn chi2_tail_bound(d: usize, t: f64) -> f64 {
+    let d = d as f64;
+    if t <= d {
+        1.0
+    } else {
+        (0.5 * d * (t / d).ln() - 0.5 * (t - d)).exp()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bound holds against exact tails: d = 2, P(χ² ≥ t) = e^{−t/2}; d = 1, via the erfc
+    /// upper bound P = erfc(√(t/2)) ≤ √(2/(π t)) e^{−t/2}.
+    #[test]
+    fn chi2_bound_is_an_upper_bound() {
+        for t in [3.0, 5.0, 10.0, 50.0, 200.0] {
+            assert!(chi2_tail_bound(2, t) >= (-0.5 * t).exp());
+            let erfc_like = (2.0 / (std::f64::consts::PI * t)).sqrt() * (-0.5 * t).exp();
+            assert!(chi2_tail_bound(1, t) >= erfc_like);
+        }
+        assert_eq!(chi2_tail_bound(3, 2.0), 1.0);
+    }
+}
