@@ -53,6 +53,7 @@ pub mod generate;
 pub mod ima;
 mod model;
 pub mod npy;
+pub mod optimal;
 pub mod prior;
 pub mod prior_expectation;
 pub mod quadrature;

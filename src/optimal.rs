@@ -1,0 +1,360 @@
+//! The optimal encoder for one x (paper eq. 7, the information projection of pθ(z | x) onto
+//! factorized Gaussians): μ̂, σ̂² and ELBO* (eq. 8), by a safeguarded Newton method on the exact ELBO.
+//!
+//! # Method
+//!
+//! Variables θ = (μ, s = log σ²), started at the self-consistent point μ = g(x),
+//! σ_k² = RHS of eq. 12 (or at a point the caller gives). Each iteration:
+//!
+//! 1. the ELBO, its gradient g and Hessian H on a fixed Gauss–Hermite rule ([`crate::elbo`]);
+//! 2. in the natural coordinates (μ_k/σ_k, s_k) — D = diag(σ, 1), ĝ = D g, Ĥ = D H D, in which the
+//!    ELBO varies on a unit scale whatever γ is — the Newton step solves (−Ĥ + λI) p̂ = ĝ by Cholesky,
+//!    with λ = 0 when −Ĥ is positive definite and otherwise the smallest λ = 10^k·1e-8·max diag(−Ĥ)
+//!    that makes it so (Levenberg);
+//! 3. a backtracking line search (Armijo, c = 1e-4, halving up to 60 times) keeps the ELBO increasing;
+//!    once the predicted increase λ²/2 is below the ELBO's own round-off (8 eps × the sum of its
+//!    terms' sizes) the value can no longer judge a step, and the full Newton step is taken.
+//!
+//! It stops when the Newton decrement λ² = ĝᵀ p̂ — twice the ELBO increase still available — is at
+//! the round-off floor of the gradient, 64² eps² d (1 + γ² max(‖x‖∞, ‖f(μ)‖∞)²): the residual
+//! x − f(μ) is known to eps‖x‖ absolutely, so γ²Jᵀr, in natural units, carries noise ~ eps γ ‖x‖.
+//! If the line search cannot improve a point whose decrement is within 1e6 of that floor, the iterate
+//! is also at round-off ("stalled"); anything else is an error — never the last iterate.
+//!
+//! The rule is chosen by tolerance: the solve on n nodes per dimension is refined on a larger rule m,
+//! and the two ELBO* must agree to `tol`·max(1, |ELBO*|); their difference is the returned error
+//! estimate and the distance between the two optima (natural units) the location error estimate.
+//!
+//! # Which optimum
+//!
+//! At small γ² the information projection need not be unique (the posterior may be multimodal). The
+//! solver returns the local maximum reached from the self-consistent start — the one Prop. 1 is
+//! about. [`OptimalEncoder::min_curvature`] > 0 certifies a strict local maximum; to look for others,
+//! start [`optimal_encoder_from`] elsewhere and compare ELBO*.
+
+use crate::elbo::{
+    elbo_on_rule, ElboParts, ElboRule, ElboWorkspace, Order, QuadratureOptions,
+};
+use crate::error::{check_gamma2, check_vec, OracleError};
+use crate::model::Model;
+use crate::theory::eq12_sigma2;
+use nalgebra::{DMatrix, DVector};
+
+/// Why the Newton iteration stopped successfully.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Termination {
+    /// The Newton decrement fell below the round-off floor.
+    DecrementAtRoundOff,
+    /// The line search could not improve a point whose decrement was within 1e6 of the floor.
+    StalledAtRoundOff,
+    /// The gradient's max-norm fell below the caller's `grad_tol`.
+    GradientTolerance,
+}
+
+/// Options of the Newton iteration on one rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NewtonOptions {
+    /// Iteration limit (default 100).
+    pub max_iter: usize,
+    /// Stop as soon as max|∂ELBO/∂θ| < grad_tol (in the original (μ, log σ²) coordinates); `None`
+    /// (default) iterates to round-off.
+    pub grad_tol: Option<f64>,
+}
+
+impl Default for NewtonOptions {
+    fn default() -> Self {
+        NewtonOptions {
+            max_iter: 100,
+            grad_tol: None,
+        }
+    }
+}
+
+/// The result of Newton's method on one fixed rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewtonResult {
+    /// θ̂ = (μ̂, log σ̂²).
+    pub theta: DVector<f64>,
+    /// The ELBO at θ̂ and its terms.
+    pub parts: ElboParts,
+    /// The gradient at θ̂.
+    pub gradient: DVector<f64>,
+    /// The Hessian at θ̂.
+    pub hessian: DMatrix<f64>,
+    /// Newton iterations taken (Hessian evaluations minus one).
+    pub iterations: usize,
+    /// ELBO evaluations, line searches included.
+    pub evaluations: usize,
+    /// The Newton decrement λ² at each iterate, in order (quadratic convergence shows here).
+    pub decrements: Vec<f64>,
+    /// Why it stopped.
+    pub termination: Termination,
+}
+
+/// Newton's method for max ELBO on a fixed rule from θ0 = (μ0, log σ0²). See the module docs.
+#[allow(clippy::too_many_arguments)]
+pub fn newton_on_rule(
+    model: &Model,
+    x: &[f64],
+    gamma2: f64,
+    theta0: &DVector<f64>,
+    rule: &ElboRule,
+    opts: &NewtonOptions,
+    ws: &mut ElboWorkspace,
+) -> Result<NewtonResult, OracleError> {
+    let d = model.dim_latent();
+    check_vec("theta0", theta0.as_slice(), 2 * d)?;
+    let xmax = x.iter().fold(0.0f64, |a, t| a.max(t.abs()));
+    let eps = f64::EPSILON;
+    let mut theta = theta0.clone();
+    let mut evaluations = 0;
+    let mut decrements = Vec::new();
+    let eval = |t: &DVector<f64>, order, ws: &mut ElboWorkspace| {
+        elbo_on_rule(model, x, &t.as_slice()[..d], &t.as_slice()[d..], gamma2, rule, order, ws)
+    };
+    for it in 0..=opts.max_iter {
+        let e = eval(&theta, Order::Hessian, ws)?;
+        evaluations += 1;
+        let g = e.gradient.clone().expect("requested");
+        let h = e.hessian.clone().expect("requested");
+        let gmax = g.amax();
+        let finish = |termination, decrements: Vec<f64>, evaluations, theta: &DVector<f64>| {
+            NewtonResult {
+                theta: theta.clone(),
+                parts: e.parts,
+                gradient: g.clone(),
+                hessian: h.clone(),
+                iterations: it,
+                evaluations,
+                decrements,
+                termination,
+            }
+        };
+        if let Some(tol) = opts.grad_tol {
+            if gmax < tol {
+                return Ok(finish(Termination::GradientTolerance, decrements, evaluations, &theta));
+            }
+        }
+        // Natural coordinates.
+        let scale = DVector::from_fn(2 * d, |i, _| {
+            if i < d {
+                (0.5 * theta[d + i]).exp()
+            } else {
+                1.0
+            }
+        });
+        let gs = g.component_mul(&scale);
+        let a = DMatrix::from_fn(2 * d, 2 * d, |i, k| -h[(i, k)] * scale[i] * scale[k]);
+        let step_s = regularised_solve(&a, &gs).ok_or(OracleError::NotConverged {
+            what: "optimal encoder (Newton)",
+            iterations: it,
+            grad_norm: gmax,
+            reason: "the Hessian is not finite",
+        })?;
+        let dec = gs.dot(&step_s).max(0.0);
+        decrements.push(dec);
+        let fmax = model
+            .decoder()
+            .forward(&DVector::from_column_slice(&theta.as_slice()[..d]))
+            .map(|f| f.amax())
+            .unwrap_or(0.0);
+        let floor = 64.0 * 64.0 * eps * eps * d as f64 * (1.0 + gamma2 * xmax.max(fmax).powi(2));
+        if opts.grad_tol.is_none() && dec <= floor {
+            return Ok(finish(Termination::DecrementAtRoundOff, decrements, evaluations, &theta));
+        }
+        if it == opts.max_iter {
+            break;
+        }
+        let step = step_s.component_mul(&scale);
+        // Below the value's own round-off the line search cannot judge a step: in that (quadratic)
+        // regime the full Newton step is taken, and the decrement test above decides convergence.
+        let p = &e.parts;
+        let value_noise = 8.0
+            * eps
+            * (1.0 + p.log_normaliser.abs() + p.reconstruction.abs() + p.prior.abs() + p.entropy.abs());
+        if 0.5 * dec <= value_noise {
+            theta += step;
+            continue;
+        }
+        let mut t = 1.0;
+        let mut accepted = None;
+        for _ in 0..60 {
+            let trial = &theta + &step * t;
+            evaluations += 1;
+            if let Ok(et) = eval(&trial, Order::Value, ws) {
+                if et.value >= e.value + 1e-4 * t * dec && trial != theta {
+                    accepted = Some(trial);
+                    break;
+                }
+            }
+            t *= 0.5;
+        }
+        match accepted {
+            Some(next) => theta = next,
+            None if dec <= 1e6 * floor => {
+                return Ok(finish(Termination::StalledAtRoundOff, decrements, evaluations, &theta));
+            }
+            None => {
+                return Err(OracleError::NotConverged {
+                    what: "optimal encoder (Newton)",
+                    iterations: it,
+                    grad_norm: gmax,
+                    reason: "the line search found no increase of the ELBO",
+                })
+            }
+        }
+    }
+    Err(OracleError::NotConverged {
+        what: "optimal encoder (Newton)",
+        iterations: opts.max_iter,
+        grad_norm: f64::NAN,
+        reason: "iteration limit reached",
+    })
+}
+
+/// Solves (A + λI) p = b with the smallest λ ∈ {0} ∪ {10^k·1e-8·max diag A} for which A + λI is
+/// positive definite (Cholesky succeeds). `None` if A is not finite.
+fn regularised_solve(a: &DMatrix<f64>, b: &DVector<f64>) -> Option<DVector<f64>> {
+    if a.iter().any(|t| !t.is_finite()) {
+        return None;
+    }
+    let n = a.nrows();
+    let base = a.diagonal().amax().max(1.0) * 1e-8;
+    let mut lambda = 0.0;
+    for _ in 0..40 {
+        let m = a + DMatrix::identity(n, n) * lambda;
+        if let Some(ch) = m.cholesky() {
+            return Some(ch.solve(b));
+        }
+        lambda = if lambda == 0.0 { base } else { lambda * 10.0 };
+    }
+    None
+}
+
+/// The optimal encoder at one x and the evidence that it is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimalEncoder {
+    /// μ̂ (length d).
+    pub mu: DVector<f64>,
+    /// log σ̂² (length d).
+    pub logvar: DVector<f64>,
+    /// σ̂² (length d).
+    pub sigma2: DVector<f64>,
+    /// ELBO* = ELBO(x; μ̂, σ̂²) (eq. 8).
+    pub elbo: f64,
+    /// The terms of ELBO*.
+    pub parts: ElboParts,
+    /// |ELBO*_n − ELBO*_m| between the last two rules: the error estimate of `elbo`.
+    pub error_estimate: f64,
+    /// max over coordinates of |θ̂_n − θ̂_m| in natural units (μ in units of σ̂, log σ̂² as is).
+    pub location_error: f64,
+    /// Nodes per dimension of the final rule.
+    pub nodes_per_dim: usize,
+    /// Newton iterations, summed over the rules tried.
+    pub iterations: usize,
+    /// ELBO evaluations, summed over the rules tried.
+    pub evaluations: usize,
+    /// max|∂ELBO/∂θ| at θ̂ (original coordinates).
+    pub grad_norm: f64,
+    /// The smallest eigenvalue of −Ĥ in natural coordinates; > 0 certifies a strict local maximum.
+    pub min_curvature: f64,
+    /// Why the last Newton solve stopped.
+    pub termination: Termination,
+}
+
+/// The optimal encoder from the self-consistent start μ = g(x), σ² = RHS of eq. 12.
+pub fn optimal_encoder(
+    model: &Model,
+    x: &[f64],
+    gamma2: f64,
+    opts: &QuadratureOptions,
+) -> Result<OptimalEncoder, OracleError> {
+    check_vec("x", x, model.dim_observed())?;
+    check_gamma2(gamma2)?;
+    let mu0 = model.decoder().inverse(&DVector::from_column_slice(x))?;
+    let s0 = eq12_sigma2(model, x, gamma2)?.map(f64::ln);
+    optimal_encoder_from(model, x, gamma2, mu0.as_slice(), s0.as_slice(), opts)
+}
+
+/// The optimal encoder reached from (μ0, log σ0²).
+pub fn optimal_encoder_from(
+    model: &Model,
+    x: &[f64],
+    gamma2: f64,
+    mu0: &[f64],
+    logvar0: &[f64],
+    opts: &QuadratureOptions,
+) -> Result<OptimalEncoder, OracleError> {
+    opts.validate()?;
+    crate::elbo::check_inputs(model, x, mu0, logvar0, gamma2)?;
+    let d = model.dim_latent();
+    let mut ws = ElboWorkspace::new(model);
+    let nopts = NewtonOptions::default();
+    let rule_for = |n: usize| {
+        ElboRule::new(n, d, opts.max_total).ok_or(OracleError::InvalidParameter {
+            what: "nodes per dimension (n^d exceeds max_total)",
+            value: n as f64,
+        })
+    };
+    let mut theta = DVector::from_iterator(2 * d, mu0.iter().chain(logvar0).copied());
+    let mut n = opts.min_nodes;
+    let mut prev = newton_on_rule(model, x, gamma2, &theta, &rule_for(n)?, &nopts, &mut ws)?;
+    let (mut iterations, mut evaluations) = (prev.iterations, prev.evaluations);
+    let mut best = f64::INFINITY;
+    loop {
+        let m = opts.next(n);
+        if m == n {
+            break;
+        }
+        let Ok(rule) = rule_for(m) else { break };
+        theta.copy_from(&prev.theta);
+        let cur = newton_on_rule(model, x, gamma2, &theta, &rule, &nopts, &mut ws)?;
+        iterations += cur.iterations;
+        evaluations += cur.evaluations;
+        let v = cur.parts.total();
+        let err = (v - prev.parts.total()).abs();
+        best = best.min(err);
+        if err <= opts.tol * v.abs().max(1.0) {
+            let sig = cur.theta.rows(d, d).map(|s| (0.5 * s).exp());
+            let location_error = (0..2 * d)
+                .map(|i| {
+                    let delta = (cur.theta[i] - prev.theta[i]).abs();
+                    if i < d {
+                        delta / sig[i]
+                    } else {
+                        delta
+                    }
+                })
+                .fold(0.0, f64::max);
+            let scale = DVector::from_fn(2 * d, |i, _| if i < d { sig[i] } else { 1.0 });
+            let a = DMatrix::from_fn(2 * d, 2 * d, |i, k| {
+                -cur.hessian[(i, k)] * scale[i] * scale[k]
+            });
+            let min_curvature = a.symmetric_eigenvalues().min();
+            let logvar = cur.theta.rows(d, d).into_owned();
+            return Ok(OptimalEncoder {
+                mu: cur.theta.rows(0, d).into_owned(),
+                sigma2: logvar.map(f64::exp),
+                logvar,
+                elbo: v,
+                parts: cur.parts,
+                error_estimate: err,
+                location_error,
+                nodes_per_dim: m,
+                iterations,
+                evaluations,
+                grad_norm: cur.gradient.amax(),
+                min_curvature,
+                termination: cur.termination,
+            });
+        }
+        prev = cur;
+        n = m;
+    }
+    Err(OracleError::QuadratureNotConverged {
+        what: "ELBO* (optimal encoder)",
+        requested: opts.tol,
+        achieved: best,
+        nodes_per_dim: n,
+    })
+}
