@@ -52,6 +52,7 @@ mod error;
 pub mod generate;
 pub mod ima;
 mod model;
+mod newton;
 pub mod npy;
 pub mod optimal;
 pub mod prior;

@@ -4,22 +4,12 @@
 //! # Method
 //!
 //! Variables θ = (μ, s = log σ²), started at the self-consistent point μ = g(x),
-//! σ_k² = RHS of eq. 12 (or at a point the caller gives). Each iteration:
-//!
-//! 1. the ELBO, its gradient g and Hessian H on a fixed Gauss–Hermite rule ([`crate::elbo`]);
-//! 2. in the natural coordinates (μ_k/σ_k, s_k) — D = diag(σ, 1), ĝ = D g, Ĥ = D H D, in which the
-//!    ELBO varies on a unit scale whatever γ is — the Newton step solves (−Ĥ + λI) p̂ = ĝ by Cholesky,
-//!    with λ = 0 when −Ĥ is positive definite and otherwise the smallest λ = 10^k·1e-8·max diag(−Ĥ)
-//!    that makes it so (Levenberg);
-//! 3. a backtracking line search (Armijo, c = 1e-4, halving up to 60 times) keeps the ELBO increasing;
-//!    once the predicted increase λ²/2 is below the ELBO's own round-off (8 eps × the sum of its
-//!    terms' sizes) the value can no longer judge a step, and the full Newton step is taken.
-//!
-//! It stops when the Newton decrement λ² = ĝᵀ p̂ — twice the ELBO increase still available — is at
-//! the round-off floor of the gradient, 64² eps² d (1 + γ² max(‖x‖∞, ‖f(μ)‖∞)²): the residual
-//! x − f(μ) is known to eps‖x‖ absolutely, so γ²Jᵀr, in natural units, carries noise ~ eps γ ‖x‖.
-//! If the line search cannot improve a point whose decrement is within 1e6 of that floor, the iterate
-//! is also at round-off ("stalled"); anything else is an error — never the last iterate.
+//! σ_k² = RHS of eq. 12 (or at a point the caller gives). Newton's method ([`crate::newton`]) on the
+//! ELBO of a fixed Gauss–Hermite rule, with its exact gradient and Hessian ([`crate::elbo`]), in the
+//! natural coordinates (μ_k/σ_k, s_k) where the ELBO varies on a unit scale whatever γ is. It stops
+//! when the Newton decrement is at the round-off floor of the gradient,
+//! 64² eps² d (1 + γ² max(‖x‖∞, ‖f(μ)‖∞)²): the residual x − f(μ) is known to eps‖x‖ absolutely, so
+//! γ²Jᵀr carries, in natural units, noise ~ eps γ ‖x‖. A solve never returns an unconverged iterate.
 //!
 //! The rule is chosen by tolerance: the solve on n nodes per dimension is refined on a larger rule m,
 //! and the two ELBO* must agree to `tol`·max(1, |ELBO*|); their difference is the returned error
@@ -32,43 +22,14 @@
 //! about. [`OptimalEncoder::min_curvature`] > 0 certifies a strict local maximum; to look for others,
 //! start [`optimal_encoder_from`] elsewhere and compare ELBO*.
 
-use crate::elbo::{
-    elbo_on_rule, ElboParts, ElboRule, ElboWorkspace, Order, QuadratureOptions,
-};
+use crate::elbo::{elbo_on_rule, ElboParts, ElboRule, ElboWorkspace, QuadratureOptions};
 use crate::error::{check_gamma2, check_vec, OracleError};
 use crate::model::Model;
+use crate::newton::{maximize, Eval};
 use crate::theory::eq12_sigma2;
 use nalgebra::{DMatrix, DVector};
 
-/// Why the Newton iteration stopped successfully.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Termination {
-    /// The Newton decrement fell below the round-off floor.
-    DecrementAtRoundOff,
-    /// The line search could not improve a point whose decrement was within 1e6 of the floor.
-    StalledAtRoundOff,
-    /// The gradient's max-norm fell below the caller's `grad_tol`.
-    GradientTolerance,
-}
-
-/// Options of the Newton iteration on one rule.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct NewtonOptions {
-    /// Iteration limit (default 100).
-    pub max_iter: usize,
-    /// Stop as soon as max|∂ELBO/∂θ| < grad_tol (in the original (μ, log σ²) coordinates); `None`
-    /// (default) iterates to round-off.
-    pub grad_tol: Option<f64>,
-}
-
-impl Default for NewtonOptions {
-    fn default() -> Self {
-        NewtonOptions {
-            max_iter: 100,
-            grad_tol: None,
-        }
-    }
-}
+pub use crate::newton::{NewtonOptions, Termination};
 
 /// The result of Newton's method on one fixed rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +52,9 @@ pub struct NewtonResult {
     pub termination: Termination,
 }
 
-/// Newton's method for max ELBO on a fixed rule from θ0 = (μ0, log σ0²). See the module docs.
+/// Newton's method for max ELBO on a fixed rule from θ0 = (μ0, log σ0²) (see [`crate::newton`]):
+/// natural coordinates (μ_k/σ_k, s_k); decrement floor 64² eps² d (1 + γ² max(‖x‖∞, ‖f(μ)‖∞)²),
+/// the size of the round-off in γ²Jᵀ(x − f(μ)) in those coordinates.
 #[allow(clippy::too_many_arguments)]
 pub fn newton_on_rule(
     model: &Model,
@@ -106,129 +69,57 @@ pub fn newton_on_rule(
     check_vec("theta0", theta0.as_slice(), 2 * d)?;
     let xmax = x.iter().fold(0.0f64, |a, t| a.max(t.abs()));
     let eps = f64::EPSILON;
-    let mut theta = theta0.clone();
-    let mut evaluations = 0;
-    let mut decrements = Vec::new();
-    let eval = |t: &DVector<f64>, order, ws: &mut ElboWorkspace| {
-        elbo_on_rule(model, x, &t.as_slice()[..d], &t.as_slice()[d..], gamma2, rule, order, ws)
+    let f = |t: &DVector<f64>, order| -> Result<Eval<ElboParts>, OracleError> {
+        let e = elbo_on_rule(
+            model,
+            x,
+            &t.as_slice()[..d],
+            &t.as_slice()[d..],
+            gamma2,
+            rule,
+            order,
+            ws,
+        )?;
+        let p = &e.parts;
+        Ok(Eval {
+            value: e.value,
+            value_noise: 8.0
+                * eps
+                * (1.0
+                    + p.log_normaliser.abs()
+                    + p.reconstruction.abs()
+                    + p.prior.abs()
+                    + p.entropy.abs()),
+            gradient: e.gradient,
+            hessian: e.hessian,
+            extra: e.parts,
+        })
     };
-    for it in 0..=opts.max_iter {
-        let e = eval(&theta, Order::Hessian, ws)?;
-        evaluations += 1;
-        let g = e.gradient.clone().expect("requested");
-        let h = e.hessian.clone().expect("requested");
-        let gmax = g.amax();
-        let finish = |termination, decrements: Vec<f64>, evaluations, theta: &DVector<f64>| {
-            NewtonResult {
-                theta: theta.clone(),
-                parts: e.parts,
-                gradient: g.clone(),
-                hessian: h.clone(),
-                iterations: it,
-                evaluations,
-                decrements,
-                termination,
-            }
-        };
-        if let Some(tol) = opts.grad_tol {
-            if gmax < tol {
-                return Ok(finish(Termination::GradientTolerance, decrements, evaluations, &theta));
-            }
-        }
-        // Natural coordinates.
-        let scale = DVector::from_fn(2 * d, |i, _| {
-            if i < d {
-                (0.5 * theta[d + i]).exp()
-            } else {
-                1.0
-            }
-        });
-        let gs = g.component_mul(&scale);
-        let a = DMatrix::from_fn(2 * d, 2 * d, |i, k| -h[(i, k)] * scale[i] * scale[k]);
-        let step_s = regularised_solve(&a, &gs).ok_or(OracleError::NotConverged {
-            what: "optimal encoder (Newton)",
-            iterations: it,
-            grad_norm: gmax,
-            reason: "the Hessian is not finite",
-        })?;
-        let dec = gs.dot(&step_s).max(0.0);
-        decrements.push(dec);
+    let scale = |t: &DVector<f64>| {
+        DVector::from_fn(
+            2 * d,
+            |i, _| if i < d { (0.5 * t[d + i]).exp() } else { 1.0 },
+        )
+    };
+    let floor = |t: &DVector<f64>| {
         let fmax = model
             .decoder()
-            .forward(&DVector::from_column_slice(&theta.as_slice()[..d]))
+            .forward(&DVector::from_column_slice(&t.as_slice()[..d]))
             .map(|f| f.amax())
             .unwrap_or(0.0);
-        let floor = 64.0 * 64.0 * eps * eps * d as f64 * (1.0 + gamma2 * xmax.max(fmax).powi(2));
-        if opts.grad_tol.is_none() && dec <= floor {
-            return Ok(finish(Termination::DecrementAtRoundOff, decrements, evaluations, &theta));
-        }
-        if it == opts.max_iter {
-            break;
-        }
-        let step = step_s.component_mul(&scale);
-        // Below the value's own round-off the line search cannot judge a step: in that (quadratic)
-        // regime the full Newton step is taken, and the decrement test above decides convergence.
-        let p = &e.parts;
-        let value_noise = 8.0
-            * eps
-            * (1.0 + p.log_normaliser.abs() + p.reconstruction.abs() + p.prior.abs() + p.entropy.abs());
-        if 0.5 * dec <= value_noise {
-            theta += step;
-            continue;
-        }
-        let mut t = 1.0;
-        let mut accepted = None;
-        for _ in 0..60 {
-            let trial = &theta + &step * t;
-            evaluations += 1;
-            if let Ok(et) = eval(&trial, Order::Value, ws) {
-                if et.value >= e.value + 1e-4 * t * dec && trial != theta {
-                    accepted = Some(trial);
-                    break;
-                }
-            }
-            t *= 0.5;
-        }
-        match accepted {
-            Some(next) => theta = next,
-            None if dec <= 1e6 * floor => {
-                return Ok(finish(Termination::StalledAtRoundOff, decrements, evaluations, &theta));
-            }
-            None => {
-                return Err(OracleError::NotConverged {
-                    what: "optimal encoder (Newton)",
-                    iterations: it,
-                    grad_norm: gmax,
-                    reason: "the line search found no increase of the ELBO",
-                })
-            }
-        }
-    }
-    Err(OracleError::NotConverged {
-        what: "optimal encoder (Newton)",
-        iterations: opts.max_iter,
-        grad_norm: f64::NAN,
-        reason: "iteration limit reached",
+        64.0 * 64.0 * eps * eps * d as f64 * (1.0 + gamma2 * xmax.max(fmax).powi(2))
+    };
+    let s = maximize("optimal encoder (Newton)", f, theta0, scale, floor, opts)?;
+    Ok(NewtonResult {
+        theta: s.theta,
+        parts: s.last.extra,
+        gradient: s.last.gradient.expect("final evaluation has a gradient"),
+        hessian: s.last.hessian.expect("final evaluation has a Hessian"),
+        iterations: s.iterations,
+        evaluations: s.evaluations,
+        decrements: s.decrements,
+        termination: s.termination,
     })
-}
-
-/// Solves (A + λI) p = b with the smallest λ ∈ {0} ∪ {10^k·1e-8·max diag A} for which A + λI is
-/// positive definite (Cholesky succeeds). `None` if A is not finite.
-fn regularised_solve(a: &DMatrix<f64>, b: &DVector<f64>) -> Option<DVector<f64>> {
-    if a.iter().any(|t| !t.is_finite()) {
-        return None;
-    }
-    let n = a.nrows();
-    let base = a.diagonal().amax().max(1.0) * 1e-8;
-    let mut lambda = 0.0;
-    for _ in 0..40 {
-        let m = a + DMatrix::identity(n, n) * lambda;
-        if let Some(ch) = m.cholesky() {
-            return Some(ch.solve(b));
-        }
-        lambda = if lambda == 0.0 { base } else { lambda * 10.0 };
-    }
-    None
 }
 
 /// The optimal encoder at one x and the evidence that it is one.
