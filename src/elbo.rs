@@ -432,3 +432,30 @@ pub fn elbo(
         nodes_per_dim: n,
     })
 }
+
+/// The β-VAE objective of §6, E_q[log p(x | z)] − β KL(q ‖ p0), to the tolerance of [`elbo`]
+/// (β = 1 is the ELBO). Since the reconstruction is the only term that needs the tensor rule, the
+/// error estimate of [`elbo`] applies unchanged. Errors unless β ≥ 0 is finite.
+///
+/// Dividing by β shows the objective equals β·ELBO at precision γ²/β plus the constant
+/// (D/2)(log(γ²/2π) − β log(γ²/(2πβ))): the β-VAE optimum is the ELBO optimum at γ'² = γ²/β, which is
+/// why its limit is the IMA-regularised likelihood as γ/√β → ∞.
+pub fn beta_vae(
+    model: &Model,
+    x: &[f64],
+    mu: &[f64],
+    logvar: &[f64],
+    gamma2: f64,
+    beta: f64,
+    opts: &QuadratureOptions,
+) -> Result<ElboEstimate, OracleError> {
+    if !(beta >= 0.0 && beta.is_finite()) {
+        return Err(OracleError::InvalidParameter {
+            what: "beta",
+            value: beta,
+        });
+    }
+    let mut e = elbo(model, x, mu, logvar, gamma2, opts)?;
+    e.value = e.parts.expected_log_likelihood() - beta * e.parts.kl_to_prior();
+    Ok(e)
+}

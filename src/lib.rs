@@ -51,6 +51,7 @@ pub mod elbo;
 mod error;
 pub mod generate;
 pub mod ima;
+pub mod marginal;
 mod model;
 mod newton;
 pub mod npy;

@@ -13,6 +13,8 @@ pub struct Model {
     decoder: Decoder,
     /// (step, z-space preimage of the step's pole) for every Möbius step.
     poles: Vec<(usize, DVector<f64>)>,
+    /// (step, x-space image of the step's inverse pole b) for every Möbius step of a square chain.
+    x_poles: Vec<(usize, DVector<f64>)>,
 }
 
 impl Model {
@@ -35,10 +37,24 @@ impl Model {
                 poles.push((l, z));
             }
         }
+        // Where g = f⁻¹ is singular: the inverse pole b of each Möbius step, pushed through the steps
+        // after it (only meaningful, and only needed, for square chains).
+        let mut x_poles = Vec::new();
+        if decoder.is_square() {
+            for (l, step) in decoder.steps().iter().enumerate() {
+                if let Step::Moebius(m) = step {
+                    let tail = Decoder::new(step.dim_out(), decoder.steps()[l + 1..].to_vec())?;
+                    if let Ok(y) = tail.forward(m.shift()) {
+                        x_poles.push((l, y));
+                    }
+                }
+            }
+        }
         Ok(Model {
             prior,
             decoder,
             poles,
+            x_poles,
         })
     }
 
@@ -65,6 +81,11 @@ impl Model {
     /// The latent-space poles: (Möbius step, z with f singular at z).
     pub fn poles(&self) -> &[(usize, DVector<f64>)] {
         &self.poles
+    }
+
+    /// The observation-space points where g = f⁻¹ is singular: (Möbius step, x).
+    pub fn x_poles(&self) -> &[(usize, DVector<f64>)] {
+        &self.x_poles
     }
 
     /// Guards a Gaussian expectation E over N(centre, Σ) against the poles, where `mahalanobis2(v)`
