@@ -12,7 +12,9 @@
 //!    step is taken — the value can no longer judge it, and the iteration is in its quadratic regime;
 //! 4. otherwise a backtracking line search (Armijo, c = 1e-4, up to 60 halvings) must find an
 //!    increase. If none exists and λ² ≤ 1e6 × floor, the iterate is at round-off ("stalled");
-//!    otherwise the solve fails with an error. A solve never returns an unconverged iterate.
+//!    otherwise the solve fails with an error — the first error the objective raised along the step
+//!    if there was one (a pole guard, say), else [`OracleError::NotConverged`]. A solve never
+//!    returns an unconverged iterate.
 
 use crate::elbo::Order;
 use crate::error::OracleError;
@@ -135,13 +137,19 @@ pub(crate) fn maximize<T>(
         }
         let mut t = 1.0;
         let mut accepted = None;
+        let mut trial_error = None;
         for _ in 0..60 {
             let trial = &theta + &step * t;
             evaluations += 1;
-            if let Ok(et) = f(&trial, Order::Value) {
-                if et.value >= e.value + 1e-4 * t * dec && trial != theta {
-                    accepted = Some(trial);
-                    break;
+            match f(&trial, Order::Value) {
+                Ok(et) => {
+                    if et.value >= e.value + 1e-4 * t * dec && trial != theta {
+                        accepted = Some(trial);
+                        break;
+                    }
+                }
+                Err(err) => {
+                    trial_error.get_or_insert(err);
                 }
             }
             t *= 0.5;
@@ -158,6 +166,9 @@ pub(crate) fn maximize<T>(
                     termination: Termination::StalledAtRoundOff,
                 });
             }
+            // The objective could not be evaluated along the step (a pole guard, say): that is the
+            // reason to report.
+            None if trial_error.is_some() => return Err(trial_error.expect("checked")),
             None => {
                 return Err(OracleError::NotConverged {
                     what,

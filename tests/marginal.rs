@@ -1,0 +1,220 @@
+//! The finite-γ marginal likelihood against the affine–Gaussian closed form and against an
+//! independent route (x-space), and the gap of eq. 2.
+
+mod common;
+
+use common::{normal_vector, test_rng};
+use ima_oracle::elbo::{beta_vae, elbo, QuadratureOptions};
+use ima_oracle::generate::{self, Family};
+use ima_oracle::marginal::{kl_to_posterior, log_marginal, log_marginal_x_space};
+use ima_oracle::optimal::optimal_encoder;
+use ima_oracle::theory::AffineGaussian;
+use ima_oracle::{Model, OracleError, Prior};
+use nalgebra::DMatrix;
+
+/// log pθ(x) = log N(x; b, v W Wᵀ + γ⁻² I) for an affine decoder, both routes, γ² from 1 to 1e10
+/// (κ(W)² ≤ 16 as in tests/optimal.rs, so 1e-13 relative is a fair bar).
+#[test]
+fn affine_closed_form() {
+    let mut r = test_rng(40);
+    for d in [1, 2, 3] {
+        let s = nalgebra::DVector::from_fn(d, |k, _| 0.5 + 1.5 * k as f64 / (d as f64 - 0.99));
+        let w = generate::haar_orthogonal(d, &mut r)
+            * DMatrix::from_diagonal(&s)
+            * generate::haar_orthogonal(d, &mut r);
+        let dec = ima_oracle::Decoder::new(
+            d,
+            vec![
+                ima_oracle::Affine::new(w, Some(normal_vector(d, 1.0, &mut r)))
+                    .unwrap()
+                    .into(),
+            ],
+        )
+        .unwrap();
+        let model = Model::new(Prior::gaussian(0.7).unwrap(), dec).unwrap();
+        for gamma2 in [1.0f64, 1e2, 1e5, 1e8, 1e10] {
+            let x = normal_vector(d, 1.0, &mut r);
+            let c = AffineGaussian::new(&model, x.as_slice(), gamma2)
+                .unwrap()
+                .log_marginal;
+            let q = QuadratureOptions::default();
+            let a = log_marginal(&model, x.as_slice(), gamma2, &q).unwrap();
+            assert!(
+                (a.value - c).abs() <= 1e-13 * c.abs().max(1.0),
+                "d={d} γ²={gamma2}: {} vs {c}",
+                a.value
+            );
+            if gamma2 >= 1e2 {
+                let b = log_marginal_x_space(&model, x.as_slice(), gamma2, &q).unwrap();
+                assert!(
+                    (b.value - c).abs() <= 1e-13 * c.abs().max(1.0),
+                    "x-space d={d} γ²={gamma2}"
+                );
+            }
+        }
+    }
+}
+
+/// The Laplace-centred route (posterior-mode quadrature in z) and the x-space route (flow density
+/// blurred by N(0, γ⁻²I)) share no code beyond the decoder; they agree to the sum of their
+/// tolerances (2e-13 relative) on every family, both priors, γ² = 1e4 … 1e10. Where one route
+/// refuses (a Möbius pole too close), the refusal must be a typed error.
+#[test]
+fn two_routes_agree() {
+    let mut r = test_rng(41);
+    let q = QuadratureOptions::default();
+    for fam in Family::ALL {
+        for prior in [Prior::standard_normal(), Prior::logistic(0.7).unwrap()] {
+            let model = Model::new(prior, fam.build(3, &mut r).unwrap()).unwrap();
+            let mut compared = 0;
+            for gamma2 in [1e4, 1e6, 1e8, 1e10] {
+                let x = model
+                    .decoder()
+                    .forward(&normal_vector(3, 0.4, &mut r))
+                    .unwrap();
+                let a = log_marginal(&model, x.as_slice(), gamma2, &q);
+                let b = log_marginal_x_space(&model, x.as_slice(), gamma2, &q);
+                match (a, b) {
+                    (Ok(a), Ok(b)) => {
+                        compared += 1;
+                        assert!(
+                            (a.value - b.value).abs() <= 2e-13 * a.value.abs().max(1.0),
+                            "{} {} γ²={gamma2}: {} vs {}",
+                            fam.name(),
+                            prior.name(),
+                            a.value,
+                            b.value
+                        );
+                    }
+                    (a, b) => {
+                        for e in [a.err(), b.err()].into_iter().flatten() {
+                            assert!(fam.name().starts_with("moebius"), "{}: {e}", fam.name());
+                            assert!(
+                                matches!(
+                                    e,
+                                    OracleError::PoleTooClose { .. }
+                                        | OracleError::QuadratureNotConverged { .. }
+                                ),
+                                "{e}"
+                            );
+                        }
+                    }
+                }
+            }
+            assert!(
+                compared >= 3,
+                "{} {}: only {compared} comparisons",
+                fam.name(),
+                prior.name()
+            );
+        }
+    }
+}
+
+/// Eq. 2: KL(q ‖ p(z | x)) = log p − ELBO ≥ 0 for arbitrary encoders (up to the error estimates), so
+/// ELBO ≤ log p; for the affine-Gaussian case the KL equals the closed-form KL between the
+/// Gaussians N(μ, diag σ²) and N(m, Λ⁻¹) to 1e-12 (absolute, on O(1)–O(10) values).
+#[test]
+fn eq2_gap() {
+    let mut r = test_rng(42);
+    let q = QuadratureOptions::default();
+    let dec = generate::affine_decoder(2, &mut r).unwrap();
+    let model = Model::new(Prior::standard_normal(), dec).unwrap();
+    for gamma2 in [1.0, 1e3, 1e6] {
+        let x = normal_vector(2, 1.0, &mut r);
+        let c = AffineGaussian::new(&model, x.as_slice(), gamma2).unwrap();
+        for _ in 0..5 {
+            let mu = &c.posterior_mean + normal_vector(2, 0.1, &mut r);
+            let lv: Vec<f64> = c.sigma2.iter().map(|s| s.ln() + 0.5).collect();
+            let (kl, err, _, _) =
+                kl_to_posterior(&model, x.as_slice(), mu.as_slice(), &lv, gamma2, &q).unwrap();
+            // KL(N(μ, S) ‖ N(m, Λ⁻¹)) = ½[tr(ΛS) − d + (μ − m)ᵀΛ(μ − m) − log det Λ − log det S].
+            let lam = &c.posterior_precision;
+            let dm = &mu - &c.posterior_mean;
+            let tr: f64 = (0..2).map(|k| lam[(k, k)] * lv[k].exp()).sum();
+            let logdet = lam
+                .clone()
+                .cholesky()
+                .unwrap()
+                .l()
+                .diagonal()
+                .map(|t| 2.0 * t.ln())
+                .sum();
+            let exact = 0.5 * (tr - 2.0 + dm.dot(&(lam * &dm)) - logdet - lv.iter().sum::<f64>());
+            assert!(
+                (kl - exact).abs() <= 1e-12 * exact.abs().max(1.0) + err,
+                "γ²={gamma2}: {kl} vs {exact}"
+            );
+        }
+    }
+    for fam in [Family::MlpOrthogonal, Family::MlpTriangular] {
+        let model =
+            Model::new(Prior::logistic(1.0).unwrap(), fam.build(3, &mut r).unwrap()).unwrap();
+        for gamma2 in [1e3f64, 1e6] {
+            let x = model
+                .decoder()
+                .forward(&normal_vector(3, 0.5, &mut r))
+                .unwrap();
+            let o = optimal_encoder(&model, x.as_slice(), gamma2, &q).unwrap();
+            for _ in 0..3 {
+                let mu = &o.mu + normal_vector(3, 1e-2 / gamma2.sqrt(), &mut r);
+                let lv = &o.logvar + normal_vector(3, 0.3, &mut r);
+                let (kl, err, e, _) = kl_to_posterior(
+                    &model,
+                    x.as_slice(),
+                    mu.as_slice(),
+                    lv.as_slice(),
+                    gamma2,
+                    &q,
+                )
+                .unwrap();
+                assert!(kl >= -err && kl >= 0.0 - 1e-13, "{}: KL {kl}", fam.name());
+                assert!(e.value <= o.elbo + 1e-13 * o.elbo.abs().max(1.0));
+            }
+        }
+    }
+}
+
+/// The β-VAE objective (§6) equals β·ELBO at precision γ²/β plus (D/2)(log(γ²/2π) − β log(γ²/(2πβ))),
+/// a rescaling identity checked between two independent quadratures (1e-12 relative).
+#[test]
+fn beta_vae_rescaling() {
+    let mut r = test_rng(43);
+    let q = QuadratureOptions::default();
+    let model = Model::new(
+        Prior::logistic(0.9).unwrap(),
+        generate::mlp_orthogonal(3, 2, 0.2, &mut r).unwrap(),
+    )
+    .unwrap();
+    let x = model
+        .decoder()
+        .forward(&normal_vector(3, 0.5, &mut r))
+        .unwrap();
+    let mu = model.decoder().inverse(&x).unwrap();
+    for (gamma2, beta) in [(1e4, 0.5), (1e4, 4.0), (1e2, 0.01)] {
+        let lv = [-(gamma2 / beta).ln(); 3];
+        let lb = beta_vae(&model, x.as_slice(), mu.as_slice(), &lv, gamma2, beta, &q)
+            .unwrap()
+            .value;
+        let e = elbo(&model, x.as_slice(), mu.as_slice(), &lv, gamma2 / beta, &q)
+            .unwrap()
+            .value;
+        let two_pi = 2.0 * std::f64::consts::PI;
+        let expected =
+            beta * e + 1.5 * ((gamma2 / two_pi).ln() - beta * (gamma2 / (two_pi * beta)).ln());
+        assert!(
+            (lb - expected).abs() <= 1e-12 * lb.abs().max(1.0),
+            "γ²={gamma2} β={beta}: {lb} vs {expected}"
+        );
+    }
+    assert!(beta_vae(
+        &model,
+        x.as_slice(),
+        mu.as_slice(),
+        &[0.0; 3],
+        1.0,
+        -1.0,
+        &q
+    )
+    .is_err());
+}
