@@ -191,7 +191,7 @@ fn beta_vae_rescaling() {
         .forward(&normal_vector(3, 0.5, &mut r))
         .unwrap();
     let mu = model.decoder().inverse(&x).unwrap();
-    for (gamma2, beta) in [(1e4, 0.5), (1e4, 4.0), (1e2, 0.01)] {
+    for (gamma2, beta) in [(1e4f64, 0.5f64), (1e4, 4.0), (1e2, 0.01)] {
         let lv = [-(gamma2 / beta).ln(); 3];
         let lb = beta_vae(&model, x.as_slice(), mu.as_slice(), &lv, gamma2, beta, &q)
             .unwrap()
