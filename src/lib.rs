@@ -46,6 +46,7 @@
 
 #![deny(missing_docs)]
 
+pub mod batch;
 pub mod decoder;
 pub mod elbo;
 mod error;
@@ -53,6 +54,7 @@ pub mod generate;
 pub mod ima;
 pub mod marginal;
 mod model;
+pub mod montecarlo;
 mod newton;
 pub mod npy;
 pub mod optimal;
