@@ -54,6 +54,7 @@ pub mod generate;
 pub mod ima;
 pub mod marginal;
 mod model;
+pub mod model_file;
 pub mod montecarlo;
 mod newton;
 pub mod npy;

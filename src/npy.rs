@@ -117,6 +117,18 @@ impl fmt::Display for NpyError {
 
 impl std::error::Error for NpyError {}
 
+impl NpyError {
+    /// The problem, without the file name.
+    pub fn kind_message(&self) -> String {
+        let full = NpyError {
+            path: None,
+            kind: self.kind.clone(),
+        }
+        .to_string();
+        full.trim_start_matches("npy buffer: ").to_string()
+    }
+}
+
 fn err(path: Option<&Path>, kind: NpyErrorKind) -> NpyError {
     NpyError {
         path: path.map(Path::to_path_buf),
