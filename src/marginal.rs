@@ -22,6 +22,14 @@
 //! log pθ(x) = log E_{ξ~N(0, I_D)}[p_flow(x + ξ/γ)], by Gauss–Hermite over ξ. It needs only g and
 //! log|det J| and its integrand flattens as γ grows.
 //!
+//! # Which route
+//!
+//! [`log_marginal`] picks: x-space first for square invertible decoders (with a small node budget),
+//! else or failing that the Laplace-centred route. Where the posterior has one-sided heavy tails
+//! (a leaky-softplus unit near its kink: slope α on one side, 1 on the other) the Laplace-centred
+//! integrand e^ψ grows against the Gaussian weight and Gauss–Hermite converges slowly; the x-space
+//! integrand does not see this at large γ.
+//!
 //! # Poles
 //!
 //! The Laplace route refuses (an error, not a number) when a latent Möbius pole has Gaussian mass
@@ -145,10 +153,52 @@ pub struct MarginalEstimate {
     pub nodes_per_dim: usize,
     /// The Laplace approximation (the first four terms of the module formula); 0 for the x-space route.
     pub laplace: f64,
+    /// Which route produced the value.
+    pub route: Route,
+}
+
+/// The quadrature route of a [`MarginalEstimate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Gauss–Hermite in z around the posterior mode, scaled by the Laplace curvature.
+    LaplaceCentred,
+    /// Gauss–Hermite over the N(0, γ⁻² I) blur of the flow density, in x.
+    XSpace,
+}
+
+/// The largest x-space rule [`log_marginal`] tries before switching to the Laplace-centred route.
+pub const AUTO_X_SPACE_MAX_NODES: usize = 28;
+
+/// log pθ(x), by whichever route converges cheaply: for square invertible decoders the x-space
+/// route is tried first with at most [`AUTO_X_SPACE_MAX_NODES`] nodes per dimension (it converges
+/// fastest at large γ, where the blur is narrow); if it refuses or does not converge, the
+/// Laplace-centred route with the full budget (it alone handles D > d, and it converges faster
+/// at small γ, where the posterior is broad). Both are documented in the module; the result says
+/// which one answered.
+pub fn log_marginal(
+    model: &Model,
+    x: &[f64],
+    gamma2: f64,
+    opts: &QuadratureOptions,
+) -> Result<MarginalEstimate, OracleError> {
+    opts.validate()?;
+    if model.decoder().is_square() {
+        let quick = QuadratureOptions {
+            max_nodes: opts.max_nodes.min(AUTO_X_SPACE_MAX_NODES),
+            ..*opts
+        };
+        match log_marginal_x_space(model, x, gamma2, &quick) {
+            Ok(m) => return Ok(m),
+            Err(OracleError::QuadratureNotConverged { .. } | OracleError::PoleTooClose { .. }) => {}
+            Err(OracleError::Decoder(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    log_marginal_laplace(model, x, gamma2, opts)
 }
 
 /// log pθ(x) by the Laplace-centred quadrature (module docs), to `opts.tol`·max(1, |log p|).
-pub fn log_marginal(
+pub fn log_marginal_laplace(
     model: &Model,
     x: &[f64],
     gamma2: f64,
@@ -235,6 +285,7 @@ pub fn log_marginal_at_mode(
         opts,
         &mut log_mean,
         laplace,
+        Route::LaplaceCentred,
     )
 }
 
@@ -281,7 +332,13 @@ pub fn log_marginal_x_space(
         }
         Ok(Some(log_sum_exp(&terms)))
     };
-    converge("log marginal (x-space)", opts, &mut log_mean, 0.0)
+    converge(
+        "log marginal (x-space)",
+        opts,
+        &mut log_mean,
+        0.0,
+        Route::XSpace,
+    )
 }
 
 /// log Σ_j e^{a_j}, shifted by the maximum, summed with compensation.
@@ -303,6 +360,7 @@ fn converge(
     opts: &QuadratureOptions,
     f: &mut impl FnMut(usize) -> Result<Option<f64>, OracleError>,
     offset: f64,
+    route: Route,
 ) -> Result<MarginalEstimate, OracleError> {
     let mut n = opts.min_nodes;
     let mut prev = offset
@@ -326,6 +384,7 @@ fn converge(
                 error_estimate: err,
                 nodes_per_dim: m,
                 laplace: offset,
+                route,
             });
         }
         prev = cur;
