@@ -3,6 +3,7 @@
 //! results are stored by index. Each worker thread builds its own scratch state once.
 
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The number of threads to use: `requested`, or the machine's available parallelism when `None`.
 pub fn thread_count(requested: Option<usize>) -> usize {
@@ -11,8 +12,10 @@ pub fn thread_count(requested: Option<usize>) -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
 }
 
-/// [f(0, s), f(1, s), …, f(n − 1, s)] computed on `threads` threads in contiguous blocks, each
-/// thread with its own scratch `s = init()`. Bitwise identical for every thread count.
+/// [f(0, s), f(1, s), …, f(n − 1, s)] computed on `threads` threads, each with its own scratch
+/// `s = init()`. Work is handed out one index at a time from a shared counter (so uneven costs
+/// balance), and each result is stored at its index: the output is bitwise identical for every
+/// thread count, because f(i, ·) never depends on which thread runs it or on its scratch's history.
 pub fn par_map<T, S, I, F>(n: usize, threads: usize, init: I, f: F) -> Vec<T>
 where
     T: Send,
@@ -24,21 +27,35 @@ where
         let mut s = init();
         return (0..n).map(|i| f(i, &mut s)).collect();
     }
-    let chunk = n.div_ceil(threads);
-    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    let next = AtomicUsize::new(0);
+    let mut parts: Vec<Vec<(usize, T)>> = Vec::with_capacity(threads);
     std::thread::scope(|scope| {
-        for (c, slot) in out.chunks_mut(chunk).enumerate() {
-            let (init, f) = (&init, &f);
-            scope.spawn(move || {
-                let mut s = init();
-                for (k, o) in slot.iter_mut().enumerate() {
-                    *o = Some(f(c * chunk + k, &mut s));
-                }
-            });
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (init, f, next) = (&init, &f, &next);
+                scope.spawn(move || {
+                    let mut s = init();
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= n {
+                            break out;
+                        }
+                        out.push((i, f(i, &mut s)));
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            parts.push(h.join().expect("a worker thread panicked"));
         }
     });
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    for (i, v) in parts.into_iter().flatten() {
+        out[i] = Some(v);
+    }
     out.into_iter()
-        .map(|o| o.expect("every slot is filled by its thread"))
+        .map(|o| o.expect("every index is computed exactly once"))
         .collect()
 }
 

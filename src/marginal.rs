@@ -24,11 +24,11 @@
 //!
 //! # Which route
 //!
-//! [`log_marginal`] picks: x-space first for square invertible decoders (with a small node budget),
-//! else or failing that the Laplace-centred route. Where the posterior has one-sided heavy tails
-//! (a leaky-softplus unit near its kink: slope α on one side, 1 on the other) the Laplace-centred
-//! integrand e^ψ grows against the Gaussian weight and Gauss–Hermite converges slowly; the x-space
-//! integrand does not see this at large γ.
+//! [`log_marginal`] runs both routes in lockstep for square invertible decoders and takes the first
+//! to converge. Where the posterior has one-sided heavy tails (a leaky-softplus unit near its kink:
+//! slope α on one side, 1 on the other) the Laplace-centred integrand e^ψ grows against the Gaussian
+//! weight and Gauss–Hermite converges slowly; the x-space integrand does not see this at large γ,
+//! while at small γ the blur is wide and the x-space route is the slow one.
 //!
 //! # Poles
 //!
@@ -36,6 +36,7 @@
 //! above [`crate::elbo::POLE_MASS_TOL`] under N(ẑ, H⁻¹); the x-space route likewise for the
 //! observation-space singularities of g under N(x, γ⁻² I).
 
+use crate::decoder::Workspace;
 use crate::elbo::{elbo, ElboEstimate, QuadratureOptions, POLE_MASS_TOL};
 use crate::error::{check_gamma2, check_vec, OracleError};
 use crate::model::Model;
@@ -166,15 +167,17 @@ pub enum Route {
     XSpace,
 }
 
-/// The largest x-space rule [`log_marginal`] tries before switching to the Laplace-centred route.
-pub const AUTO_X_SPACE_MAX_NODES: usize = 28;
+/// The largest rule the x-space route may use inside [`log_marginal`]: its nodes each cost an
+/// inverse of the decoder, and where it needs more than this the Laplace-centred route is cheaper.
+pub const AUTO_X_SPACE_MAX_NODES: usize = 42;
 
-/// log pθ(x), by whichever route converges cheaply: for square invertible decoders the x-space
-/// route is tried first with at most [`AUTO_X_SPACE_MAX_NODES`] nodes per dimension (it converges
-/// fastest at large γ, where the blur is narrow); if it refuses or does not converge, the
-/// Laplace-centred route with the full budget (it alone handles D > d, and it converges faster
-/// at small γ, where the posterior is broad). Both are documented in the module; the result says
-/// which one answered.
+/// log pθ(x), by whichever route converges first: for square invertible decoders the x-space and
+/// the Laplace-centred routes run in lockstep (the same node counts, growing together; the x-space
+/// route only up to [`AUTO_X_SPACE_MAX_NODES`]) and the first to meet the tolerance answers — the
+/// x-space route usually at large γ (narrow blur), the Laplace-centred one at small γ (broad
+/// posterior). Otherwise (D > d) the Laplace-centred route alone. A route that refuses (a pole
+/// in reach, a decoder failure) drops out; if both do, the Laplace-centred route's error is
+/// returned. The result says which route answered.
 pub fn log_marginal(
     model: &Model,
     x: &[f64],
@@ -182,22 +185,25 @@ pub fn log_marginal(
     opts: &QuadratureOptions,
 ) -> Result<MarginalEstimate, OracleError> {
     opts.validate()?;
+    check_vec("x", x, model.dim_observed())?;
+    check_gamma2(gamma2)?;
+    let mut routes: Vec<Box<dyn RouteEval + '_>> = Vec::new();
+    let mut error = None;
     if model.decoder().is_square() {
-        let quick = QuadratureOptions {
-            max_nodes: opts.max_nodes.min(AUTO_X_SPACE_MAX_NODES),
-            ..*opts
-        };
-        match log_marginal_x_space(model, x, gamma2, &quick) {
-            Ok(m) => return Ok(m),
-            Err(OracleError::QuadratureNotConverged { .. } | OracleError::PoleTooClose { .. }) => {}
-            Err(OracleError::Decoder(_)) => {}
-            Err(e) => return Err(e),
+        match XSpace::new(model, x, gamma2, AUTO_X_SPACE_MAX_NODES) {
+            Ok(r) => routes.push(Box::new(r)),
+            Err(e) => error = Some(e),
         }
     }
-    log_marginal_laplace(model, x, gamma2, opts)
+    match posterior_mode(model, x, gamma2, None).and_then(|m| LaplaceCentred::new(model, gamma2, m))
+    {
+        Ok(r) => routes.push(Box::new(r)),
+        Err(e) => error = Some(e),
+    }
+    converge(routes, opts, error)
 }
 
-/// log pθ(x) by the Laplace-centred quadrature (module docs), to `opts.tol`·max(1, |log p|).
+/// log pθ(x) by the Laplace-centred quadrature alone (module docs).
 pub fn log_marginal_laplace(
     model: &Model,
     x: &[f64],
@@ -209,87 +215,19 @@ pub fn log_marginal_laplace(
     log_marginal_at_mode(model, gamma2, &mode, opts)
 }
 
-/// As [`log_marginal`], from a mode already found.
+/// As [`log_marginal_laplace`], from a mode already found.
 pub fn log_marginal_at_mode(
     model: &Model,
     gamma2: f64,
     mode: &PosteriorMode,
     opts: &QuadratureOptions,
 ) -> Result<MarginalEstimate, OracleError> {
-    let d = model.dim_latent();
-    let dd = model.dim_observed();
-    let chol = mode
-        .hessian
-        .clone()
-        .cholesky()
-        .ok_or(OracleError::NotConverged {
-            what: "posterior mode",
-            iterations: mode.iterations,
-            grad_norm: f64::NAN,
-            reason: "the curvature at the mode is not positive definite",
-        })?;
-    let l = chol.l();
-    model.guard_poles(
-        mode.z.as_slice(),
-        |v| (l.transpose() * v).norm_squared(),
-        POLE_MASS_TOL,
-        false,
-    )?;
-    // M = L⁻ᵀ, so that z = ẑ + M u.
-    let m = l
-        .transpose()
-        .try_inverse()
-        .ok_or(OracleError::NotConverged {
-            what: "posterior mode",
-            iterations: mode.iterations,
-            grad_norm: f64::NAN,
-            reason: "the Cholesky factor is singular",
-        })?;
-    let laplace =
-        0.5 * dd as f64 * (gamma2 / (2.0 * PI)).ln() + mode.phi + 0.5 * d as f64 * (2.0 * PI).ln()
-            - l.diagonal().iter().map(|t| t.ln()).sum::<f64>();
-    let dec = model.decoder();
-    let prior = model.prior();
-    let mut ws = dec.workspace();
-    dec.set_base(mode.z.as_slice(), &mut ws)?;
-    let lp0: Vec<f64> = mode.z.iter().map(|&t| prior.log_density(t)).collect();
-    let mut dz = vec![0.0; d];
-    let mut terms = Vec::new();
-    let mut log_mean = |n: usize| -> Result<Option<f64>, OracleError> {
-        let Some(rule) = TensorRule::new(n, d, opts.max_total) else {
-            return Ok(None);
-        };
-        terms.clear();
-        for j in 0..rule.len() {
-            let u = rule.node(j);
-            for (k, o) in dz.iter_mut().enumerate() {
-                *o = (0..d).map(|i| m[(k, i)] * u[i]).sum();
-            }
-            dec.eval_offset(&dz, &mut ws, false)?;
-            let (mut ff, mut rf) = (0.0, 0.0);
-            for (df, r) in ws.output_diff().iter().zip(mode.residual.iter()) {
-                ff += df * df;
-                rf += r * df;
-            }
-            let dprior: f64 = (0..d)
-                .map(|k| prior.log_density(mode.z[k] + dz[k]) - lp0[k])
-                .sum();
-            let uu: f64 = u.iter().map(|t| t * t).sum();
-            let psi = -0.5 * gamma2 * (ff - 2.0 * rf) + dprior + 0.5 * uu;
-            terms.push(rule.weight(j).ln() + psi);
-        }
-        Ok(Some(log_sum_exp(&terms)))
-    };
-    converge(
-        "log marginal (Laplace-centred)",
-        opts,
-        &mut log_mean,
-        laplace,
-        Route::LaplaceCentred,
-    )
+    opts.validate()?;
+    let route = LaplaceCentred::new(model, gamma2, mode.clone())?;
+    converge(vec![Box::new(route)], opts, None)
 }
 
-/// log pθ(x) by the x-space route (module docs): square invertible decoders only.
+/// log pθ(x) by the x-space route alone (module docs): square invertible decoders only.
 pub fn log_marginal_x_space(
     model: &Model,
     x: &[f64],
@@ -299,46 +237,182 @@ pub fn log_marginal_x_space(
     opts.validate()?;
     check_vec("x", x, model.dim_observed())?;
     check_gamma2(gamma2)?;
-    let dd = model.dim_observed();
-    let gamma = gamma2.sqrt();
-    for (step, xp) in model.x_poles() {
-        let t = gamma2 * (xp - DVector::from_column_slice(x)).norm_squared();
-        let bound = crate::model::chi2_tail_bound(dd, t);
-        if bound > POLE_MASS_TOL {
-            return Err(OracleError::PoleTooClose {
-                step: *step,
-                mahalanobis: t.sqrt(),
-                mass_bound: bound,
-            });
-        }
+    let route = XSpace::new(model, x, gamma2, usize::MAX)?;
+    converge(vec![Box::new(route)], opts, None)
+}
+
+/// One quadrature route: log E[…] on the n-point tensor rule (`None` past the node budget), and the
+/// offset it is added to.
+trait RouteEval {
+    fn log_mean(&mut self, n: usize, max_total: usize) -> Result<Option<f64>, OracleError>;
+    fn offset(&self) -> f64;
+    fn route(&self) -> Route;
+    fn what(&self) -> &'static str;
+}
+
+struct LaplaceCentred<'a> {
+    model: &'a Model,
+    gamma2: f64,
+    mode: PosteriorMode,
+    /// L⁻ᵀ, so that z = ẑ + M u.
+    m: DMatrix<f64>,
+    laplace: f64,
+    ws: Workspace,
+    lp0: Vec<f64>,
+    dz: Vec<f64>,
+    terms: Vec<f64>,
+}
+
+impl<'a> LaplaceCentred<'a> {
+    fn new(model: &'a Model, gamma2: f64, mode: PosteriorMode) -> Result<Self, OracleError> {
+        let d = model.dim_latent();
+        let dd = model.dim_observed();
+        let not_pd = OracleError::NotConverged {
+            what: "posterior mode",
+            iterations: mode.iterations,
+            grad_norm: f64::NAN,
+            reason: "the curvature at the mode is not positive definite",
+        };
+        let chol = mode.hessian.clone().cholesky().ok_or(not_pd.clone())?;
+        let l = chol.l();
+        model.guard_poles(
+            mode.z.as_slice(),
+            |v| (l.transpose() * v).norm_squared(),
+            POLE_MASS_TOL,
+            false,
+        )?;
+        let m = l.transpose().try_inverse().ok_or(not_pd)?;
+        let laplace = 0.5 * dd as f64 * (gamma2 / (2.0 * PI)).ln()
+            + mode.phi
+            + 0.5 * d as f64 * (2.0 * PI).ln()
+            - l.diagonal().iter().map(|t| t.ln()).sum::<f64>();
+        let mut ws = model.decoder().workspace();
+        model.decoder().set_base(mode.z.as_slice(), &mut ws)?;
+        let lp0 = mode
+            .z
+            .iter()
+            .map(|&t| model.prior().log_density(t))
+            .collect();
+        Ok(LaplaceCentred {
+            model,
+            gamma2,
+            mode,
+            m,
+            laplace,
+            ws,
+            lp0,
+            dz: vec![0.0; d],
+            terms: Vec::new(),
+        })
     }
-    let dec = model.decoder();
-    let prior = model.prior();
-    let mut ws = dec.workspace();
-    let mut y = vec![0.0; dd];
-    let mut terms = Vec::new();
-    let mut log_mean = |n: usize| -> Result<Option<f64>, OracleError> {
-        let Some(rule) = TensorRule::new(n, dd, opts.max_total) else {
+}
+
+impl RouteEval for LaplaceCentred<'_> {
+    fn log_mean(&mut self, n: usize, max_total: usize) -> Result<Option<f64>, OracleError> {
+        let d = self.model.dim_latent();
+        let Some(rule) = TensorRule::new(n, d, max_total) else {
             return Ok(None);
         };
-        terms.clear();
+        let (dec, prior) = (self.model.decoder(), self.model.prior());
+        self.terms.clear();
         for j in 0..rule.len() {
-            for ((o, xi), u) in y.iter_mut().zip(x).zip(rule.node(j)) {
-                *o = xi + u / gamma;
+            let u = rule.node(j);
+            for (k, o) in self.dz.iter_mut().enumerate() {
+                *o = (0..d).map(|i| self.m[(k, i)] * u[i]).sum();
             }
-            dec.inverse_into(&y, &mut ws)?;
-            let ld = dec.log_abs_det_from(&ws)?;
-            terms.push(rule.weight(j).ln() + prior.log_density_sum(ws.input()) - ld);
+            dec.eval_offset(&self.dz, &mut self.ws, false)?;
+            let (mut ff, mut rf) = (0.0, 0.0);
+            for (df, r) in self.ws.output_diff().iter().zip(self.mode.residual.iter()) {
+                ff += df * df;
+                rf += r * df;
+            }
+            let dprior: f64 = (0..d)
+                .map(|k| prior.log_density(self.mode.z[k] + self.dz[k]) - self.lp0[k])
+                .sum();
+            let uu: f64 = u.iter().map(|t| t * t).sum();
+            let psi = -0.5 * self.gamma2 * (ff - 2.0 * rf) + dprior + 0.5 * uu;
+            self.terms.push(rule.weight(j).ln() + psi);
         }
-        Ok(Some(log_sum_exp(&terms)))
-    };
-    converge(
-        "log marginal (x-space)",
-        opts,
-        &mut log_mean,
-        0.0,
-        Route::XSpace,
-    )
+        Ok(Some(log_sum_exp(&self.terms)))
+    }
+    fn offset(&self) -> f64 {
+        self.laplace
+    }
+    fn route(&self) -> Route {
+        Route::LaplaceCentred
+    }
+    fn what(&self) -> &'static str {
+        "log marginal (Laplace-centred)"
+    }
+}
+
+struct XSpace<'a> {
+    model: &'a Model,
+    x: &'a [f64],
+    gamma: f64,
+    ws: Workspace,
+    y: Vec<f64>,
+    terms: Vec<f64>,
+    /// The largest rule this route may use (its nodes cost an inverse each).
+    max_n: usize,
+}
+
+impl<'a> XSpace<'a> {
+    fn new(model: &'a Model, x: &'a [f64], gamma2: f64, max_n: usize) -> Result<Self, OracleError> {
+        let dd = model.dim_observed();
+        for (step, xp) in model.x_poles() {
+            let t = gamma2 * (xp - DVector::from_column_slice(x)).norm_squared();
+            let bound = crate::model::chi2_tail_bound(dd, t);
+            if bound > POLE_MASS_TOL {
+                return Err(OracleError::PoleTooClose {
+                    step: *step,
+                    mahalanobis: t.sqrt(),
+                    mass_bound: bound,
+                });
+            }
+        }
+        Ok(XSpace {
+            model,
+            x,
+            gamma: gamma2.sqrt(),
+            ws: model.decoder().workspace(),
+            y: vec![0.0; dd],
+            terms: Vec::new(),
+            max_n,
+        })
+    }
+}
+
+impl RouteEval for XSpace<'_> {
+    fn log_mean(&mut self, n: usize, max_total: usize) -> Result<Option<f64>, OracleError> {
+        if n > self.max_n {
+            return Ok(None);
+        }
+        let Some(rule) = TensorRule::new(n, self.y.len(), max_total) else {
+            return Ok(None);
+        };
+        let (dec, prior) = (self.model.decoder(), self.model.prior());
+        self.terms.clear();
+        for j in 0..rule.len() {
+            for ((o, xi), u) in self.y.iter_mut().zip(self.x).zip(rule.node(j)) {
+                *o = xi + u / self.gamma;
+            }
+            dec.inverse_into(&self.y, &mut self.ws)?;
+            let ld = dec.log_abs_det_from(&self.ws)?;
+            self.terms
+                .push(rule.weight(j).ln() + prior.log_density_sum(self.ws.input()) - ld);
+        }
+        Ok(Some(log_sum_exp(&self.terms)))
+    }
+    fn offset(&self) -> f64 {
+        0.0
+    }
+    fn route(&self) -> Route {
+        Route::XSpace
+    }
+    fn what(&self) -> &'static str {
+        "log marginal (x-space)"
+    }
 }
 
 /// log Σ_j e^{a_j}, shifted by the maximum, summed with compensation.
@@ -354,48 +428,65 @@ fn log_sum_exp(a: &[f64]) -> f64 {
     m + acc.sum().ln()
 }
 
-/// Grows the rule until two successive values of `offset + f(n)` agree to the tolerance.
+/// Grows the rule of every route together until one route's two successive values agree to the
+/// tolerance. A route that errors drops out (its error kept for the report if none is left).
 fn converge(
-    what: &'static str,
+    mut routes: Vec<Box<dyn RouteEval + '_>>,
     opts: &QuadratureOptions,
-    f: &mut impl FnMut(usize) -> Result<Option<f64>, OracleError>,
-    offset: f64,
-    route: Route,
+    mut error: Option<OracleError>,
 ) -> Result<MarginalEstimate, OracleError> {
     let mut n = opts.min_nodes;
-    let mut prev = offset
-        + f(n)?.ok_or(OracleError::InvalidParameter {
-            what: "min_nodes (n^d exceeds max_total)",
-            value: n as f64,
-        })?;
-    let mut best = f64::INFINITY;
+    let mut prev: Vec<Option<f64>> = vec![None; routes.len()];
+    let mut best = (f64::INFINITY, n, "log marginal");
     loop {
+        let mut any = false;
+        for (r, p) in routes.iter_mut().zip(prev.iter_mut()) {
+            if p.is_none() && n != opts.min_nodes {
+                continue; // dropped earlier
+            }
+            match r.log_mean(n, opts.max_total) {
+                Ok(Some(v)) => {
+                    let cur = r.offset() + v;
+                    any = true;
+                    if let Some(before) = *p {
+                        let err = (cur - before).abs();
+                        if err < best.0 {
+                            best = (err, n, r.what());
+                        }
+                        if err <= opts.tol * cur.abs().max(1.0) {
+                            return Ok(MarginalEstimate {
+                                value: cur,
+                                error_estimate: err,
+                                nodes_per_dim: n,
+                                laplace: r.offset(),
+                                route: r.route(),
+                            });
+                        }
+                    }
+                    *p = Some(cur);
+                }
+                Ok(None) => *p = None,
+                Err(e) => {
+                    *p = None;
+                    error = Some(e);
+                }
+            }
+        }
         let m = opts.next(n);
-        if m == n {
+        if !any || m == n {
             break;
         }
-        let Some(v) = f(m)? else { break };
-        let cur = offset + v;
-        let err = (cur - prev).abs();
-        best = best.min(err);
-        if err <= opts.tol * cur.abs().max(1.0) {
-            return Ok(MarginalEstimate {
-                value: cur,
-                error_estimate: err,
-                nodes_per_dim: m,
-                laplace: offset,
-                route,
-            });
-        }
-        prev = cur;
         n = m;
     }
-    Err(OracleError::QuadratureNotConverged {
-        what,
-        requested: opts.tol,
-        achieved: best,
-        nodes_per_dim: n,
-    })
+    if best.0.is_finite() || error.is_none() {
+        return Err(OracleError::QuadratureNotConverged {
+            what: best.2,
+            requested: opts.tol,
+            achieved: best.0,
+            nodes_per_dim: best.1,
+        });
+    }
+    Err(error.expect("checked"))
 }
 
 /// KL(q ‖ pθ(z | x)) for q = N(μ, diag e^{logvar}).

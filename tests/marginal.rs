@@ -7,7 +7,7 @@ use common::{normal_vector, test_rng};
 use ima_oracle::elbo::{beta_vae, elbo, QuadratureOptions};
 use ima_oracle::generate::{self, Family};
 use ima_oracle::marginal::{
-    kl_to_posterior, log_marginal, log_marginal_laplace, log_marginal_x_space, Route,
+    kl_to_posterior, log_marginal, log_marginal_laplace, log_marginal_x_space,
 };
 use ima_oracle::optimal::optimal_encoder;
 use ima_oracle::theory::AffineGaussian;

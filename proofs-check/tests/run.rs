@@ -1,5 +1,5 @@
-//! Runs the proofs-check binary: it must exit 0 with every row holding, print help, and refuse
-//! unknown arguments with exit status 2.
+//! Runs the proofs-check binary: `--quick` must exit 0 with every verdict holding and write its
+//! report; `--help` prints usage; bad arguments exit 2.
 
 use std::process::Command;
 
@@ -8,9 +8,12 @@ fn bin() -> Command {
 }
 
 #[test]
-fn every_identity_holds() {
+fn quick_run_holds_and_writes_its_report() {
+    let out_dir = std::env::temp_dir().join(format!("proofs-check-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
     let out = bin()
-        .args(["--seed", "3", "--points", "4"])
+        .args(["--quick", "--out"])
+        .arg(&out_dir)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -19,9 +22,50 @@ fn every_identity_holds() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // One row per family, each with the verdict "holds".
-    let rows = stdout.lines().filter(|l| l.ends_with("holds")).count();
-    assert_eq!(rows, ima_oracle::generate::Family::ALL.len(), "{stdout}");
+    // Every claim × model × prior row (10 claims, 5 families, 2 priors) and every identity row holds.
+    let verdicts: Vec<&str> = stdout
+        .lines()
+        .filter(|l| (l.contains("holds") || l.contains("FAILS")) && !l.starts_with("every claim"))
+        .collect();
+    assert_eq!(verdicts.len(), 100 + 5, "{stdout}");
+    assert!(verdicts.iter().all(|l| l.contains("holds")), "{stdout}");
+    assert!(stdout.contains("every claim holds"));
+    for f in [
+        "report.md",
+        "claims.csv",
+        "fig2-left-variance.svg",
+        "fig2-center-eq12.svg",
+        "fig2-right-reconstruction.svg",
+        "fig4-gap.svg",
+        "claim-eq13.svg",
+    ] {
+        let p = out_dir.join(f);
+        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(!text.is_empty());
+    }
+    let csv = std::fs::read_to_string(out_dir.join("claims.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 101);
+    std::fs::remove_dir_all(&out_dir).unwrap();
+}
+
+#[test]
+fn single_claim_and_list() {
+    let out_dir = std::env::temp_dir().join(format!("proofs-check-claim-{}", std::process::id()));
+    let out = bin()
+        .args(["--quick", "--claim", "eq12", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.lines().filter(|l| l.starts_with("eq12 ")).count() == 10,
+        "{stdout}"
+    );
+    assert!(!stdout.lines().any(|l| l.starts_with("eq13 ")));
+    let list = bin().arg("--list").output().unwrap();
+    assert!(String::from_utf8_lossy(&list.stdout).contains("prop1-mean"));
+    let _ = std::fs::remove_dir_all(&out_dir);
 }
 
 #[test]
@@ -29,7 +73,14 @@ fn help_and_bad_arguments() {
     let help = bin().arg("--help").output().unwrap();
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("USAGE"));
-    let bad = bin().arg("--frobnicate").output().unwrap();
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--frobnicate"));
+    for bad in [
+        vec!["--frobnicate"],
+        vec!["--claim", "nope"],
+        vec!["--seed"],
+        vec!["--points", "x"],
+    ] {
+        let out = bin().args(&bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(!out.stderr.is_empty());
+    }
 }

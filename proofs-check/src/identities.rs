@@ -1,0 +1,90 @@
+//! The identities the oracle stands on, per model family: g(f(z)) = z, log|det J| of the chain
+//! against the LU determinant of the assembled Jacobian, c_IMA ≥ 0 (Hadamard), c_IMA = 0 for Möbius.
+
+use ima_oracle::generate::{rng, Family};
+use ima_oracle::{ima, DecoderError};
+use nalgebra::DVector;
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+/// Round trip g(f(z)) = z: relative to (1 + ‖z‖), a few eps amplified by the steps' conditioning.
+const ROUND_TRIP_TOL: f64 = 1e-13;
+/// c_IMA of a Möbius map: a sum of d + 1 logarithms of O(1) numbers, each to a few eps.
+const ZERO_CONTRAST_TOL: f64 = 1e-13;
+/// Chain log|det J| against LU of J: backward-stable LU gives agreement to ~eps·κ(J); 64·eps·κ.
+const LOGDET_TOL_PER_KAPPA: f64 = 64.0 * f64::EPSILON;
+
+/// One family's row.
+pub struct IdentityRow {
+    /// Family name.
+    pub model: &'static str,
+    /// min and max c_IMA over the points.
+    pub c_range: (f64, f64),
+    /// Largest relative round-trip error.
+    pub inversion: f64,
+    /// Largest |log det (chain) − log det (LU)|.
+    pub logdet: f64,
+    /// Failures, in words.
+    pub failures: Vec<String>,
+}
+
+/// Checks every family on `points` standard-normal points.
+pub fn check(seed: u64, points: usize) -> Vec<IdentityRow> {
+    let mut r = rng(seed ^ 0x1D);
+    Family::ALL
+        .iter()
+        .map(|fam| {
+            let mut row = IdentityRow {
+                model: fam.name(),
+                c_range: (f64::INFINITY, f64::NEG_INFINITY),
+                inversion: 0.0,
+                logdet: 0.0,
+                failures: Vec::new(),
+            };
+            let dec = match fam.build(3, &mut r) {
+                Ok(d) => d,
+                Err(e) => {
+                    row.failures.push(format!("could not build: {e}"));
+                    return row;
+                }
+            };
+            for _ in 0..points {
+                let z = DVector::from_fn(3, |_, _| r.sample::<f64, _>(StandardNormal));
+                let eval = || -> Result<(f64, f64, f64, f64), DecoderError> {
+                    let zz = dec.inverse(&dec.forward(&z)?)?;
+                    let j = dec.jacobian(&z)?;
+                    let lu = j.clone().lu().determinant().abs().ln();
+                    let sv = j.singular_values();
+                    Ok((
+                        ima::c_ima(&dec, &z)?,
+                        (&zz - &z).norm() / (1.0 + z.norm()),
+                        (dec.log_abs_det_jacobian(&z)? - lu).abs(),
+                        sv.max() / sv.min(),
+                    ))
+                };
+                match eval() {
+                    Ok((c, e, dl, kappa)) => {
+                        row.c_range = (row.c_range.0.min(c), row.c_range.1.max(c));
+                        row.inversion = row.inversion.max(e);
+                        row.logdet = row.logdet.max(dl);
+                        if e > ROUND_TRIP_TOL {
+                            row.failures
+                                .push(format!("round trip error {e:e} at {z:?}"));
+                        }
+                        if c < -ZERO_CONTRAST_TOL
+                            || (fam.in_ima_class() && c.abs() > ZERO_CONTRAST_TOL)
+                        {
+                            row.failures.push(format!("c_IMA = {c:e} at {z:?}"));
+                        }
+                        if dl > LOGDET_TOL_PER_KAPPA * kappa {
+                            row.failures
+                                .push(format!("log det differs from LU by {dl:e} (κ {kappa:.1e})"));
+                        }
+                    }
+                    Err(e) => row.failures.push(format!("{e} at {z:?}")),
+                }
+            }
+            row
+        })
+        .collect()
+}
