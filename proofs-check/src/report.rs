@@ -30,7 +30,7 @@ fn order_text(r: &Row) -> (String, String) {
             format!("{:.2} ({:.2})", f.order, f.order_last3),
         ),
         (Some(p), None) => (format!("{p}"), "-".into()),
-        (None, _) => ("identity".into(), "-".into()),
+        (None, _) => ("ineq.".into(), "-".into()),
     }
 }
 
@@ -349,7 +349,7 @@ pub fn write_all(
     }
     let _ = writeln!(md, "\n## Verdicts\n");
     let _ = writeln!(md, "Observed order: the least-squares slope of log(residual) against log γ over the asymptotic range (γ² ≥ 1e2, round-off floor excluded); in brackets the same over its last three decades of γ². *Refused*: values of γ² at which the oracle refused some point (a Möbius pole within reach of the Gaussian, a quadrature that could not reach its tolerance) — excluded, never approximated.\n");
-    let _ = writeln!(md, "| claim | model | prior | stated | observed (last 3 decades) | γ² fitted | at floor | refused | largest residual | verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let _ = writeln!(md, "| claim | model | prior | stated order | observed (last 3 decades) | γ² fitted | at floor | refused | largest residual (worst margin for inequalities) | verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for r in rows {
         let (st, ob) = order_text(r);
         let (range, fl) = match &r.fit {
