@@ -191,7 +191,31 @@ pub fn elbo_on_rule(
     order: Order,
     ws: &mut ElboWorkspace,
 ) -> Result<ElboDerivatives, OracleError> {
+    beta_vae_on_rule(model, x, mu, logvar, gamma2, 1.0, rule, order, ws)
+}
+
+/// The β-VAE objective of §6, E_q[log p(x | z)] − β KL(q ‖ p0), on a fixed rule, with its gradient
+/// and Hessian in (μ, log σ²): the prior and entropy terms of [`elbo_on_rule`] scaled by β. The
+/// returned `parts` are the unscaled ELBO terms; `value` is the β-objective. β = 1 is the ELBO.
+#[allow(clippy::too_many_arguments)]
+pub fn beta_vae_on_rule(
+    model: &Model,
+    x: &[f64],
+    mu: &[f64],
+    logvar: &[f64],
+    gamma2: f64,
+    beta: f64,
+    rule: &ElboRule,
+    order: Order,
+    ws: &mut ElboWorkspace,
+) -> Result<ElboDerivatives, OracleError> {
     check_inputs(model, x, mu, logvar, gamma2)?;
+    if !(beta >= 0.0 && beta.is_finite()) {
+        return Err(OracleError::InvalidParameter {
+            what: "beta",
+            value: beta,
+        });
+    }
     let d = model.dim_latent();
     let dd = model.dim_observed();
     let dec = model.decoder();
@@ -281,8 +305,8 @@ pub fn elbo_on_rule(
         let mut g = DVector::zeros(2 * d);
         for k in 0..d {
             let sk = ws.sigma[k];
-            g[k] = gamma2 * g_mu[k].sum() + pc[k][1];
-            g[d + k] = 0.5 * gamma2 * sk * g_s[k].sum() + pc[k][2] + 0.5;
+            g[k] = gamma2 * g_mu[k].sum() + beta * pc[k][1];
+            g[d + k] = 0.5 * gamma2 * sk * g_s[k].sum() + beta * (pc[k][2] + 0.5);
         }
         g
     });
@@ -304,15 +328,15 @@ pub fn elbo_on_rule(
         for k in 0..d {
             let sk = ws.sigma[k];
             h[(d + k, d + k)] += 0.25 * gamma2 * sk * g_s[k].sum();
-            h[(k, k)] += pc[k][3];
-            h[(k, d + k)] += pc[k][4];
-            h[(d + k, k)] += pc[k][4];
-            h[(d + k, d + k)] += pc[k][5];
+            h[(k, k)] += beta * pc[k][3];
+            h[(k, d + k)] += beta * pc[k][4];
+            h[(d + k, k)] += beta * pc[k][4];
+            h[(d + k, d + k)] += beta * pc[k][5];
         }
         h
     });
     Ok(ElboDerivatives {
-        value: parts.total(),
+        value: parts.expected_log_likelihood() - beta * parts.kl_to_prior(),
         parts,
         gradient,
         hessian,
