@@ -1,0 +1,178 @@
+//! `ima-oracle eval`: every oracle quantity at given observations and γ².
+
+use crate::args::Args;
+use crate::output::{read_points, Output};
+use ima_oracle::batch::{par_map, thread_count};
+use ima_oracle::elbo::QuadratureOptions;
+use ima_oracle::marginal::log_marginal;
+use ima_oracle::model_file::load_model;
+use ima_oracle::optimal::optimal_encoder;
+use ima_oracle::theory::eq12_sigma2;
+use ima_oracle::{ima, Model, OracleError};
+use nalgebra::DVector;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const HELP: &str = "\
+ima-oracle eval — every oracle quantity at observations x and decoder precision gamma^2
+
+USAGE:
+    ima-oracle eval MODEL --x X.npy --gamma2 G --out DIR [--tol T] [--threads N] [--allow-refusals]
+
+Writes one float64 .npy per quantity into DIR (N = rows of X, d latent, D observed dimension):
+    g (N,d)            g(x) = f^-1(x)
+    jacobian (N,D,d)   J_f(g(x)), J[i,k] = df_i/dz_k
+    log_abs_det (N)    log|det J_f(g(x))|
+    column_norms (N,d) |J[:,k]|
+    c_ima (N)          local IMA contrast at g(x) (eq. 6)
+    log_flow (N)       log p0(g(x)) - log|det J| (eq. 4)
+    l_ima (N)          log_flow - c_ima
+    log_marginal (N), log_marginal_err (N)     finite-gamma log p(x) and its error estimate
+    mu_hat (N,d), sigma2_hat (N,d), logvar_hat (N,d), elbo_star (N), elbo_star_err (N)
+                       the optimal encoder and ELBO* (eq. 7-8)
+    eq12_rhs (N,d)     the right-hand side of eq. 12
+    refused (N)        (only with --allow-refusals) 1 where the oracle refused the point
+
+OPTIONS:
+    --x X.npy          observations, shape (N, D)
+    --gamma2 G         decoder precision, > 0
+    --out DIR          output folder (created; files written atomically, all or none)
+    --tol T            quadrature tolerance, relative (default 1e-13)
+    --threads N        worker threads (default: all cores); results do not depend on it
+    --allow-refusals   where the oracle refuses a point (a Moebius pole in reach, a quadrature
+                       that cannot meet the tolerance), write NaN for it and mark it in refused.npy
+                       instead of failing the whole command
+
+A summary goes to stdout, progress to stderr.";
+
+/// Everything at one x.
+pub struct PointOut {
+    pub g: Vec<f64>,
+    pub jacobian: Vec<f64>,
+    pub log_abs_det: f64,
+    pub column_norms: Vec<f64>,
+    pub c_ima: f64,
+    pub log_flow: f64,
+    pub log_marginal: (f64, f64),
+    pub mu: Vec<f64>,
+    pub sigma2: Vec<f64>,
+    pub elbo_star: (f64, f64),
+    pub eq12: Vec<f64>,
+}
+
+/// All quantities at x.
+pub fn eval_point(model: &Model, x: &[f64], gamma2: f64, q: &QuadratureOptions) -> Result<PointOut, OracleError> {
+    let dec = model.decoder();
+    let xv = DVector::from_column_slice(x);
+    let g = dec.inverse(&xv)?;
+    let j = dec.jacobian(&g)?;
+    let (dd, d) = j.shape();
+    let opt = optimal_encoder(model, x, gamma2, q)?;
+    let m = log_marginal(model, x, gamma2, q)?;
+    Ok(PointOut {
+        jacobian: (0..dd).flat_map(|i| (0..d).map(move |k| (i, k))).map(|(i, k)| j[(i, k)]).collect(),
+        log_abs_det: dec.log_abs_det_jacobian(&g)?,
+        column_norms: j.column_iter().map(|c| c.norm()).collect(),
+        c_ima: ima::c_ima(dec, &g)?,
+        log_flow: ima::log_flow_likelihood(dec, model.prior(), &xv)?,
+        log_marginal: (m.value, m.error_estimate),
+        mu: opt.mu.as_slice().to_vec(),
+        sigma2: opt.sigma2.as_slice().to_vec(),
+        elbo_star: (opt.elbo, opt.error_estimate),
+        eq12: eq12_sigma2(model, x, gamma2)?.as_slice().to_vec(),
+        g: g.as_slice().to_vec(),
+    })
+}
+
+/// Evaluates every row of `xs` in parallel, with progress on stderr.
+pub fn eval_all(
+    model: &Model,
+    xs: &nalgebra::DMatrix<f64>,
+    gamma2: f64,
+    q: &QuadratureOptions,
+    threads: usize,
+) -> Vec<Result<PointOut, OracleError>> {
+    let n = xs.nrows();
+    let done = AtomicUsize::new(0);
+    let start = std::time::Instant::now();
+    par_map(n, threads, || (), |i, _| {
+        let x: Vec<f64> = xs.row(i).iter().copied().collect();
+        let r = eval_point(model, &x, gamma2, q);
+        let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= 20 && (k % (n / 10).max(1) == 0) {
+            eprintln!("  {k}/{n} points ({:.1} s)", start.elapsed().as_secs_f64());
+        }
+        r
+    })
+}
+
+pub fn run(raw: &[String]) -> Result<String, String> {
+    let a = Args::parse(raw, &["x", "gamma2", "out", "tol", "threads"], &["allow-refusals"])?;
+    if a.help {
+        return Ok(HELP.into());
+    }
+    let model = load_model(a.model()?).map_err(|e| e.to_string())?;
+    let (d, dd) = (model.dim_latent(), model.dim_observed());
+    let xs = read_points(&a.path("x")?, "x", dd)?;
+    let gamma2 = a.f64_or("gamma2", None)?;
+    if gamma2 <= 0.0 {
+        return Err(format!("--gamma2 must be positive, got {gamma2}"));
+    }
+    let q = QuadratureOptions {
+        tol: a.f64_or("tol", Some(1e-13))?,
+        ..Default::default()
+    };
+    let threads = thread_count(a.get("threads").map(|_| a.u64_or("threads", None)).transpose()?.map(|t| t as usize));
+    let allow = a.switch("allow-refusals");
+    let out = a.path("out")?;
+    let n = xs.nrows();
+    let results = eval_all(&model, &xs, gamma2, &q, threads);
+    let mut refused = vec![0.0; n];
+    let mut first_refusal = None;
+    for (i, r) in results.iter().enumerate() {
+        if let Err(e) = r {
+            refused[i] = 1.0;
+            first_refusal.get_or_insert(format!("point {i}: {e}"));
+        }
+    }
+    if let (Some(msg), false) = (&first_refusal, allow) {
+        return Err(format!("{msg} (use --allow-refusals to write NaN for refused points)"));
+    }
+    let nan = |k: usize| vec![f64::NAN; k];
+    let col = |f: &dyn Fn(&PointOut) -> Vec<f64>, k: usize| -> Vec<f64> {
+        results.iter().flat_map(|r| r.as_ref().map(f).unwrap_or_else(|_| nan(k))).collect()
+    };
+    let mut o = Output::default();
+    o.add("g", vec![n, d], col(&|p| p.g.clone(), d));
+    o.add("jacobian", vec![n, dd, d], col(&|p| p.jacobian.clone(), dd * d));
+    o.add("log_abs_det", vec![n], col(&|p| vec![p.log_abs_det], 1));
+    o.add("column_norms", vec![n, d], col(&|p| p.column_norms.clone(), d));
+    o.add("c_ima", vec![n], col(&|p| vec![p.c_ima], 1));
+    o.add("log_flow", vec![n], col(&|p| vec![p.log_flow], 1));
+    o.add("l_ima", vec![n], col(&|p| vec![p.log_flow - p.c_ima], 1));
+    o.add("log_marginal", vec![n], col(&|p| vec![p.log_marginal.0], 1));
+    o.add("log_marginal_err", vec![n], col(&|p| vec![p.log_marginal.1], 1));
+    o.add("mu_hat", vec![n, d], col(&|p| p.mu.clone(), d));
+    o.add("sigma2_hat", vec![n, d], col(&|p| p.sigma2.clone(), d));
+    o.add("logvar_hat", vec![n, d], col(&|p| p.sigma2.iter().map(|s| s.ln()).collect(), d));
+    o.add("elbo_star", vec![n], col(&|p| vec![p.elbo_star.0], 1));
+    o.add("elbo_star_err", vec![n], col(&|p| vec![p.elbo_star.1], 1));
+    o.add("eq12_rhs", vec![n, d], col(&|p| p.eq12.clone(), d));
+    if allow {
+        o.add("refused", vec![n], refused.clone());
+    }
+    o.write(&out)?;
+    let ok: Vec<&PointOut> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let mean = |f: &dyn Fn(&PointOut) -> f64| ok.iter().map(|p| f(p)).sum::<f64>() / ok.len().max(1) as f64;
+    let maxf = |f: &dyn Fn(&PointOut) -> f64| ok.iter().map(|p| f(p)).fold(0.0, f64::max);
+    Ok(format!(
+        "{n} points at gamma2 = {gamma2:e} ({} refused) -> {}\n  mean c_IMA {:.6e}\n  mean ELBO* {:.12e}   max error estimate {:.1e}\n  mean log p {:.12e}   max error estimate {:.1e}\n  mean ELBO* - (log p - c_IMA) {:.3e}",
+        n - ok.len(),
+        out.display(),
+        mean(&|p| p.c_ima),
+        mean(&|p| p.elbo_star.0),
+        maxf(&|p| p.elbo_star.1),
+        mean(&|p| p.log_marginal.0),
+        maxf(&|p| p.log_marginal.1),
+        mean(&|p| p.elbo_star.0 - p.log_marginal.0 + p.c_ima),
+    ))
+}
