@@ -47,9 +47,11 @@
 #![deny(missing_docs)]
 
 pub mod batch;
+pub mod compare;
 pub mod decoder;
 pub mod elbo;
 mod error;
+mod evaluate;
 pub mod generate;
 pub mod ima;
 pub mod marginal;
@@ -68,6 +70,7 @@ pub mod theory;
 
 pub use decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step, Workspace};
 pub use error::OracleError;
+pub use evaluate::{evaluate, Evaluation};
 pub use model::{chi2_tail_bound, Model};
 pub use prior::{Prior, PriorError};
 pub use source::Source;

@@ -367,15 +367,35 @@ fn poles_and_bad_inputs() {
 fn beta_objective_gradient() {
     use ima_oracle::elbo::beta_vae_on_rule;
     let mut r = test_rng(24);
-    let model = Model::new(Prior::logistic(0.7).unwrap(), generate::mlp_triangular(3, 2, 0.2, &mut r).unwrap()).unwrap();
-    let x = model.decoder().forward(&normal_vector(3, 0.5, &mut r)).unwrap();
+    let model = Model::new(
+        Prior::logistic(0.7).unwrap(),
+        generate::mlp_triangular(3, 2, 0.2, &mut r).unwrap(),
+    )
+    .unwrap();
+    let x = model
+        .decoder()
+        .forward(&normal_vector(3, 0.5, &mut r))
+        .unwrap();
     let (mu, lv) = encoder_near(&model, &x, 50.0, &mut r);
     let rule = ElboRule::new(6, 3, 1 << 20).unwrap();
     let mut ws = ElboWorkspace::new(&model);
     let theta: Vec<f64> = mu.iter().chain(&lv).copied().collect();
     let scale: Vec<f64> = lv.iter().map(|s| (0.5 * s).exp()).chain([1.0; 3]).collect();
     for beta in [0.0, 0.3, 4.0] {
-        let mut eval = |t: &[f64]| beta_vae_on_rule(&model, x.as_slice(), &t[..3], &t[3..], 50.0, beta, &rule, Order::Gradient, &mut ws).unwrap();
+        let mut eval = |t: &[f64]| {
+            beta_vae_on_rule(
+                &model,
+                x.as_slice(),
+                &t[..3],
+                &t[3..],
+                50.0,
+                beta,
+                &rule,
+                Order::Gradient,
+                &mut ws,
+            )
+            .unwrap()
+        };
         let g = eval(&theta).gradient.unwrap();
         for i in 0..6 {
             let (mut tp, mut tm) = (theta.clone(), theta.clone());
@@ -383,10 +403,34 @@ fn beta_objective_gradient() {
             tm[i] -= 1e-4 * scale[i];
             let fd = (eval(&tp).value - eval(&tm).value) / 2e-4;
             let gi = g[i] * scale[i];
-            assert!((fd - gi).abs() <= 1e-6 * (1.0 + gi.abs()), "β={beta} ∂{i}: {fd} vs {gi}");
+            assert!(
+                (fd - gi).abs() <= 1e-6 * (1.0 + gi.abs()),
+                "β={beta} ∂{i}: {fd} vs {gi}"
+            );
         }
     }
-    let one = beta_vae_on_rule(&model, x.as_slice(), &mu, &lv, 50.0, 1.0, &rule, Order::Value, &mut ws).unwrap();
-    let e = elbo_on_rule(&model, x.as_slice(), &mu, &lv, 50.0, &rule, Order::Value, &mut ws).unwrap();
+    let one = beta_vae_on_rule(
+        &model,
+        x.as_slice(),
+        &mu,
+        &lv,
+        50.0,
+        1.0,
+        &rule,
+        Order::Value,
+        &mut ws,
+    )
+    .unwrap();
+    let e = elbo_on_rule(
+        &model,
+        x.as_slice(),
+        &mu,
+        &lv,
+        50.0,
+        &rule,
+        Order::Value,
+        &mut ws,
+    )
+    .unwrap();
     assert_eq!(one.value, e.value);
 }

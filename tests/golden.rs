@@ -29,19 +29,36 @@ fn committed() -> PathBuf {
 
 fn compare(name: &str, a: &Path, b: &Path, tol: f64) {
     if name.ends_with(".txt") {
-        assert_eq!(std::fs::read_to_string(a).unwrap(), std::fs::read_to_string(b).unwrap(), "{}", a.display());
+        assert_eq!(
+            std::fs::read_to_string(a).unwrap(),
+            std::fs::read_to_string(b).unwrap(),
+            "{}",
+            a.display()
+        );
         return;
     }
     let (x, y) = (read_npy(a).unwrap(), read_npy(b).unwrap());
     assert_eq!(x.shape(), y.shape(), "{}", a.display());
     for (k, (u, v)) in x.data().iter().zip(y.data()).enumerate() {
         if u.is_nan() || v.is_nan() {
-            assert!(u.is_nan() && v.is_nan(), "{}[{k}]: {u} vs {v} (refusal changed)", a.display());
+            assert!(
+                u.is_nan() && v.is_nan(),
+                "{}[{k}]: {u} vs {v} (refusal changed)",
+                a.display()
+            );
             continue;
         }
         // σ̂² and eq12_rhs are relative to themselves (they are tiny at large γ²); the rest to max(1, |v|).
-        let scale = if name.starts_with("sigma2") || name.starts_with("eq12") { v.abs() } else { v.abs().max(1.0) };
-        assert!((u - v).abs() <= tol * scale, "{}[{k}] moved: {u:e} vs committed {v:e}", a.display());
+        let scale = if name.starts_with("sigma2") || name.starts_with("eq12") {
+            v.abs()
+        } else {
+            v.abs().max(1.0)
+        };
+        assert!(
+            (u - v).abs() <= tol * scale,
+            "{}[{k}] moved: {u:e} vs committed {v:e}",
+            a.display()
+        );
     }
 }
 
@@ -54,7 +71,11 @@ fn golden_vectors_have_not_moved() {
         .arg(&fresh)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut models = 0;
     for entry in std::fs::read_dir(committed()).unwrap() {
         let dir = entry.unwrap().path();

@@ -34,7 +34,9 @@ impl Args {
                 if switches.contains(&name) {
                     a.flags.insert(name.to_string(), String::new());
                 } else if known.contains(&name) {
-                    let v = it.next().ok_or_else(|| usage(format!("--{name} needs a value")))?;
+                    let v = it
+                        .next()
+                        .ok_or_else(|| usage(format!("--{name} needs a value")))?;
                     if a.flags.insert(name.to_string(), v.clone()).is_some() {
                         return Err(usage(format!("--{name} given twice")));
                     }
@@ -60,7 +62,8 @@ impl Args {
 
     /// A required flag.
     pub fn require(&self, name: &str) -> ArgResult<&str> {
-        self.get(name).ok_or_else(|| usage(format!("--{name} is required")))
+        self.get(name)
+            .ok_or_else(|| usage(format!("--{name} is required")))
     }
 
     /// A path flag.
@@ -95,7 +98,10 @@ impl Args {
         match self.positional.as_slice() {
             [m] => Ok(PathBuf::from(m)),
             [] => Err(usage("the MODEL folder is missing".into())),
-            more => Err(usage(format!("unexpected arguments: {}", more[1..].join(" ")))),
+            more => Err(usage(format!(
+                "unexpected arguments: {}",
+                more[1..].join(" ")
+            ))),
         }
     }
 }

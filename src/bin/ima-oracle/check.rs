@@ -46,11 +46,7 @@ fn load(dir: &Path, name: &str) -> Result<Option<NpyArray>, String> {
 /// The row (first-axis index) of a flat C-order index.
 fn row_of(a: &NpyArray, flat: usize) -> usize {
     let per_row: usize = a.shape().iter().skip(1).product();
-    if per_row == 0 {
-        0
-    } else {
-        flat / per_row
-    }
+    flat.checked_div(per_row).unwrap_or(0)
 }
 
 pub fn run(raw: &[String]) -> Result<(String, bool), String> {
@@ -79,16 +75,23 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
         "quantity", "shape", "max abs", "max rel", "worst row"
     );
     let (mut compared, mut all_ok) = (0, true);
-    let num = |v: f64| if v.is_nan() { "-".to_string() } else { format!("{v:.3e}") };
-    let mut line = |name: &str, shape: String, abs: f64, rel: f64, worst: String, ok: bool, note: &str| {
-        let _ = writeln!(
-            report,
-            "{name:<22} {shape:>14} {:>11} {:>11} {worst:>9}  {}{note}",
-            num(abs),
-            num(rel),
-            if ok { "agrees" } else { "DIFFERS" }
-        );
+    let num = |v: f64| {
+        if v.is_nan() {
+            "-".to_string()
+        } else {
+            format!("{v:.3e}")
+        }
     };
+    let mut line =
+        |name: &str, shape: String, abs: f64, rel: f64, worst: String, ok: bool, note: &str| {
+            let _ = writeln!(
+                report,
+                "{name:<22} {shape:>14} {:>11} {:>11} {worst:>9}  {}{note}",
+                num(abs),
+                num(rel),
+                if ok { "agrees" } else { "DIFFERS" }
+            );
+        };
     for name in &names {
         let stem = name.trim_end_matches(".npy");
         if stem.ends_with("_mc_se") || stem == "z" || stem == "x" {
@@ -97,21 +100,45 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
         let th = load(&theirs, name)?.expect("listed");
         if let Some(base) = stem.strip_suffix("_mc") {
             // z-test of a stochastic estimate.
-            let se = load(&theirs, &format!("{stem}_se.npy"))?
-                .ok_or_else(|| format!("{}: a z-test needs {stem}_se.npy beside it", theirs.join(name).display()))?;
+            let se = load(&theirs, &format!("{stem}_se.npy"))?.ok_or_else(|| {
+                format!(
+                    "{}: a z-test needs {stem}_se.npy beside it",
+                    theirs.join(name).display()
+                )
+            })?;
             let Some(ex) = load(&ours, &format!("{base}.npy"))? else {
-                line(stem, format!("{:?}", th.shape()), f64::NAN, f64::NAN, "-".into(), true, "  (no exact value in ours: not tested)");
+                line(
+                    stem,
+                    format!("{:?}", th.shape()),
+                    f64::NAN,
+                    f64::NAN,
+                    "-".into(),
+                    true,
+                    "  (no exact value in ours: not tested)",
+                );
                 continue;
             };
             if th.shape() != ex.shape() || se.shape() != ex.shape() {
-                return Err(format!("{stem}: shapes {:?} (theirs), {:?} (se), {:?} (ours) differ", th.shape(), se.shape(), ex.shape()));
+                return Err(format!(
+                    "{stem}: shapes {:?} (theirs), {:?} (se), {:?} (ours) differ",
+                    th.shape(),
+                    se.shape(),
+                    ex.shape()
+                ));
             }
             let m = th.data().len().max(1) as f64;
             let zcrit = (2.0 * (m / alpha).ln()).sqrt();
             let (mut zmax, mut worst) = (0.0f64, 0);
             for (k, ((t, s), e)) in th.data().iter().zip(se.data()).zip(ex.data()).enumerate() {
-                let z = if *s > 0.0 { (t - e).abs() / s } else if t == e { 0.0 } else { f64::INFINITY };
-                if !(z <= zmax) {
+                let z = if *s > 0.0 {
+                    (t - e).abs() / s
+                } else if t == e {
+                    0.0
+                } else {
+                    f64::INFINITY
+                };
+                // NaN (an invalid z) counts as the worst.
+                if z.is_nan() || z > zmax {
                     zmax = z;
                     worst = k;
                 }
@@ -119,20 +146,45 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
             let ok = zmax <= zcrit;
             compared += 1;
             all_ok &= ok;
-            line(stem, format!("{:?}", th.shape()), f64::NAN, f64::NAN, row_of(&th, worst).to_string(), ok, &format!("  (z-test: max |z| = {zmax:.2}, limit {zcrit:.2})"));
+            line(
+                stem,
+                format!("{:?}", th.shape()),
+                f64::NAN,
+                f64::NAN,
+                row_of(&th, worst).to_string(),
+                ok,
+                &format!("  (z-test: max |z| = {zmax:.2}, limit {zcrit:.2})"),
+            );
             continue;
         }
         let Some(ou) = load(&ours, name)? else {
-            line(stem, format!("{:?}", th.shape()), f64::NAN, f64::NAN, "-".into(), true, "  (not in ours: not compared)");
+            line(
+                stem,
+                format!("{:?}", th.shape()),
+                f64::NAN,
+                f64::NAN,
+                "-".into(),
+                true,
+                "  (not in ours: not compared)",
+            );
             continue;
         };
         if th.shape() != ou.shape() {
             compared += 1;
             all_ok = false;
-            line(stem, format!("{:?}", th.shape()), f64::NAN, f64::NAN, "-".into(), false, &format!("  (ours has shape {:?})", ou.shape()));
+            line(
+                stem,
+                format!("{:?}", th.shape()),
+                f64::NAN,
+                f64::NAN,
+                "-".into(),
+                false,
+                &format!("  (ours has shape {:?})", ou.shape()),
+            );
             continue;
         }
-        let (mut amax, mut rmax, mut worst, mut ok, mut unverified) = (0.0f64, 0.0f64, 0usize, true, 0usize);
+        let (mut amax, mut rmax, mut worst, mut ok, mut unverified) =
+            (0.0f64, 0.0f64, 0usize, true, 0usize);
         let mut worst_excess = f64::NEG_INFINITY;
         for (k, (t, o)) in th.data().iter().zip(ou.data()).enumerate() {
             if o.is_nan() {
@@ -155,8 +207,20 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
         }
         compared += 1;
         all_ok &= ok;
-        let note = if unverified > 0 { format!("  ({unverified} entries the oracle refused)") } else { String::new() };
-        line(stem, format!("{:?}", th.shape()), amax, rmax, row_of(&th, worst).to_string(), ok, &note);
+        let note = if unverified > 0 {
+            format!("  ({unverified} entries the oracle refused)")
+        } else {
+            String::new()
+        };
+        line(
+            stem,
+            format!("{:?}", th.shape()),
+            amax,
+            rmax,
+            row_of(&th, worst).to_string(),
+            ok,
+            &note,
+        );
     }
     // Data consistency.
     if let (Some(z), Some(x)) = (load(&theirs, "z.npy")?, load(&theirs, "x.npy")?) {
@@ -164,7 +228,11 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
         let zm = z.to_matrix().map_err(|k| format!("z.npy: {k:?}"))?;
         let xm = x.to_matrix().map_err(|k| format!("x.npy: {k:?}"))?;
         if zm.ncols() != d || xm.ncols() != dd || zm.nrows() != xm.nrows() {
-            return Err(format!("z.npy {:?} and x.npy {:?} do not fit a model with d = {d}, D = {dd}", z.shape(), x.shape()));
+            return Err(format!(
+                "z.npy {:?} and x.npy {:?} do not fit a model with d = {d}, D = {dd}",
+                z.shape(),
+                x.shape()
+            ));
         }
         let (mut worst, mut wi) = (0.0f64, 0);
         for i in 0..zm.nrows() {
@@ -174,7 +242,7 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
                 Ok(f) => (f - &xi).norm() / (1.0 + xi.norm()),
                 Err(_) => f64::INFINITY,
             };
-            if !(e <= worst) {
+            if e.is_nan() || e > worst {
                 worst = e;
                 wi = i;
             }
@@ -182,12 +250,33 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
         let ok = worst <= atol + rtol;
         compared += 1;
         all_ok &= ok;
-        line("f(z) vs x", format!("{:?}", x.shape()), f64::NAN, worst, wi.to_string(), ok, "  (data consistency: |f(z) - x|/(1 + |x|))");
+        line(
+            "f(z) vs x",
+            format!("{:?}", x.shape()),
+            f64::NAN,
+            worst,
+            wi.to_string(),
+            ok,
+            "  (data consistency: |f(z) - x|/(1 + |x|))",
+        );
     }
     if compared == 0 {
-        let _ = writeln!(report, "nothing was compared: no file of {} has a namesake in {}", theirs.display(), ours.display());
+        let _ = writeln!(
+            report,
+            "nothing was compared: no file of {} has a namesake in {}",
+            theirs.display(),
+            ours.display()
+        );
         return Ok((report, false));
     }
-    let _ = writeln!(report, "{}", if all_ok { "everything agrees" } else { "some quantities DIFFER" });
+    let _ = writeln!(
+        report,
+        "{}",
+        if all_ok {
+            "everything agrees"
+        } else {
+            "some quantities DIFFER"
+        }
+    );
     Ok((report, all_ok))
 }

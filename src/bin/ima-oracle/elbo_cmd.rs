@@ -4,7 +4,9 @@
 use crate::args::Args;
 use crate::output::{read_points, Output};
 use ima_oracle::batch::{par_map, thread_count};
-use ima_oracle::elbo::{beta_vae, beta_vae_on_rule, ElboRule, ElboWorkspace, Order, QuadratureOptions};
+use ima_oracle::elbo::{
+    beta_vae, beta_vae_on_rule, ElboRule, ElboWorkspace, Order, QuadratureOptions,
+};
 use ima_oracle::generate::rng;
 use ima_oracle::model_file::load_model;
 use ima_oracle::montecarlo::elbo_monte_carlo;
@@ -47,7 +49,9 @@ struct PointOut {
 pub fn run(raw: &[String]) -> Result<String, String> {
     let a = Args::parse(
         raw,
-        &["x", "mu", "logvar", "gamma2", "beta", "samples", "seed", "tol", "threads", "out"],
+        &[
+            "x", "mu", "logvar", "gamma2", "beta", "samples", "seed", "tol", "threads", "out",
+        ],
         &[],
     )?;
     if a.help {
@@ -68,34 +72,69 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     }
     let gamma2 = a.f64_or("gamma2", None)?;
     let beta = a.f64_or("beta", Some(1.0))?;
-    let samples = a.get("samples").map(|_| a.u64_or("samples", None)).transpose()?;
+    let samples = a
+        .get("samples")
+        .map(|_| a.u64_or("samples", None))
+        .transpose()?;
     let seed = a.u64_or("seed", Some(0))?;
     let q = QuadratureOptions {
         tol: a.f64_or("tol", Some(1e-13))?,
         ..Default::default()
     };
-    let threads = thread_count(a.get("threads").map(|_| a.u64_or("threads", None)).transpose()?.map(|t| t as usize));
+    let threads = thread_count(
+        a.get("threads")
+            .map(|_| a.u64_or("threads", None))
+            .transpose()?
+            .map(|t| t as usize),
+    );
     let out = a.path("out")?;
-    let results: Vec<Result<PointOut, OracleError>> = par_map(n, threads, || ElboWorkspace::new(&model), |i, ws| {
-        let x: Vec<f64> = xs.row(i).iter().copied().collect();
-        let mu: Vec<f64> = mus.row(i).iter().copied().collect();
-        let lv: Vec<f64> = lvs.row(i).iter().copied().collect();
-        let e = beta_vae(&model, &x, &mu, &lv, gamma2, beta, &q)?;
-        let rule = ElboRule::new(e.nodes_per_dim, d, q.max_total).expect("the rule that converged exists");
-        let g = beta_vae_on_rule(&model, &x, &mu, &lv, gamma2, beta, &rule, Order::Gradient, ws)?
+    let results: Vec<Result<PointOut, OracleError>> = par_map(
+        n,
+        threads,
+        || ElboWorkspace::new(&model),
+        |i, ws| {
+            let x: Vec<f64> = xs.row(i).iter().copied().collect();
+            let mu: Vec<f64> = mus.row(i).iter().copied().collect();
+            let lv: Vec<f64> = lvs.row(i).iter().copied().collect();
+            let e = beta_vae(&model, &x, &mu, &lv, gamma2, beta, &q)?;
+            let rule = ElboRule::new(e.nodes_per_dim, d, q.max_total)
+                .expect("the rule that converged exists");
+            let g = beta_vae_on_rule(
+                &model,
+                &x,
+                &mu,
+                &lv,
+                gamma2,
+                beta,
+                &rule,
+                Order::Gradient,
+                ws,
+            )?
             .gradient
             .expect("requested");
-        let mc = match samples {
-            Some(k) => {
-                let mut r = rng(seed);
-                r.set_stream(i as u64);
-                let m = elbo_monte_carlo(&model, &x, &mu, &lv, gamma2, beta, k as usize, &mut r)?;
-                Some((m.value.mean, m.value.std_err, m.gradient.as_slice().to_vec(), m.gradient_std_err.as_slice().to_vec()))
-            }
-            None => None,
-        };
-        Ok(PointOut { value: e.value, err: e.error_estimate, grad: g.as_slice().to_vec(), mc })
-    });
+            let mc = match samples {
+                Some(k) => {
+                    let mut r = rng(seed);
+                    r.set_stream(i as u64);
+                    let m =
+                        elbo_monte_carlo(&model, &x, &mu, &lv, gamma2, beta, k as usize, &mut r)?;
+                    Some((
+                        m.value.mean,
+                        m.value.std_err,
+                        m.gradient.as_slice().to_vec(),
+                        m.gradient_std_err.as_slice().to_vec(),
+                    ))
+                }
+                None => None,
+            };
+            Ok(PointOut {
+                value: e.value,
+                err: e.error_estimate,
+                grad: g.as_slice().to_vec(),
+                mc,
+            })
+        },
+    );
     let mut ok = Vec::with_capacity(n);
     for (i, r) in results.into_iter().enumerate() {
         ok.push(r.map_err(|e| format!("point {i}: {e}"))?);
@@ -103,16 +142,43 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let mut o = Output::default();
     o.add("elbo", vec![n], ok.iter().map(|p| p.value).collect());
     o.add("elbo_err", vec![n], ok.iter().map(|p| p.err).collect());
-    o.add("grad_mu", vec![n, d], ok.iter().flat_map(|p| p.grad[..d].to_vec()).collect());
-    o.add("grad_logvar", vec![n, d], ok.iter().flat_map(|p| p.grad[d..].to_vec()).collect());
+    o.add(
+        "grad_mu",
+        vec![n, d],
+        ok.iter().flat_map(|p| p.grad[..d].to_vec()).collect(),
+    );
+    o.add(
+        "grad_logvar",
+        vec![n, d],
+        ok.iter().flat_map(|p| p.grad[d..].to_vec()).collect(),
+    );
     if samples.is_some() {
-        let mc: Vec<&(f64, f64, Vec<f64>, Vec<f64>)> = ok.iter().map(|p| p.mc.as_ref().expect("requested")).collect();
+        let mc: Vec<&(f64, f64, Vec<f64>, Vec<f64>)> = ok
+            .iter()
+            .map(|p| p.mc.as_ref().expect("requested"))
+            .collect();
         o.add("elbo_mc", vec![n], mc.iter().map(|m| m.0).collect());
         o.add("elbo_mc_se", vec![n], mc.iter().map(|m| m.1).collect());
-        o.add("grad_mu_mc", vec![n, d], mc.iter().flat_map(|m| m.2[..d].to_vec()).collect());
-        o.add("grad_logvar_mc", vec![n, d], mc.iter().flat_map(|m| m.2[d..].to_vec()).collect());
-        o.add("grad_mu_mc_se", vec![n, d], mc.iter().flat_map(|m| m.3[..d].to_vec()).collect());
-        o.add("grad_logvar_mc_se", vec![n, d], mc.iter().flat_map(|m| m.3[d..].to_vec()).collect());
+        o.add(
+            "grad_mu_mc",
+            vec![n, d],
+            mc.iter().flat_map(|m| m.2[..d].to_vec()).collect(),
+        );
+        o.add(
+            "grad_logvar_mc",
+            vec![n, d],
+            mc.iter().flat_map(|m| m.2[d..].to_vec()).collect(),
+        );
+        o.add(
+            "grad_mu_mc_se",
+            vec![n, d],
+            mc.iter().flat_map(|m| m.3[..d].to_vec()).collect(),
+        );
+        o.add(
+            "grad_logvar_mc_se",
+            vec![n, d],
+            mc.iter().flat_map(|m| m.3[d..].to_vec()).collect(),
+        );
     }
     o.write(&out)?;
     let mean = ok.iter().map(|p| p.value).sum::<f64>() / n.max(1) as f64;

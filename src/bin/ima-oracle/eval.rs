@@ -4,12 +4,8 @@ use crate::args::Args;
 use crate::output::{read_points, Output};
 use ima_oracle::batch::{par_map, thread_count};
 use ima_oracle::elbo::QuadratureOptions;
-use ima_oracle::marginal::log_marginal;
 use ima_oracle::model_file::load_model;
-use ima_oracle::optimal::optimal_encoder;
-use ima_oracle::theory::eq12_sigma2;
-use ima_oracle::{ima, Model, OracleError};
-use nalgebra::DVector;
+use ima_oracle::{evaluate, Evaluation, Model, OracleError};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const HELP: &str = "\
@@ -44,45 +40,6 @@ OPTIONS:
 
 A summary goes to stdout, progress to stderr.";
 
-/// Everything at one x.
-pub struct PointOut {
-    pub g: Vec<f64>,
-    pub jacobian: Vec<f64>,
-    pub log_abs_det: f64,
-    pub column_norms: Vec<f64>,
-    pub c_ima: f64,
-    pub log_flow: f64,
-    pub log_marginal: (f64, f64),
-    pub mu: Vec<f64>,
-    pub sigma2: Vec<f64>,
-    pub elbo_star: (f64, f64),
-    pub eq12: Vec<f64>,
-}
-
-/// All quantities at x.
-pub fn eval_point(model: &Model, x: &[f64], gamma2: f64, q: &QuadratureOptions) -> Result<PointOut, OracleError> {
-    let dec = model.decoder();
-    let xv = DVector::from_column_slice(x);
-    let g = dec.inverse(&xv)?;
-    let j = dec.jacobian(&g)?;
-    let (dd, d) = j.shape();
-    let opt = optimal_encoder(model, x, gamma2, q)?;
-    let m = log_marginal(model, x, gamma2, q)?;
-    Ok(PointOut {
-        jacobian: (0..dd).flat_map(|i| (0..d).map(move |k| (i, k))).map(|(i, k)| j[(i, k)]).collect(),
-        log_abs_det: dec.log_abs_det_jacobian(&g)?,
-        column_norms: j.column_iter().map(|c| c.norm()).collect(),
-        c_ima: ima::c_ima(dec, &g)?,
-        log_flow: ima::log_flow_likelihood(dec, model.prior(), &xv)?,
-        log_marginal: (m.value, m.error_estimate),
-        mu: opt.mu.as_slice().to_vec(),
-        sigma2: opt.sigma2.as_slice().to_vec(),
-        elbo_star: (opt.elbo, opt.error_estimate),
-        eq12: eq12_sigma2(model, x, gamma2)?.as_slice().to_vec(),
-        g: g.as_slice().to_vec(),
-    })
-}
-
 /// Evaluates every row of `xs` in parallel, with progress on stderr.
 pub fn eval_all(
     model: &Model,
@@ -90,23 +47,32 @@ pub fn eval_all(
     gamma2: f64,
     q: &QuadratureOptions,
     threads: usize,
-) -> Vec<Result<PointOut, OracleError>> {
+) -> Vec<Result<Evaluation, OracleError>> {
     let n = xs.nrows();
     let done = AtomicUsize::new(0);
     let start = std::time::Instant::now();
-    par_map(n, threads, || (), |i, _| {
-        let x: Vec<f64> = xs.row(i).iter().copied().collect();
-        let r = eval_point(model, &x, gamma2, q);
-        let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if n >= 20 && (k % (n / 10).max(1) == 0) {
-            eprintln!("  {k}/{n} points ({:.1} s)", start.elapsed().as_secs_f64());
-        }
-        r
-    })
+    par_map(
+        n,
+        threads,
+        || (),
+        |i, _| {
+            let x: Vec<f64> = xs.row(i).iter().copied().collect();
+            let r = evaluate(model, &x, gamma2, q);
+            let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n >= 20 && (k % (n / 10).max(1) == 0) {
+                eprintln!("  {k}/{n} points ({:.1} s)", start.elapsed().as_secs_f64());
+            }
+            r
+        },
+    )
 }
 
 pub fn run(raw: &[String]) -> Result<String, String> {
-    let a = Args::parse(raw, &["x", "gamma2", "out", "tol", "threads"], &["allow-refusals"])?;
+    let a = Args::parse(
+        raw,
+        &["x", "gamma2", "out", "tol", "threads"],
+        &["allow-refusals"],
+    )?;
     if a.help {
         return Ok(HELP.into());
     }
@@ -121,7 +87,12 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         tol: a.f64_or("tol", Some(1e-13))?,
         ..Default::default()
     };
-    let threads = thread_count(a.get("threads").map(|_| a.u64_or("threads", None)).transpose()?.map(|t| t as usize));
+    let threads = thread_count(
+        a.get("threads")
+            .map(|_| a.u64_or("threads", None))
+            .transpose()?
+            .map(|t| t as usize),
+    );
     let allow = a.switch("allow-refusals");
     let out = a.path("out")?;
     let n = xs.nrows();
@@ -135,35 +106,73 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         }
     }
     if let (Some(msg), false) = (&first_refusal, allow) {
-        return Err(format!("{msg} (use --allow-refusals to write NaN for refused points)"));
+        return Err(format!(
+            "{msg} (use --allow-refusals to write NaN for refused points)"
+        ));
     }
     let nan = |k: usize| vec![f64::NAN; k];
-    let col = |f: &dyn Fn(&PointOut) -> Vec<f64>, k: usize| -> Vec<f64> {
-        results.iter().flat_map(|r| r.as_ref().map(f).unwrap_or_else(|_| nan(k))).collect()
+    let col = |f: &dyn Fn(&Evaluation) -> Vec<f64>, k: usize| -> Vec<f64> {
+        results
+            .iter()
+            .flat_map(|r| r.as_ref().map(f).unwrap_or_else(|_| nan(k)))
+            .collect()
     };
     let mut o = Output::default();
-    o.add("g", vec![n, d], col(&|p| p.g.clone(), d));
-    o.add("jacobian", vec![n, dd, d], col(&|p| p.jacobian.clone(), dd * d));
+    o.add("g", vec![n, d], col(&|p| p.g.as_slice().to_vec(), d));
+    o.add(
+        "jacobian",
+        vec![n, dd, d],
+        col(
+            &|p| {
+                (0..dd)
+                    .flat_map(|i| (0..d).map(move |k| p.jacobian[(i, k)]))
+                    .collect()
+            },
+            dd * d,
+        ),
+    );
     o.add("log_abs_det", vec![n], col(&|p| vec![p.log_abs_det], 1));
-    o.add("column_norms", vec![n, d], col(&|p| p.column_norms.clone(), d));
+    o.add(
+        "column_norms",
+        vec![n, d],
+        col(&|p| p.jacobian.column_iter().map(|c| c.norm()).collect(), d),
+    );
     o.add("c_ima", vec![n], col(&|p| vec![p.c_ima], 1));
     o.add("log_flow", vec![n], col(&|p| vec![p.log_flow], 1));
     o.add("l_ima", vec![n], col(&|p| vec![p.log_flow - p.c_ima], 1));
     o.add("log_marginal", vec![n], col(&|p| vec![p.log_marginal.0], 1));
-    o.add("log_marginal_err", vec![n], col(&|p| vec![p.log_marginal.1], 1));
-    o.add("mu_hat", vec![n, d], col(&|p| p.mu.clone(), d));
-    o.add("sigma2_hat", vec![n, d], col(&|p| p.sigma2.clone(), d));
-    o.add("logvar_hat", vec![n, d], col(&|p| p.sigma2.iter().map(|s| s.ln()).collect(), d));
+    o.add(
+        "log_marginal_err",
+        vec![n],
+        col(&|p| vec![p.log_marginal.1], 1),
+    );
+    o.add("mu_hat", vec![n, d], col(&|p| p.mu.as_slice().to_vec(), d));
+    o.add(
+        "sigma2_hat",
+        vec![n, d],
+        col(&|p| p.sigma2.as_slice().to_vec(), d),
+    );
+    o.add(
+        "logvar_hat",
+        vec![n, d],
+        col(&|p| p.sigma2.iter().map(|s| s.ln()).collect(), d),
+    );
     o.add("elbo_star", vec![n], col(&|p| vec![p.elbo_star.0], 1));
     o.add("elbo_star_err", vec![n], col(&|p| vec![p.elbo_star.1], 1));
-    o.add("eq12_rhs", vec![n, d], col(&|p| p.eq12.clone(), d));
+    o.add(
+        "eq12_rhs",
+        vec![n, d],
+        col(&|p| p.eq12_rhs.as_slice().to_vec(), d),
+    );
     if allow {
         o.add("refused", vec![n], refused.clone());
     }
     o.write(&out)?;
-    let ok: Vec<&PointOut> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-    let mean = |f: &dyn Fn(&PointOut) -> f64| ok.iter().map(|p| f(p)).sum::<f64>() / ok.len().max(1) as f64;
-    let maxf = |f: &dyn Fn(&PointOut) -> f64| ok.iter().map(|p| f(p)).fold(0.0, f64::max);
+    let ok: Vec<&Evaluation> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let mean = |f: &dyn Fn(&Evaluation) -> f64| {
+        ok.iter().map(|p| f(p)).sum::<f64>() / ok.len().max(1) as f64
+    };
+    let maxf = |f: &dyn Fn(&Evaluation) -> f64| ok.iter().map(|p| f(p)).fold(0.0, f64::max);
     Ok(format!(
         "{n} points at gamma2 = {gamma2:e} ({} refused) -> {}\n  mean c_IMA {:.6e}\n  mean ELBO* {:.12e}   max error estimate {:.1e}\n  mean log p {:.12e}   max error estimate {:.1e}\n  mean ELBO* - (log p - c_IMA) {:.3e}",
         n - ok.len(),

@@ -2,13 +2,12 @@
 //! γ² ∈ {1e1, 1e3, 1e5, 1e8}, inputs and outputs, with a README stating their accuracy.
 
 use crate::args::Args;
-use crate::eval::eval_point;
 use crate::output::Output;
 use ima_oracle::batch::{par_map, thread_count};
 use ima_oracle::elbo::QuadratureOptions;
 use ima_oracle::generate::{rng, Family};
 use ima_oracle::model_file::save_model;
-use ima_oracle::{Model, Prior, Source};
+use ima_oracle::{evaluate, Evaluation, Model, Prior, Source};
 use nalgebra::DVector;
 
 pub const HELP: &str = "\
@@ -69,12 +68,21 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         return Err(format!("unexpected arguments: {}", a.positional.join(" ")));
     }
     let out = a.path("out")?;
-    let threads = thread_count(a.get("threads").map(|_| a.u64_or("threads", None)).transpose()?.map(|t| t as usize));
+    let threads = thread_count(
+        a.get("threads")
+            .map(|_| a.u64_or("threads", None))
+            .transpose()?
+            .map(|t| t as usize),
+    );
     let mut r = rng(GOLDEN_SEED);
     let mut cases = Vec::new();
     for fam in Family::ALL {
-        for prior in [Prior::standard_normal(), Prior::logistic(1.0).expect("valid")] {
-            let model = Model::new(prior, fam.build(3, &mut r).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        for prior in [
+            Prior::standard_normal(),
+            Prior::logistic(1.0).expect("valid"),
+        ] {
+            let model = Model::new(prior, fam.build(3, &mut r).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
             let source = if fam.name().starts_with("moebius") {
                 Source::uniform(-0.5, 0.5).expect("valid")
             } else {
@@ -90,14 +98,24 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             cases.push((format!("{}-{}", fam.name(), prior.name()), model, zs, xs));
         }
     }
-    let q = QuadratureOptions { tol: GOLDEN_TOL, ..Default::default() };
+    let q = QuadratureOptions {
+        tol: GOLDEN_TOL,
+        ..Default::default()
+    };
     let tasks: Vec<(usize, usize, usize)> = (0..cases.len())
-        .flat_map(|c| (0..GOLDEN_GAMMA2.len()).flat_map(move |gi| (0..GOLDEN_POINTS).map(move |p| (c, gi, p))))
+        .flat_map(|c| {
+            (0..GOLDEN_GAMMA2.len()).flat_map(move |gi| (0..GOLDEN_POINTS).map(move |p| (c, gi, p)))
+        })
         .collect();
-    let results = par_map(tasks.len(), threads, || (), |t, _| {
-        let (c, gi, p) = tasks[t];
-        eval_point(&cases[c].1, cases[c].3[p].as_slice(), GOLDEN_GAMMA2[gi], &q).ok()
-    });
+    let results = par_map(
+        tasks.len(),
+        threads,
+        || (),
+        |t, _| {
+            let (c, gi, p) = tasks[t];
+            evaluate(&cases[c].1, cases[c].3[p].as_slice(), GOLDEN_GAMMA2[gi], &q).ok()
+        },
+    );
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let (n, g) = (GOLDEN_POINTS, GOLDEN_GAMMA2.len());
     for (c, (name, model, zs, xs)) in cases.iter().enumerate() {
@@ -106,32 +124,70 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         let res = |gi: usize, p: usize| results[(c * g + gi) * n + p].as_ref();
         let first = |p: usize| (0..g).find_map(|gi| res(gi, p));
         let mut o = Output::default();
-        o.add("z", vec![n, 3], zs.iter().flat_map(|z| z.iter().copied().collect::<Vec<_>>()).collect());
-        o.add("x", vec![n, 3], xs.iter().flat_map(|x| x.iter().copied().collect::<Vec<_>>()).collect());
+        o.add(
+            "z",
+            vec![n, 3],
+            zs.iter()
+                .flat_map(|z| z.iter().copied().collect::<Vec<_>>())
+                .collect(),
+        );
+        o.add(
+            "x",
+            vec![n, 3],
+            xs.iter()
+                .flat_map(|x| x.iter().copied().collect::<Vec<_>>())
+                .collect(),
+        );
         o.add("gamma2", vec![g], GOLDEN_GAMMA2.to_vec());
         // γ-independent quantities, from any γ that succeeded (they do not depend on it).
-        let stat = |f: &dyn Fn(&crate::eval::PointOut) -> Vec<f64>, k: usize| -> Vec<f64> {
-            (0..n).flat_map(|p| first(p).map(f).unwrap_or_else(|| vec![f64::NAN; k])).collect()
+        let stat = |f: &dyn Fn(&Evaluation) -> Vec<f64>, k: usize| -> Vec<f64> {
+            (0..n)
+                .flat_map(|p| first(p).map(f).unwrap_or_else(|| vec![f64::NAN; k]))
+                .collect()
         };
-        o.add("g", vec![n, 3], stat(&|r| r.g.clone(), 3));
+        o.add("g", vec![n, 3], stat(&|r| r.g.as_slice().to_vec(), 3));
         o.add("log_abs_det", vec![n], stat(&|r| vec![r.log_abs_det], 1));
         o.add("c_ima", vec![n], stat(&|r| vec![r.c_ima], 1));
         o.add("log_flow", vec![n], stat(&|r| vec![r.log_flow], 1));
-        let dyn_ = |f: &dyn Fn(&crate::eval::PointOut) -> Vec<f64>, k: usize| -> Vec<f64> {
+        let dyn_ = |f: &dyn Fn(&Evaluation) -> Vec<f64>, k: usize| -> Vec<f64> {
             (0..g)
                 .flat_map(|gi| (0..n).map(move |p| (gi, p)))
                 .flat_map(|(gi, p)| res(gi, p).map(f).unwrap_or_else(|| vec![f64::NAN; k]))
                 .collect()
         };
         o.add("elbo_star", vec![g, n], dyn_(&|r| vec![r.elbo_star.0], 1));
-        o.add("log_marginal", vec![g, n], dyn_(&|r| vec![r.log_marginal.0], 1));
-        o.add("mu_hat", vec![g, n, 3], dyn_(&|r| r.mu.clone(), 3));
-        o.add("sigma2_hat", vec![g, n, 3], dyn_(&|r| r.sigma2.clone(), 3));
-        o.add("eq12_rhs", vec![g, n, 3], dyn_(&|r| r.eq12.clone(), 3));
-        o.add("refused", vec![g, n], (0..g).flat_map(|gi| (0..n).map(move |p| (gi, p))).map(|(gi, p)| if res(gi, p).is_some() { 0.0 } else { 1.0 }).collect());
+        o.add(
+            "log_marginal",
+            vec![g, n],
+            dyn_(&|r| vec![r.log_marginal.0], 1),
+        );
+        o.add(
+            "mu_hat",
+            vec![g, n, 3],
+            dyn_(&|r| r.mu.as_slice().to_vec(), 3),
+        );
+        o.add(
+            "sigma2_hat",
+            vec![g, n, 3],
+            dyn_(&|r| r.sigma2.as_slice().to_vec(), 3),
+        );
+        o.add(
+            "eq12_rhs",
+            vec![g, n, 3],
+            dyn_(&|r| r.eq12_rhs.as_slice().to_vec(), 3),
+        );
+        o.add(
+            "refused",
+            vec![g, n],
+            (0..g)
+                .flat_map(|gi| (0..n).map(move |p| (gi, p)))
+                .map(|(gi, p)| if res(gi, p).is_some() { 0.0 } else { 1.0 })
+                .collect(),
+        );
         o.write(&dir)?;
     }
-    ima_oracle::npy::write_atomic(&out.join("README.md"), README.as_bytes()).map_err(|e| e.to_string())?;
+    ima_oracle::npy::write_atomic(&out.join("README.md"), README.as_bytes())
+        .map_err(|e| e.to_string())?;
     let refused = results.iter().filter(|r| r.is_none()).count();
     Ok(format!(
         "golden vectors for {} models x {} gamma2 x {n} points written to {} ({refused} refused)",

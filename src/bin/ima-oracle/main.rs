@@ -59,7 +59,9 @@ fn npy_info(files: &[String]) -> Result<String, String> {
             .data()
             .iter()
             .filter(|t| t.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &t| (l.min(t), h.max(t)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &t| {
+                (l.min(t), h.max(t))
+            });
         let bad = a.data().iter().filter(|t| !t.is_finite()).count();
         out.push(format!(
             "{f}: shape {:?}, {} values, min {lo:e}, max {hi:e}, {bad} non-finite",
@@ -86,7 +88,9 @@ fn main() -> ExitCode {
         "check" => check::run(rest),
         "golden" => golden::run(rest).map(|s| (s, true)),
         "npy-info" => npy_info(rest).map(|s| (s, true)),
-        other => Err(format!("usage: unknown command '{other}' (see ima-oracle --help)")),
+        other => Err(format!(
+            "usage: unknown command '{other}' (see ima-oracle --help)"
+        )),
     };
     match result {
         Ok((text, ok)) => {
