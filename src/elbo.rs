@@ -38,7 +38,7 @@
 //! rule until they agree to the tolerance, and returns that difference as the error estimate.
 
 use crate::decoder::Workspace;
-use crate::error::{check_gamma2, check_vec, OracleError};
+use crate::error::{check_beta, check_gamma2, check_vec, OracleError};
 use crate::model::Model;
 use crate::prior_expectation::prior_expectation;
 use crate::quadrature::{Neumaier, TensorRule};
@@ -210,12 +210,7 @@ pub fn beta_vae_on_rule(
     ws: &mut ElboWorkspace,
 ) -> Result<ElboDerivatives, OracleError> {
     check_inputs(model, x, mu, logvar, gamma2)?;
-    if !(beta >= 0.0 && beta.is_finite()) {
-        return Err(OracleError::InvalidParameter {
-            what: "beta",
-            value: beta,
-        });
-    }
+    check_beta(beta)?;
     let d = model.dim_latent();
     let dd = model.dim_observed();
     let dec = model.decoder();
@@ -473,12 +468,7 @@ pub fn beta_vae(
     beta: f64,
     opts: &QuadratureOptions,
 ) -> Result<ElboEstimate, OracleError> {
-    if !(beta >= 0.0 && beta.is_finite()) {
-        return Err(OracleError::InvalidParameter {
-            what: "beta",
-            value: beta,
-        });
-    }
+    check_beta(beta)?;
     let mut e = elbo(model, x, mu, logvar, gamma2, opts)?;
     e.value = e.parts.expected_log_likelihood() - beta * e.parts.kl_to_prior();
     Ok(e)

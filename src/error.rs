@@ -156,3 +156,15 @@ pub(crate) fn check_gamma2(gamma2: f64) -> Result<(), OracleError> {
         })
     }
 }
+
+/// Checks that β is finite and non-negative.
+pub(crate) fn check_beta(beta: f64) -> Result<(), OracleError> {
+    if beta >= 0.0 && beta.is_finite() {
+        Ok(())
+    } else {
+        Err(OracleError::InvalidParameter {
+            what: "beta",
+            value: beta,
+        })
+    }
+}

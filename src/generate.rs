@@ -118,9 +118,20 @@ pub fn mlp_orthogonal(
     alpha: f64,
     rng: &mut OracleRng,
 ) -> Result<Decoder, DecoderError> {
+    mlp(d, layers, alpha, rng, haar_orthogonal)
+}
+
+/// `layers` × (linear map drawn by `weights`, leaky softplus(α)) on R^d, no biases.
+fn mlp(
+    d: usize,
+    layers: usize,
+    alpha: f64,
+    rng: &mut OracleRng,
+    weights: fn(usize, &mut OracleRng) -> DMatrix<f64>,
+) -> Result<Decoder, DecoderError> {
     let mut steps: Vec<Step> = Vec::with_capacity(2 * layers);
     for _ in 0..layers {
-        steps.push(Affine::new(haar_orthogonal(d, rng), None)?.into());
+        steps.push(Affine::new(weights(d, rng), None)?.into());
         steps.push(LeakySoftplus::new(d, alpha)?.into());
     }
     Decoder::new(d, steps)
@@ -134,12 +145,7 @@ pub fn mlp_triangular(
     alpha: f64,
     rng: &mut OracleRng,
 ) -> Result<Decoder, DecoderError> {
-    let mut steps: Vec<Step> = Vec::with_capacity(2 * layers);
-    for _ in 0..layers {
-        steps.push(Affine::new(upper_triangular(d, rng), None)?.into());
-        steps.push(LeakySoftplus::new(d, alpha)?.into());
-    }
-    Decoder::new(d, steps)
+    mlp(d, layers, alpha, rng, upper_triangular)
 }
 
 /// §4.3: a Möbius map (in the IMA class: c_IMA = 0 everywhere).

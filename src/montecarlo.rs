@@ -12,7 +12,7 @@
 //! The estimate is the sample mean; its standard error is s/√K. β = 1 gives the ELBO.
 
 use crate::elbo::check_inputs;
-use crate::error::OracleError;
+use crate::error::{check_beta, OracleError};
 use crate::generate::OracleRng;
 use crate::ima::Estimate;
 use crate::model::Model;
@@ -53,12 +53,7 @@ pub fn elbo_monte_carlo(
             value: samples as f64,
         });
     }
-    if !(beta >= 0.0 && beta.is_finite()) {
-        return Err(OracleError::InvalidParameter {
-            what: "beta",
-            value: beta,
-        });
-    }
+    check_beta(beta)?;
     let d = model.dim_latent();
     let dd = model.dim_observed();
     let dec = model.decoder();

@@ -62,20 +62,24 @@ pub struct AffineGaussian {
     pub elbo_star: f64,
 }
 
+/// The affine step and the prior variance of an affine–Gaussian model, or an error.
+fn affine_gaussian_parts(model: &Model) -> Result<(&crate::decoder::Affine, f64), OracleError> {
+    match (*model.prior(), model.decoder().steps()) {
+        (Prior::Gaussian { variance }, [Step::Affine(a)]) => Ok((a, variance)),
+        _ => Err(OracleError::InvalidParameter {
+            what: "closed forms need a single affine step and a Gaussian prior; steps",
+            value: model.decoder().steps().len() as f64,
+        }),
+    }
+}
+
 impl AffineGaussian {
     /// The closed forms for `model`, which must be a single affine step with a Gaussian prior
     /// (else [`OracleError::InvalidParameter`]).
     pub fn new(model: &Model, x: &[f64], gamma2: f64) -> Result<Self, OracleError> {
         check_vec("x", x, model.dim_observed())?;
         check_gamma2(gamma2)?;
-        let (Prior::Gaussian { variance: v }, [Step::Affine(a)]) =
-            (*model.prior(), model.decoder().steps())
-        else {
-            return Err(OracleError::InvalidParameter {
-                what: "closed forms need a single affine step and a Gaussian prior; steps",
-                value: model.decoder().steps().len() as f64,
-            });
-        };
+        let (a, v) = affine_gaussian_parts(model)?;
         let w = a.weight();
         let (dd, d) = w.shape();
         let e = DVector::from_column_slice(x) - a.bias();
@@ -119,14 +123,7 @@ impl AffineGaussian {
         gamma2: f64,
     ) -> Result<f64, OracleError> {
         crate::elbo::check_inputs(model, x, mu, logvar, gamma2)?;
-        let (Prior::Gaussian { variance: v }, [Step::Affine(a)]) =
-            (*model.prior(), model.decoder().steps())
-        else {
-            return Err(OracleError::InvalidParameter {
-                what: "closed forms need a single affine step and a Gaussian prior; steps",
-                value: model.decoder().steps().len() as f64,
-            });
-        };
+        let (a, v) = affine_gaussian_parts(model)?;
         let w = a.weight();
         let dd = w.nrows() as f64;
         let mu = DVector::from_column_slice(mu);

@@ -13,13 +13,34 @@ use std::process::Command;
 #[test]
 fn optimal_encoders_bitwise_identical() {
     let mut r = test_rng(70);
-    let model = Model::new(Prior::logistic(1.0).unwrap(), generate::mlp_orthogonal(3, 3, 0.2, &mut r).unwrap()).unwrap();
-    let xs: Vec<_> = (0..9).map(|_| model.decoder().forward(&normal_vector(3, 0.5, &mut r)).unwrap()).collect();
-    let run = |threads| {
-        par_map(xs.len(), threads, || ElboWorkspace::new(&model), |i, _| {
-            let o = optimal_encoder(&model, xs[i].as_slice(), 1e5, &QuadratureOptions::default()).unwrap();
-            (o.elbo.to_bits(), o.mu.iter().map(|m| m.to_bits()).collect::<Vec<_>>())
+    let model = Model::new(
+        Prior::logistic(1.0).unwrap(),
+        generate::mlp_orthogonal(3, 3, 0.2, &mut r).unwrap(),
+    )
+    .unwrap();
+    let xs: Vec<_> = (0..9)
+        .map(|_| {
+            model
+                .decoder()
+                .forward(&normal_vector(3, 0.5, &mut r))
+                .unwrap()
         })
+        .collect();
+    let run = |threads| {
+        par_map(
+            xs.len(),
+            threads,
+            || ElboWorkspace::new(&model),
+            |i, _| {
+                let o =
+                    optimal_encoder(&model, xs[i].as_slice(), 1e5, &QuadratureOptions::default())
+                        .unwrap();
+                (
+                    o.elbo.to_bits(),
+                    o.mu.iter().map(|m| m.to_bits()).collect::<Vec<_>>(),
+                )
+            },
+        )
     };
     let one = run(1);
     assert_eq!(run(2), one);
@@ -32,7 +53,11 @@ fn cli_eval_bytes_identical() {
     let _ = std::fs::remove_dir_all(&dir);
     let model = format!("{}/tests/fixtures/models/mlp3", env!("CARGO_MANIFEST_DIR"));
     let bin = env!("CARGO_BIN_EXE_ima-oracle");
-    let st = Command::new(bin).args(["sample", &model, "--n", "7", "--out"]).arg(dir.join("d")).status().unwrap();
+    let st = Command::new(bin)
+        .args(["sample", &model, "--n", "7", "--out"])
+        .arg(dir.join("d"))
+        .status()
+        .unwrap();
     assert!(st.success());
     for t in ["1", "3"] {
         let st = Command::new(bin)
@@ -44,7 +69,12 @@ fn cli_eval_bytes_identical() {
             .unwrap();
         assert!(st.success());
     }
-    for f in ["elbo_star.npy", "mu_hat.npy", "log_marginal.npy", "jacobian.npy"] {
+    for f in [
+        "elbo_star.npy",
+        "mu_hat.npy",
+        "log_marginal.npy",
+        "jacobian.npy",
+    ] {
         let a = std::fs::read(dir.join("t1").join(f)).unwrap();
         let b = std::fs::read(dir.join("t3").join(f)).unwrap();
         assert_eq!(a, b, "{f}");

@@ -86,6 +86,24 @@ impl Workspace {
     }
 }
 
+/// P_{l+1} = J_l(u) P_l (the chain rule, step l at input u), checking the result is finite.
+fn accumulate_jacobian(
+    step: &Step,
+    l: usize,
+    u: &[f64],
+    partial: &mut [DMatrix<f64>],
+) -> Result<(), DecoderError> {
+    let (pb, pa) = partial.split_at_mut(l + 1);
+    step.jacobian_mul(u, &pb[l], &mut pa[0]);
+    if pa[0].iter().any(|t| !t.is_finite()) {
+        return Err(DecoderError::Pole {
+            step: l,
+            what: "jacobian",
+        });
+    }
+    Ok(())
+}
+
 impl Decoder {
     /// Builds the chain; errors when a step's input dimension differs from the previous output.
     pub fn new(dim_in: usize, steps: Vec<Step>) -> Result<Self, DecoderError> {
@@ -166,14 +184,7 @@ impl Decoder {
                 });
             }
             if jacobian {
-                let (pb, pa) = ws.partial.split_at_mut(l + 1);
-                step.jacobian_mul(&before[l], &pb[l], &mut pa[0]);
-                if pa[0].iter().any(|t| !t.is_finite()) {
-                    return Err(DecoderError::Pole {
-                        step: l,
-                        what: "jacobian",
-                    });
-                }
+                accumulate_jacobian(step, l, &before[l], &mut ws.partial)?;
             }
         }
         ws.has_jacobian = jacobian;
@@ -225,14 +236,7 @@ impl Decoder {
                 });
             }
             if jacobian {
-                let (pb, pa) = ws.partial.split_at_mut(l + 1);
-                step.jacobian_mul(&ws.acts[l], &pb[l], &mut pa[0]);
-                if pa[0].iter().any(|t| !t.is_finite()) {
-                    return Err(DecoderError::Pole {
-                        step: l,
-                        what: "jacobian",
-                    });
-                }
+                accumulate_jacobian(step, l, &ws.acts[l], &mut ws.partial)?;
             }
         }
         ws.has_jacobian = jacobian;

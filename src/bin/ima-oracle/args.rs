@@ -93,6 +93,15 @@ impl Args {
         }
     }
 
+    /// `--threads N`, or all cores.
+    pub fn threads(&self) -> ArgResult<usize> {
+        let requested = match self.get("threads") {
+            Some(_) => Some(self.u64_or("threads", None)? as usize),
+            None => None,
+        };
+        Ok(ima_oracle::batch::thread_count(requested))
+    }
+
     /// The single positional MODEL argument.
     pub fn model(&self) -> ArgResult<PathBuf> {
         match self.positional.as_slice() {

@@ -3,7 +3,7 @@
 
 use crate::args::Args;
 use crate::output::{read_points, Output};
-use ima_oracle::batch::{par_map, thread_count};
+use ima_oracle::batch::par_map;
 use ima_oracle::elbo::{
     beta_vae, beta_vae_on_rule, ElboRule, ElboWorkspace, Order, QuadratureOptions,
 };
@@ -81,12 +81,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         tol: a.f64_or("tol", Some(1e-13))?,
         ..Default::default()
     };
-    let threads = thread_count(
-        a.get("threads")
-            .map(|_| a.u64_or("threads", None))
-            .transpose()?
-            .map(|t| t as usize),
-    );
+    let threads = a.threads()?;
     let out = a.path("out")?;
     let results: Vec<Result<PointOut, OracleError>> = par_map(
         n,

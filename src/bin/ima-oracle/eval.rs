@@ -2,7 +2,7 @@
 
 use crate::args::Args;
 use crate::output::{read_points, Output};
-use ima_oracle::batch::{par_map, thread_count};
+use ima_oracle::batch::par_map;
 use ima_oracle::elbo::QuadratureOptions;
 use ima_oracle::model_file::load_model;
 use ima_oracle::{evaluate, Evaluation, Model, OracleError};
@@ -87,12 +87,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         tol: a.f64_or("tol", Some(1e-13))?,
         ..Default::default()
     };
-    let threads = thread_count(
-        a.get("threads")
-            .map(|_| a.u64_or("threads", None))
-            .transpose()?
-            .map(|t| t as usize),
-    );
+    let threads = a.threads()?;
     let allow = a.switch("allow-refusals");
     let out = a.path("out")?;
     let n = xs.nrows();

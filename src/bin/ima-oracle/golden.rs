@@ -3,7 +3,7 @@
 
 use crate::args::Args;
 use crate::output::Output;
-use ima_oracle::batch::{par_map, thread_count};
+use ima_oracle::batch::par_map;
 use ima_oracle::elbo::QuadratureOptions;
 use ima_oracle::generate::{rng, Family};
 use ima_oracle::model_file::save_model;
@@ -68,12 +68,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         return Err(format!("unexpected arguments: {}", a.positional.join(" ")));
     }
     let out = a.path("out")?;
-    let threads = thread_count(
-        a.get("threads")
-            .map(|_| a.u64_or("threads", None))
-            .transpose()?
-            .map(|t| t as usize),
-    );
+    let threads = a.threads()?;
     let mut r = rng(GOLDEN_SEED);
     let mut cases = Vec::new();
     for fam in Family::ALL {
