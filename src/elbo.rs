@@ -237,9 +237,10 @@ pub fn beta_vae_on_rule(
     let mut g_s = vec![Neumaier::default(); if want_grad { d } else { 0 }];
     // Hessian sums of G = ∇²h: E[G_kl], E[G_kl ξ_l], E[G_kl ξ_k ξ_l] (full d×d, column-major).
     let hn = if want_hess { d * d } else { 0 };
-    let mut h_mm = vec![Neumaier::default(); hn];
-    let mut h_ms = vec![Neumaier::default(); hn];
-    let mut h_ss = vec![Neumaier::default(); hn];
+    // Plain sums: the Hessian only steers Newton; its round-off (≤ N eps relative) is harmless.
+    let mut h_mm = vec![0.0f64; hn];
+    let mut h_ms = vec![0.0f64; hn];
+    let mut h_ss = vec![0.0f64; hn];
 
     let tensor = &rule.tensor;
     for j in 0..tensor.len() {
@@ -270,15 +271,24 @@ pub fn beta_vae_on_rule(
             continue;
         }
         dec.hessian_contraction_into(&mut ws.dec, &ws.r, &mut ws.contraction)?;
-        let jac = ws.dec.jacobian();
+        let jac = ws.dec.jacobian().as_slice();
+        let cont = ws.contraction.as_slice();
         for l in 0..d {
-            for k in 0..d {
-                let jtj: f64 = (0..dd).map(|i| jac[(i, k)] * jac[(i, l)]).sum();
-                let g = 2.0 * (jtj - ws.contraction[(k, l)]);
+            let wl = w * xi[l];
+            let jl = &jac[l * dd..(l + 1) * dd];
+            for k in 0..=l {
+                let jk = &jac[k * dd..(k + 1) * dd];
+                let jtj: f64 = jk.iter().zip(jl).map(|(a, b)| a * b).sum();
+                let g = 2.0 * (jtj - cont[l * d + k]);
                 let idx = l * d + k;
-                h_mm[idx].add(w * g);
-                h_ms[idx].add(w * g * xi[l]);
-                h_ss[idx].add(w * g * xi[k] * xi[l]);
+                h_mm[idx] += w * g;
+                h_ms[idx] += wl * g;
+                h_ss[idx] += wl * g * xi[k];
+                if k != l {
+                    // G is symmetric; ∂μ_l∂s_k needs ξ_k.
+                    let sym = k * d + l;
+                    h_ms[sym] += w * g * xi[k];
+                }
             }
         }
     }
@@ -312,12 +322,15 @@ pub fn beta_vae_on_rule(
             for k in 0..d {
                 let idx = l * d + k;
                 let (sk, sl) = (ws.sigma[k], ws.sigma[l]);
-                h[(k, l)] = c * h_mm[idx].sum();
+                // Only the lower triangle (k ≤ l) of the symmetric sums was accumulated.
+                let (lo, hi) = (k.min(l), k.max(l));
+                let sym_idx = hi * d + lo;
+                h[(k, l)] = c * h_mm[sym_idx];
                 // ∂μ_k ∂s_l and its transpose.
-                let ms = c * h_ms[idx].sum() * 0.5 * sl;
+                let ms = c * h_ms[idx] * 0.5 * sl;
                 h[(k, d + l)] = ms;
                 h[(d + l, k)] = ms;
-                h[(d + k, d + l)] = c * h_ss[idx].sum() * 0.25 * sk * sl;
+                h[(d + k, d + l)] = c * h_ss[sym_idx] * 0.25 * sk * sl;
             }
         }
         for k in 0..d {

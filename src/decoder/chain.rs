@@ -39,6 +39,9 @@ pub struct Workspace {
     acts: Vec<Vec<f64>>,
     base: Vec<Vec<f64>>,
     dacts: Vec<Vec<f64>>,
+    /// Per step, the cache of its input activation (valid with `has_jacobian`), and of the base's.
+    aux: Vec<Vec<f64>>,
+    base_aux: Vec<Vec<f64>>,
     partial: Vec<DMatrix<f64>>,
     cot: Vec<Vec<f64>>,
     scratch: Vec<f64>,
@@ -91,10 +94,11 @@ fn accumulate_jacobian(
     step: &Step,
     l: usize,
     u: &[f64],
+    aux: &[f64],
     partial: &mut [DMatrix<f64>],
 ) -> Result<(), DecoderError> {
     let (pb, pa) = partial.split_at_mut(l + 1);
-    step.jacobian_mul(u, &pb[l], &mut pa[0]);
+    step.jacobian_mul(u, aux, &pb[l], &mut pa[0]);
     if pa[0].iter().any(|t| !t.is_finite()) {
         return Err(DecoderError::Pole {
             step: l,
@@ -157,6 +161,8 @@ impl Decoder {
             acts: dims.iter().map(|&n| vec![0.0; n]).collect(),
             base: dims.iter().map(|&n| vec![0.0; n]).collect(),
             dacts: dims.iter().map(|&n| vec![0.0; n]).collect(),
+            aux: self.steps.iter().map(|s| vec![0.0; s.aux_len()]).collect(),
+            base_aux: self.steps.iter().map(|s| vec![0.0; s.aux_len()]).collect(),
             partial: dims.iter().map(|&n| DMatrix::zeros(n, d)).collect(),
             cot: dims.iter().map(|&n| vec![0.0; n]).collect(),
             scratch: vec![0.0; 2 * maxdim + 2 * d],
@@ -184,7 +190,8 @@ impl Decoder {
                 });
             }
             if jacobian {
-                accumulate_jacobian(step, l, &before[l], &mut ws.partial)?;
+                step.fill_aux(&before[l], &mut ws.aux[l]);
+                accumulate_jacobian(step, l, &before[l], &ws.aux[l], &mut ws.partial)?;
             }
         }
         ws.has_jacobian = jacobian;
@@ -197,6 +204,9 @@ impl Decoder {
         self.eval(z0, ws, false)?;
         for (b, a) in ws.base.iter_mut().zip(&ws.acts) {
             b.copy_from_slice(a);
+        }
+        for (l, step) in self.steps.iter().enumerate() {
+            step.fill_aux(&ws.base[l], &mut ws.base_aux[l]);
         }
         Ok(())
     }
@@ -222,7 +232,13 @@ impl Decoder {
         }
         for (l, step) in self.steps.iter().enumerate() {
             let (dbefore, dafter) = ws.dacts.split_at_mut(l + 1);
-            step.forward_diff(&ws.base[l], &dbefore[l], &mut dafter[0]);
+            step.forward_diff(
+                &ws.base[l],
+                &ws.base_aux[l],
+                &dbefore[l],
+                &mut dafter[0],
+                &mut ws.aux[l],
+            );
             let next = &mut ws.acts[l + 1];
             let mut finite = true;
             for ((a, b), d) in next.iter_mut().zip(&ws.base[l + 1]).zip(&dafter[0]) {
@@ -236,7 +252,7 @@ impl Decoder {
                 });
             }
             if jacobian {
-                accumulate_jacobian(step, l, &ws.acts[l], &mut ws.partial)?;
+                accumulate_jacobian(step, l, &ws.acts[l], &ws.aux[l], &mut ws.partial)?;
             }
         }
         ws.has_jacobian = jacobian;
@@ -259,8 +275,15 @@ impl Decoder {
         for l in (0..n).rev() {
             let step = &self.steps[l];
             let (cb, ca) = ws.cot.split_at_mut(l + 1);
-            step.add_hessian_sandwich(&ws.acts[l], &ca[0], &ws.partial[l], h, &mut ws.scratch);
-            step.vjp(&ws.acts[l], &ca[0], &mut cb[l]);
+            step.add_hessian_sandwich(
+                &ws.acts[l],
+                &ws.aux[l],
+                &ca[0],
+                &ws.partial[l],
+                h,
+                &mut ws.scratch,
+            );
+            step.vjp(&ws.acts[l], &ws.aux[l], &ca[0], &mut cb[l]);
         }
         Ok(())
     }

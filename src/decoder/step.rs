@@ -54,41 +54,74 @@ impl Step {
         }
     }
 
-    /// out = f(u0 + du) − f(u0), computed without cancellation.
+    /// The length of the per-activation cache this step keeps (σ(±u) for leaky softplus, else 0).
+    pub(crate) fn aux_len(&self) -> usize {
+        match self {
+            Step::LeakySoftplus(s) => 2 * s.dim(),
+            _ => 0,
+        }
+    }
+
+    /// Fills the cache of input u (see [`Step::aux_len`]).
     #[inline]
-    pub(crate) fn forward_diff(&self, u0: &[f64], du: &[f64], out: &mut [f64]) {
+    pub(crate) fn fill_aux(&self, u: &[f64], aux: &mut [f64]) {
+        if let Step::LeakySoftplus(s) = self {
+            s.fill_aux(u, aux);
+        }
+    }
+
+    /// out = f(u0 + du) − f(u0), computed without cancellation, from the cache `base_aux` of u0;
+    /// fills `aux`, the cache of u0 + du.
+    #[inline]
+    pub(crate) fn forward_diff(
+        &self,
+        u0: &[f64],
+        base_aux: &[f64],
+        du: &[f64],
+        out: &mut [f64],
+        aux: &mut [f64],
+    ) {
         match self {
             Step::Affine(s) => s.forward_diff(du, out),
-            Step::LeakySoftplus(s) => s.forward_diff(u0, du, out),
+            Step::LeakySoftplus(s) => s.forward_diff(u0, base_aux, du, out, aux),
             Step::Moebius(s) => s.forward_diff(u0, du, out),
         }
     }
 
-    /// out = J(z) m.
+    /// out = J(z) m, with `aux` the cache of z.
     #[inline]
-    pub(crate) fn jacobian_mul(&self, z: &[f64], m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
+    pub(crate) fn jacobian_mul(
+        &self,
+        z: &[f64],
+        aux: &[f64],
+        m: &DMatrix<f64>,
+        out: &mut DMatrix<f64>,
+    ) {
         match self {
             Step::Affine(s) => s.jacobian_mul(m, out),
-            Step::LeakySoftplus(s) => s.jacobian_mul(z, m, out),
+            Step::LeakySoftplus(s) => s.jacobian_mul(aux, m, out),
             Step::Moebius(s) => s.jacobian_mul(z, m, out),
         }
     }
 
-    /// out = J(z)ᵀ r.
+    /// out = J(z)ᵀ r, with `aux` the cache of z.
     #[inline]
-    pub(crate) fn vjp(&self, z: &[f64], r: &[f64], out: &mut [f64]) {
+    pub(crate) fn vjp(&self, z: &[f64], aux: &[f64], r: &[f64], out: &mut [f64]) {
         match self {
             Step::Affine(s) => s.vjp(r, out),
-            Step::LeakySoftplus(s) => s.vjp(z, r, out),
+            Step::LeakySoftplus(s) => s.vjp(aux, r, out),
             Step::Moebius(s) => s.vjp(z, r, out),
         }
     }
 
-    /// h += Pᵀ (Σ_i r_i ∇²f_i(z)) P; `scratch` holds at least 2·dim_in + 2·p.ncols() entries.
+    /// h += Pᵀ (Σ_i r_i ∇²f_i(z)) P, with `aux` the cache of z; `scratch` holds at least
+    /// 2·dim_in + 2·p.ncols() entries.
+    #[allow(clippy::too_many_arguments)]
     #[inline]
     pub(crate) fn add_hessian_sandwich(
         &self,
         z: &[f64],
+        aux: &[f64],
         r: &[f64],
         p: &DMatrix<f64>,
         h: &mut DMatrix<f64>,
@@ -96,7 +129,7 @@ impl Step {
     ) {
         match self {
             Step::Affine(_) => {}
-            Step::LeakySoftplus(s) => s.add_hessian_sandwich(z, r, p, h),
+            Step::LeakySoftplus(s) => s.add_hessian_sandwich(aux, r, p, h),
             Step::Moebius(s) => s.add_hessian_sandwich(z, r, p, h, scratch),
         }
     }
