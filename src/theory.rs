@@ -4,6 +4,7 @@
 //! | --- | --- | --- |
 //! | [`eq12_sigma2`] | σ_k² ≈ (−(log m)''(g_k(x)) + γ² ‖J_f(g(x))[:, k]‖²)⁻¹ | eq. 12 (RHS) |
 //! | [`ima_regularised_flow`] | log p0(g(x)) − log|det J_f(g(x))| − c_IMA(f, g(x)) | eq. 13 RHS with eq. 4 |
+//! | [`eq13_rhs`] | log pθ(x) − c_IMA(f, g(x)) at finite γ | eq. 13 RHS |
 //! | [`AffineGaussian`] | f(z) = W z + b, p0 = N(0, v I): everything in closed form | Appx. (linear case) |
 //!
 //! For f(z) = W z + b (W of size D × d, full column rank) and p0 = N(0, v I_d), the posterior is
@@ -43,6 +44,20 @@ pub fn ima_regularised_flow(model: &Model, x: &[f64]) -> Result<f64, OracleError
         &DVector::from_column_slice(x),
         1.0,
     )?)
+}
+
+/// RHS of eq. 13 at finite γ: log pθ(x) − c_IMA(f, g(x)), with the error estimate of log pθ(x).
+pub fn eq13_rhs(
+    model: &Model,
+    x: &[f64],
+    gamma2: f64,
+    opts: &crate::elbo::QuadratureOptions,
+) -> Result<(f64, f64), OracleError> {
+    check_vec("x", x, model.dim_observed())?;
+    let m = crate::marginal::log_marginal(model, x, gamma2, opts)?;
+    let dec = model.decoder();
+    let g = dec.inverse(&DVector::from_column_slice(x))?;
+    Ok((m.value - ima::c_ima(dec, &g)?, m.error_estimate))
 }
 
 /// The closed forms of an affine decoder with a Gaussian prior at one (x, γ²).
