@@ -38,6 +38,9 @@ pub struct Fit {
     pub order: f64,
     /// Observed order over the last three decades of γ² of that range.
     pub order_last3: f64,
+    /// Observed order over every point above the floor with γ² ≥ `asymptotic_from` — shown beside
+    /// the others so that the choice of the asymptotic range can be judged.
+    pub order_all: f64,
     /// γ² range fitted.
     pub range: (f64, f64),
     /// Points fitted.
@@ -137,6 +140,7 @@ pub fn fit(s: &Series, asymptotic_from: f64) -> Result<Fit, NoFit> {
     Ok(Fit {
         order: -slope(tx, ty),
         order_last3,
+        order_all: -slope(&lx, &ly),
         range: ((2.0 * tx[0]).exp(), (2.0 * tx[tx.len() - 1]).exp()),
         n: tx.len(),
         floored,
