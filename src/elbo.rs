@@ -172,6 +172,15 @@ pub(crate) fn check_inputs(
             index,
         });
     }
+    if let crate::prior::Prior::Logistic { scale } = model.prior() {
+        let limit = 2.0 * (crate::prior_expectation::MAX_SIGMA_OVER_SCALE * scale).ln();
+        if let Some(&s) = logvar.iter().find(|&&s| s > limit) {
+            return Err(OracleError::InvalidParameter {
+                what: "logvar (sigma above 5e3 logistic scales: the prior term would need > 1e6 nodes)",
+                value: s,
+            });
+        }
+    }
     Ok(())
 }
 

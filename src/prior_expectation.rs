@@ -22,6 +22,11 @@ use std::f64::consts::PI;
 /// The half-width of the truncated ξ range: the N(0, 1) mass beyond ±39 is below 1e-330.
 const XI_MAX: f64 = 39.0;
 
+/// The largest σ/s for which the logistic prior term is computed: the rule then has
+/// 78·7·σ/(π s) ≈ 8.7e5 nodes; beyond, [`crate::elbo`] refuses the encoder instead of running for
+/// ever (σ/s = 5e3 means an encoder 5000 prior scales wide — far outside any useful range).
+pub const MAX_SIGMA_OVER_SCALE: f64 = 5e3;
+
 /// [E[log m], ∂μ, ∂s, ∂μμ, ∂μs, ∂ss] of E_{N(μ, σ²)}[log m(t)], s = log σ².
 pub fn prior_expectation(prior: &Prior, mu: f64, sigma: f64) -> [f64; 6] {
     match *prior {

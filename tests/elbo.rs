@@ -434,3 +434,43 @@ fn beta_objective_gradient() {
     .unwrap();
     assert_eq!(one.value, e.value);
 }
+
+/// An encoder wider than 5e3 logistic scales is refused (its prior term would need > 1e6 nodes),
+/// not computed for ever.
+#[test]
+fn huge_sigma_with_logistic_prior_is_refused() {
+    let model = Model::new(
+        Prior::logistic(0.5).unwrap(),
+        ima_oracle::Decoder::new(
+            1,
+            vec![ima_oracle::LeakySoftplus::new(1, 1.0).unwrap().into()],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let rule = ElboRule::new(2, 1, 100).unwrap();
+    let mut ws = ElboWorkspace::new(&model);
+    let e = elbo_on_rule(
+        &model,
+        &[0.0],
+        &[0.0],
+        &[30.0],
+        1.0,
+        &rule,
+        Order::Value,
+        &mut ws,
+    )
+    .unwrap_err();
+    assert!(matches!(e, OracleError::InvalidParameter { .. }), "{e}");
+    assert!(elbo_on_rule(
+        &model,
+        &[0.0],
+        &[0.0],
+        &[10.0],
+        1.0,
+        &rule,
+        Order::Value,
+        &mut ws
+    )
+    .is_ok());
+}

@@ -57,6 +57,11 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
     let model = load_model(a.model()?).map_err(|e| e.to_string())?;
     let ours = a.path("ours")?;
     let theirs = a.path("theirs")?;
+    for (flag, dir) in [("--ours", &ours), ("--theirs", &theirs)] {
+        if !dir.is_dir() {
+            return Err(format!("{flag} {}: not a folder", dir.display()));
+        }
+    }
     let rtol = a.f64_or("rtol", Some(1e-9))?;
     let atol = a.f64_or("atol", Some(1e-12))?;
     let alpha = a.f64_or("alpha", Some(1e-3))?;

@@ -81,6 +81,9 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         tol: a.f64_or("tol", Some(1e-13))?,
         ..Default::default()
     };
+    if q.tol <= 0.0 {
+        return Err(format!("usage: --tol must be positive, got {}", q.tol));
+    }
     let threads = a.threads()?;
     let out = a.path("out")?;
     let results: Vec<Result<PointOut, OracleError>> = par_map(

@@ -87,6 +87,9 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         tol: a.f64_or("tol", Some(1e-13))?,
         ..Default::default()
     };
+    if q.tol <= 0.0 {
+        return Err(format!("usage: --tol must be positive, got {}", q.tol));
+    }
     let threads = a.threads()?;
     let allow = a.switch("allow-refusals");
     let out = a.path("out")?;
