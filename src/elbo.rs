@@ -222,6 +222,13 @@ pub fn beta_vae_on_rule(
     check_beta(beta)?;
     let d = model.dim_latent();
     let dd = model.dim_observed();
+    if rule.tensor.dim() != d {
+        return Err(OracleError::DimensionMismatch {
+            what: "quadrature rule (built for another latent dimension)",
+            expected: d,
+            found: rule.tensor.dim(),
+        });
+    }
     let dec = model.decoder();
     for (s, &lv) in ws.sigma.iter_mut().zip(logvar) {
         *s = (0.5 * lv).exp();

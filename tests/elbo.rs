@@ -474,3 +474,37 @@ fn huge_sigma_with_logistic_prior_is_refused() {
     )
     .is_ok());
 }
+
+/// A rule built for another latent dimension is an error, not a silently truncated sum.
+#[test]
+fn rule_of_the_wrong_dimension() {
+    let mut r = test_rng(25);
+    let model = Model::new(
+        Prior::standard_normal(),
+        generate::affine_decoder(3, &mut r).unwrap(),
+    )
+    .unwrap();
+    let rule = ElboRule::new(4, 2, 100).unwrap();
+    let e = elbo_on_rule(
+        &model,
+        &[0.0; 3],
+        &[0.0; 3],
+        &[0.0; 3],
+        1.0,
+        &rule,
+        Order::Value,
+        &mut ElboWorkspace::new(&model),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            OracleError::DimensionMismatch {
+                expected: 3,
+                found: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
