@@ -251,3 +251,31 @@ fn difference_form_matches() {
         }
     }
 }
+
+/// A workspace made by one decoder, used with another, is an error (not a panic); so is a Hessian
+/// contraction without a Jacobian evaluation first.
+#[test]
+fn misused_workspaces_are_errors() {
+    let mut r = rng(8);
+    let a = ima_oracle::generate::mlp_orthogonal(3, 2, 0.2, &mut r).unwrap();
+    let b = ima_oracle::generate::mlp_orthogonal(2, 2, 0.2, &mut r).unwrap();
+    let mut wa = a.workspace();
+    let mut wb = b.workspace();
+    assert!(matches!(
+        a.eval(&[0.0; 3], &mut wb, true),
+        Err(DecoderError::DimensionMismatch { .. })
+    ));
+    assert!(a.inverse_into(&[0.0; 3], &mut wb).is_err());
+    a.eval(&[0.1, 0.2, 0.3], &mut wa, false).unwrap();
+    let mut h = DMatrix::zeros(3, 3);
+    assert!(a
+        .hessian_contraction_into(&mut wa, &[0.0; 3], &mut h)
+        .is_err());
+    a.eval(&[0.1, 0.2, 0.3], &mut wa, true).unwrap();
+    assert!(a
+        .hessian_contraction_into(&mut wa, &[0.0; 3], &mut DMatrix::zeros(2, 2))
+        .is_err());
+    assert!(a
+        .hessian_contraction_into(&mut wa, &[0.0; 3], &mut h)
+        .is_ok());
+}

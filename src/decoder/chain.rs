@@ -174,6 +174,7 @@ impl Decoder {
     /// and [`Workspace::jacobian`]). Errors if z has the wrong length or a non-finite entry, or if a
     /// step produces a non-finite value (a pole or an overflow), naming the step.
     pub fn eval(&self, z: &[f64], ws: &mut Workspace, jacobian: bool) -> Result<(), DecoderError> {
+        self.check_workspace(ws)?;
         check_len("z", z, self.dim_in)?;
         check_finite("z", z)?;
         ws.acts[0].copy_from_slice(z);
@@ -222,6 +223,7 @@ impl Decoder {
         ws: &mut Workspace,
         jacobian: bool,
     ) -> Result<(), DecoderError> {
+        self.check_workspace(ws)?;
         check_len("dz", dz, self.dim_in)?;
         ws.dacts[0].copy_from_slice(dz);
         for ((a, b), d) in ws.acts[0].iter_mut().zip(&ws.base[0]).zip(dz) {
@@ -267,8 +269,21 @@ impl Decoder {
         r: &[f64],
         h: &mut DMatrix<f64>,
     ) -> Result<(), DecoderError> {
+        self.check_workspace(ws)?;
         check_len("r", r, self.dim_out())?;
-        debug_assert!(ws.has_jacobian);
+        if h.shape() != (self.dim_in, self.dim_in) {
+            return Err(DecoderError::DimensionMismatch {
+                what: format!("h ({}×{})", h.nrows(), h.ncols()),
+                expected: self.dim_in,
+                found: h.nrows(),
+            });
+        }
+        if !ws.has_jacobian {
+            return Err(DecoderError::InvalidParameter {
+                step: None,
+                message: "hessian_contraction_into needs eval(.., jacobian = true) or eval_offset(.., true) first".into(),
+            });
+        }
         h.fill(0.0);
         let n = self.steps.len();
         ws.cot[n].copy_from_slice(r);
@@ -292,12 +307,33 @@ impl Decoder {
     /// Errors when the chain is not square.
     pub fn log_abs_det_from(&self, ws: &Workspace) -> Result<f64, DecoderError> {
         self.require_square()?;
+        self.check_workspace(ws)?;
         Ok(self
             .steps
             .iter()
             .enumerate()
             .map(|(l, s)| s.log_abs_det(&ws.acts[l]))
             .sum())
+    }
+
+    /// A workspace belongs to the decoder that made it: its buffers must have this chain's shape.
+    fn check_workspace(&self, ws: &Workspace) -> Result<(), DecoderError> {
+        let fits = ws.acts.len() == self.steps.len() + 1
+            && ws.acts[0].len() == self.dim_in
+            && self
+                .steps
+                .iter()
+                .zip(&ws.acts[1..])
+                .all(|(s, a)| a.len() == s.dim_out());
+        if fits {
+            Ok(())
+        } else {
+            Err(DecoderError::DimensionMismatch {
+                what: "workspace (made by another decoder)".into(),
+                expected: self.steps.len() + 1,
+                found: ws.acts.len(),
+            })
+        }
     }
 
     fn require_square(&self) -> Result<(), DecoderError> {
@@ -319,6 +355,7 @@ impl Decoder {
     /// the activations of f at g(x), so `log_abs_det_from` and `eval(.., true)` can follow.
     pub fn inverse_into(&self, x: &[f64], ws: &mut Workspace) -> Result<(), DecoderError> {
         self.require_square()?;
+        self.check_workspace(ws)?;
         check_len("x", x, self.dim_out())?;
         check_finite("x", x)?;
         let n = self.steps.len();
