@@ -73,10 +73,18 @@ fn refused_dtypes_name_the_file() {
 #[test]
 fn truncated_and_corrupted_files_never_panic() {
     use ima_oracle::npy::parse_npy;
-    for name in ["f8_le_2x3.npy", "f4_be_fortran_3x2.npy", "f8_v3_2x3.npy", "f8_scalar.npy"] {
+    for name in [
+        "f8_le_2x3.npy",
+        "f4_be_fortran_3x2.npy",
+        "f8_v3_2x3.npy",
+        "f8_scalar.npy",
+    ] {
         let bytes = std::fs::read(fixture(name)).unwrap();
         for cut in 0..bytes.len() {
-            assert!(parse_npy(&bytes[..cut]).is_err(), "{name} cut at {cut} parsed");
+            assert!(
+                parse_npy(&bytes[..cut]).is_err(),
+                "{name} cut at {cut} parsed"
+            );
         }
         for pos in 0..bytes.len() {
             for v in [0u8, b'(', b')', b',', b'9', 0xff] {
