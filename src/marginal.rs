@@ -12,6 +12,11 @@
 //!
 //! The first four terms are the Laplace approximation; ψ = O(‖u‖³/γ) measures the posterior's
 //! departure from its Laplace Gaussian, so the Gauss–Hermite rule converges the faster the larger γ.
+//! Where the posterior's tail along an axis of L⁻ᵀ is heavier than the Gaussian's, e^ψ grows and the
+//! rule converges slowly; each axis k is therefore widened by s_k = min(3, max(1, 4/√(2Δ_k))), Δ_k
+//! the drop of φ at u = ±4 e_k (a Gaussian drops by 8), i.e. L⁻ᵀ → L⁻ᵀ diag(s) and the log-Jacobian
+//! Σ log s_k joins the offset. Any such linear change of variables leaves the integral unchanged; it
+//! only moves the nodes, and the node-doubling test still decides convergence.
 //! Inside ψ, φ(z) − φ(ẑ) = −(γ²/2)(‖Δf‖² − 2 r̂·Δf) + Σ_k [log m(z_k) − log m(ẑ_k)] with
 //! Δf = f(z) − f(ẑ) in difference form: no cancellation at large γ. The node count grows until two
 //! rules agree to the tolerance; their difference is the error estimate.
@@ -241,6 +246,11 @@ pub fn log_marginal_x_space(
     converge(vec![Box::new(route)], opts, None)
 }
 
+/// Where the Laplace-centred route probes the posterior's tails, in Laplace standard deviations.
+const PROBE: f64 = 4.0;
+/// The largest widening of a Laplace axis.
+const MAX_WIDEN: f64 = 3.0;
+
 /// One quadrature route: log E[…] on the n-point tensor rule (`None` past the node budget), and the
 /// offset it is added to.
 trait RouteEval {
@@ -281,18 +291,55 @@ impl<'a> LaplaceCentred<'a> {
             POLE_MASS_TOL,
             false,
         )?;
-        let m = l.transpose().try_inverse().ok_or(not_pd)?;
-        let laplace = 0.5 * dd as f64 * (gamma2 / (2.0 * PI)).ln()
-            + mode.phi
-            + 0.5 * d as f64 * (2.0 * PI).ln()
-            - l.diagonal().iter().map(|t| t.ln()).sum::<f64>();
+        let mut m = l.transpose().try_inverse().ok_or(not_pd)?;
         let mut ws = model.decoder().workspace();
         model.decoder().set_base(mode.z.as_slice(), &mut ws)?;
-        let lp0 = mode
+        let lp0: Vec<f64> = mode
             .z
             .iter()
             .map(|&t| model.prior().log_density(t))
             .collect();
+        // Widen the axes along which the posterior's tail is heavier than its Laplace Gaussian (see
+        // the module docs): probe φ at u = ±PROBE e_k; a Gaussian would drop by PROBE²/2.
+        let mut log_widen = 0.0;
+        {
+            let mut dz = vec![0.0; d];
+            for k in 0..d {
+                let mut widen = 1.0f64;
+                for sign in [-1.0, 1.0] {
+                    for (i, o) in dz.iter_mut().enumerate() {
+                        *o = m[(i, k)] * sign * PROBE;
+                    }
+                    let drop = match model.decoder().eval_offset(&dz, &mut ws, false) {
+                        Ok(()) => {
+                            let (mut ff, mut rf) = (0.0, 0.0);
+                            for (df, r) in ws.output_diff().iter().zip(mode.residual.iter()) {
+                                ff += df * df;
+                                rf += r * df;
+                            }
+                            let dp: f64 = (0..d)
+                                .map(|i| model.prior().log_density(mode.z[i] + dz[i]) - lp0[i])
+                                .sum();
+                            0.5 * gamma2 * (ff - 2.0 * rf) - dp
+                        }
+                        Err(_) => f64::INFINITY,
+                    };
+                    if drop > 0.0 && drop.is_finite() {
+                        widen = widen.max(PROBE / (2.0 * drop).sqrt());
+                    }
+                }
+                let widen = widen.min(MAX_WIDEN);
+                for i in 0..d {
+                    m[(i, k)] *= widen;
+                }
+                log_widen += widen.ln();
+            }
+        }
+        let laplace = 0.5 * dd as f64 * (gamma2 / (2.0 * PI)).ln()
+            + mode.phi
+            + 0.5 * d as f64 * (2.0 * PI).ln()
+            - l.diagonal().iter().map(|t| t.ln()).sum::<f64>()
+            + log_widen;
         Ok(LaplaceCentred {
             model,
             gamma2,
