@@ -32,8 +32,8 @@
 //!
 //! For a fixed rule the sums are compensated (Neumaier), so round-off is a few eps times the size of
 //! each term: (D/2)|log(γ²/2π)|, the entropy, and (γ²/2)·E‖r‖² = O(d). The residual's own round-off is
-//! one fixed vector x − f(μ) of size eps‖x‖, which moves the value by (γ²/2)·2 E[r]·δ; at the optimum
-//! E[Jᵀr] = O(1/γ²), so the value keeps ~eps relative accuracy for every γ² (the direct form
+//! one fixed vector x − f(μ) of size eps‖x‖, which moves the value by (γ²/2)·2 E\[r\]·δ; at the optimum
+//! E\[Jᵀr\] = O(1/γ²), so the value keeps ~eps relative accuracy for every γ² (the direct form
 //! x − f(z) would lose log10 γ digits). [`elbo`] chooses the node count by comparing n with a larger
 //! rule until they agree to the tolerance, and returns that difference as the error estimate.
 

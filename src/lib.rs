@@ -28,7 +28,7 @@
 //! | [`ima`] | c_IMA, C_IMA, the flow log-likelihood (eq. 4), L_IMA |
 //! | [`quadrature`] | Gauss–Hermite rules (probabilists' convention), tensor products, compensated sums |
 //! | [`elbo`], [`prior_expectation`] | the exact ELBO (eq. 1) with gradient and Hessian in (μ, log σ²); the β-VAE objective (§6) |
-//! | [`optimal`] | the optimal encoder μ̂, σ̂², ELBO* (eq. 7–8) by safeguarded Newton |
+//! | [`newton`], [`optimal`] | safeguarded Newton; the optimal encoder μ̂, σ̂², ELBO* (eq. 7–8) |
 //! | [`marginal`] | log pθ(x) at finite γ (two quadrature routes), the posterior mode, KL(q ‖ pθ(z|x)) (eq. 2) |
 //! | [`montecarlo`] | the reparameterised Monte Carlo ELBO and gradient, with standard errors |
 //! | [`theory`] | RHS of eq. 12 and eq. 13, closed forms of the affine–Gaussian case |
@@ -80,7 +80,7 @@ pub mod marginal;
 mod model;
 pub mod model_file;
 pub mod montecarlo;
-mod newton;
+pub mod newton;
 pub mod npy;
 pub mod optimal;
 pub mod prior;

@@ -12,7 +12,7 @@
 //! Gauss–Hermite needs ever more nodes as τ shrinks (it converges only like e^{−cτ√n}). Truncating at
 //! |ξ| = 39 drops mass e^{−760}. The node count is 78/h: 157 for σ ≲ s, ~5 000 for σ = 10 s.
 //!
-//! Derivatives: ∂/∂μ E[ℓ] = E[ℓ'], ∂/∂s E[ℓ] = (σ/2) E[ℓ' ξ], ∂²/∂μ² = E[ℓ''], ∂²/∂μ∂s = (σ/2) E[ℓ'' ξ],
+//! Derivatives: ∂/∂μ E\[ℓ\] = E\[ℓ'\], ∂/∂s E\[ℓ\] = (σ/2) E\[ℓ' ξ\], ∂²/∂μ² = E\[ℓ''\], ∂²/∂μ∂s = (σ/2) E\[ℓ'' ξ\],
 //! ∂²/∂s² = (σ²/4) E[ℓ'' ξ²] + (σ/4) E[ℓ' ξ] — exact derivatives of the discretised expectation.
 
 use crate::prior::Prior;
