@@ -37,8 +37,9 @@ fn esc(s: &str) -> String {
 
 /// A log–log plot as an SVG document.
 pub fn loglog(title: &str, xlabel: &str, ylabel: &str, lines: &[Line]) -> String {
-    let (w, h) = (760.0, 500.0);
-    let (l, r, t, b) = (90.0, 230.0, 50.0, 60.0);
+    // The right margin holds the legend: room for ~40 characters at 12 px.
+    let (w, h) = (860.0, 500.0);
+    let (l, r, t, b) = (90.0, 330.0, 50.0, 60.0);
     let pts = lines
         .iter()
         .flat_map(|s| s.points.iter())
