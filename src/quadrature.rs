@@ -257,12 +257,12 @@ mod tests {
         }
     }
 
-    /// Σw = 1 and E[ξ^{2k}] = (2k − 1)!! for every 2k ≤ 2n − 1, up to n = 200; odd moments vanish by
+    /// Σw = 1 and E[ξ^{2k}] = (2k − 1)!! for every 2k ≤ 2n − 1, up to n = MAX_NODES; odd moments vanish by
     /// symmetry. Relative tolerance 1e-13: the moments are sums of n positive terms, each a few ulps.
     /// Moments are checked up to 2k ≤ min(2n − 2, 40) to stay clear of overflow in (2k − 1)!!.
     #[test]
     fn moments_are_exact() {
-        for n in [1usize, 2, 5, 8, 13, 20, 32, 50, 100, 200] {
+        for n in [1usize, 2, 5, 8, 13, 20, 32, 50, 100, 200, MAX_NODES] {
             let g = GaussHermite::new(n).unwrap();
             assert!((g.weights().iter().sum::<f64>() - 1.0).abs() < 1e-15);
             let mut dfact = 1.0;
