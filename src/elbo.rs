@@ -413,6 +413,65 @@ impl QuadratureOptions {
     pub(crate) fn next(&self, n: usize) -> usize {
         (n + (n / 2).max(2)).min(self.max_nodes)
     }
+
+    /// Grows the node count from `min_nodes` until two successive results agree:
+    /// |value(cur) − value(prev)| ≤ tol·max(1, |value(cur)|). `solve(n, prev)` computes on the n-node
+    /// rule (`prev`, the result of the smaller rule, may serve as a warm start) and returns `None`
+    /// when that rule exceeds the budget. Errors with [`OracleError::QuadratureNotConverged`]
+    /// when the budget runs out first.
+    pub(crate) fn refine<T>(
+        &self,
+        what: &'static str,
+        mut solve: impl FnMut(usize, Option<&T>) -> Result<Option<T>, OracleError>,
+        value: impl Fn(&T) -> f64,
+    ) -> Result<Refined<T>, OracleError> {
+        let mut n = self.min_nodes;
+        let mut prev = solve(n, None)?.ok_or(OracleError::InvalidParameter {
+            what: "min_nodes (n^d exceeds max_total)",
+            value: n as f64,
+        })?;
+        let mut best = f64::INFINITY;
+        loop {
+            let m = self.next(n);
+            if m == n {
+                break;
+            }
+            let Some(cur) = solve(m, Some(&prev))? else {
+                break;
+            };
+            let v = value(&cur);
+            let err = (v - value(&prev)).abs();
+            best = best.min(err);
+            if err <= self.tol * v.abs().max(1.0) {
+                return Ok(Refined {
+                    prev,
+                    cur,
+                    err,
+                    nodes: m,
+                });
+            }
+            prev = cur;
+            n = m;
+        }
+        Err(OracleError::QuadratureNotConverged {
+            what,
+            requested: self.tol,
+            achieved: best,
+            nodes_per_dim: n,
+        })
+    }
+}
+
+/// Two successive rules that agree (see [`QuadratureOptions::refine`]).
+pub(crate) struct Refined<T> {
+    /// The result on the smaller rule.
+    pub prev: T,
+    /// The result on the larger rule (the one to report).
+    pub cur: T,
+    /// |value(cur) − value(prev)|, the error estimate.
+    pub err: f64,
+    /// Nodes per dimension of the larger rule.
+    pub nodes: usize,
 }
 
 /// An ELBO value with its error estimate.
@@ -442,42 +501,21 @@ pub fn elbo(
 ) -> Result<ElboEstimate, OracleError> {
     opts.validate()?;
     let mut ws = ElboWorkspace::new(model);
-    let eval = |n: usize, ws: &mut ElboWorkspace| -> Result<Option<ElboDerivatives>, OracleError> {
-        let Some(rule) = ElboRule::new(n, model.dim_latent(), opts.max_total) else {
-            return Ok(None);
-        };
-        elbo_on_rule(model, x, mu, logvar, gamma2, &rule, Order::Value, ws).map(Some)
-    };
-    let mut n = opts.min_nodes;
-    let mut prev = eval(n, &mut ws)?.ok_or(OracleError::InvalidParameter {
-        what: "min_nodes (n^d exceeds max_total)",
-        value: n as f64,
-    })?;
-    let mut best = f64::INFINITY;
-    loop {
-        let m = opts.next(n);
-        if m == n {
-            break;
-        }
-        let Some(cur) = eval(m, &mut ws)? else { break };
-        let err = (cur.value - prev.value).abs();
-        best = best.min(err);
-        if err <= opts.tol * cur.value.abs().max(1.0) {
-            return Ok(ElboEstimate {
-                value: cur.value,
-                parts: cur.parts,
-                error_estimate: err,
-                nodes_per_dim: m,
-            });
-        }
-        prev = cur;
-        n = m;
-    }
-    Err(OracleError::QuadratureNotConverged {
-        what: "ELBO",
-        requested: opts.tol,
-        achieved: best,
-        nodes_per_dim: n,
+    let r = opts.refine(
+        "ELBO",
+        |n, _| {
+            let Some(rule) = ElboRule::new(n, model.dim_latent(), opts.max_total) else {
+                return Ok(None);
+            };
+            elbo_on_rule(model, x, mu, logvar, gamma2, &rule, Order::Value, &mut ws).map(Some)
+        },
+        |e| e.value,
+    )?;
+    Ok(ElboEstimate {
+        value: r.cur.value,
+        parts: r.cur.parts,
+        error_estimate: r.err,
+        nodes_per_dim: r.nodes,
     })
 }
 

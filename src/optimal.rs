@@ -181,71 +181,47 @@ pub fn optimal_encoder_from(
     let d = model.dim_latent();
     let mut ws = ElboWorkspace::new(model);
     let nopts = NewtonOptions::default();
-    let rule_for = |n: usize| {
-        ElboRule::new(n, d, opts.max_total).ok_or(OracleError::InvalidParameter {
-            what: "nodes per dimension (n^d exceeds max_total)",
-            value: n as f64,
-        })
-    };
-    let mut theta = DVector::from_iterator(2 * d, mu0.iter().chain(logvar0).copied());
-    let mut n = opts.min_nodes;
-    let mut prev = newton_on_rule(model, x, gamma2, &theta, &rule_for(n)?, &nopts, &mut ws)?;
-    let (mut iterations, mut evaluations) = (prev.iterations, prev.evaluations);
-    let mut best = f64::INFINITY;
-    loop {
-        let m = opts.next(n);
-        if m == n {
-            break;
-        }
-        let Ok(rule) = rule_for(m) else { break };
-        theta.copy_from(&prev.theta);
-        let cur = newton_on_rule(model, x, gamma2, &theta, &rule, &nopts, &mut ws)?;
-        iterations += cur.iterations;
-        evaluations += cur.evaluations;
-        let v = cur.parts.total();
-        let err = (v - prev.parts.total()).abs();
-        best = best.min(err);
-        if err <= opts.tol * v.abs().max(1.0) {
-            let sig = cur.theta.rows(d, d).map(|s| (0.5 * s).exp());
-            let location_error = (0..2 * d)
-                .map(|i| {
-                    let delta = (cur.theta[i] - prev.theta[i]).abs();
-                    if i < d {
-                        delta / sig[i]
-                    } else {
-                        delta
-                    }
-                })
-                .fold(0.0, f64::max);
-            let scale = DVector::from_fn(2 * d, |i, _| if i < d { sig[i] } else { 1.0 });
-            let a = DMatrix::from_fn(2 * d, 2 * d, |i, k| {
-                -cur.hessian[(i, k)] * scale[i] * scale[k]
-            });
-            let min_curvature = a.symmetric_eigenvalues().min();
-            let logvar = cur.theta.rows(d, d).into_owned();
-            return Ok(OptimalEncoder {
-                mu: cur.theta.rows(0, d).into_owned(),
-                sigma2: logvar.map(f64::exp),
-                logvar,
-                elbo: v,
-                parts: cur.parts,
-                error_estimate: err,
-                location_error,
-                nodes_per_dim: m,
-                iterations,
-                evaluations,
-                grad_norm: cur.gradient.amax(),
-                min_curvature,
-                termination: cur.termination,
-            });
-        }
-        prev = cur;
-        n = m;
-    }
-    Err(OracleError::QuadratureNotConverged {
-        what: "ELBO* (optimal encoder)",
-        requested: opts.tol,
-        achieved: best,
-        nodes_per_dim: n,
+    let theta0 = DVector::from_iterator(2 * d, mu0.iter().chain(logvar0).copied());
+    let (mut iterations, mut evaluations) = (0, 0);
+    let r = opts.refine(
+        "ELBO* (optimal encoder)",
+        |n, prev: Option<&NewtonResult>| {
+            let Some(rule) = ElboRule::new(n, d, opts.max_total) else {
+                return Ok(None);
+            };
+            // Each larger rule starts from the optimum of the smaller one.
+            let start = prev.map_or(&theta0, |p| &p.theta);
+            let res = newton_on_rule(model, x, gamma2, start, &rule, &nopts, &mut ws)?;
+            iterations += res.iterations;
+            evaluations += res.evaluations;
+            Ok(Some(res))
+        },
+        |res| res.parts.total(),
+    )?;
+    let (prev, cur) = (r.prev, r.cur);
+    let sig = cur.theta.rows(d, d).map(|s| (0.5 * s).exp());
+    let scale = DVector::from_fn(2 * d, |i, _| if i < d { sig[i] } else { 1.0 });
+    let location_error = (0..2 * d)
+        .map(|i| (cur.theta[i] - prev.theta[i]).abs() / scale[i])
+        .fold(0.0, f64::max);
+    let a = DMatrix::from_fn(2 * d, 2 * d, |i, k| {
+        -cur.hessian[(i, k)] * scale[i] * scale[k]
+    });
+    let min_curvature = a.symmetric_eigenvalues().min();
+    let logvar = cur.theta.rows(d, d).into_owned();
+    Ok(OptimalEncoder {
+        mu: cur.theta.rows(0, d).into_owned(),
+        sigma2: logvar.map(f64::exp),
+        logvar,
+        elbo: cur.parts.total(),
+        parts: cur.parts,
+        error_estimate: r.err,
+        location_error,
+        nodes_per_dim: r.nodes,
+        iterations,
+        evaluations,
+        grad_norm: cur.gradient.amax(),
+        min_curvature,
+        termination: cur.termination,
     })
 }

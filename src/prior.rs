@@ -91,6 +91,18 @@ pub fn sigmoid(u: f64) -> f64 {
     }
 }
 
+/// (σ(u), σ(−u)) = (σ(u), 1 − σ(u)), both from e^{−|u|} without cancellation.
+#[inline]
+pub(crate) fn sigmoid_pair(u: f64) -> (f64, f64) {
+    let e = (-u.abs()).exp();
+    let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+    if u >= 0.0 {
+        (big, small)
+    } else {
+        (small, big)
+    }
+}
+
 /// σ(u)(1 − σ(u)) = e^{−|u|} / (1 + e^{−|u|})², without cancellation.
 #[inline]
 pub(crate) fn sigmoid_prime(u: f64) -> f64 {

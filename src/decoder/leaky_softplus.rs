@@ -17,7 +17,7 @@
 //! Every formula is evaluated to a few ulps for every finite t (|t| ≥ 700 included).
 
 use super::error::DecoderError;
-use crate::prior::{sigmoid, sigmoid_prime};
+use crate::prior::{sigmoid, sigmoid_pair, sigmoid_prime};
 use nalgebra::DMatrix;
 use std::f64::consts::LN_2;
 
@@ -136,9 +136,7 @@ impl LeakySoftplus {
         let n = u.len();
         let (s, c) = aux.split_at_mut(n);
         for ((si, ci), &t) in s.iter_mut().zip(c.iter_mut()).zip(u) {
-            let e = (-t.abs()).exp();
-            let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
-            (*si, *ci) = if t >= 0.0 { (big, small) } else { (small, big) };
+            (*si, *ci) = sigmoid_pair(t);
         }
     }
 
@@ -170,9 +168,7 @@ impl LeakySoftplus {
             } else {
                 let t = u0[i] + dt;
                 out[i] = self.value(t) - self.value(u0[i]);
-                let e = (-t.abs()).exp();
-                let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
-                (s[i], c[i]) = if t >= 0.0 { (big, small) } else { (small, big) };
+                (s[i], c[i]) = sigmoid_pair(t);
             }
         }
     }

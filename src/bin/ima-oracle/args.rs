@@ -93,6 +93,28 @@ impl Args {
         }
     }
 
+    /// `--gamma2 G`, required and > 0.
+    pub fn gamma2(&self) -> ArgResult<f64> {
+        let g = self.f64_or("gamma2", None)?;
+        if g > 0.0 {
+            Ok(g)
+        } else {
+            Err(usage(format!("--gamma2 must be positive, got {g}")))
+        }
+    }
+
+    /// The quadrature options from `--tol T` (default 1e-13, > 0).
+    pub fn quadrature(&self) -> ArgResult<ima_oracle::elbo::QuadratureOptions> {
+        let tol = self.f64_or("tol", Some(1e-13))?;
+        if tol <= 0.0 {
+            return Err(usage(format!("--tol must be positive, got {tol}")));
+        }
+        Ok(ima_oracle::elbo::QuadratureOptions {
+            tol,
+            ..Default::default()
+        })
+    }
+
     /// `--threads N`, or all cores.
     pub fn threads(&self) -> ArgResult<usize> {
         let requested = match self.get("threads") {

@@ -1,6 +1,7 @@
 //! `ima-oracle check`: compare another implementation's arrays with the oracle's.
 
 use crate::args::Args;
+use ima_oracle::compare::compare;
 use ima_oracle::model_file::load_model;
 use ima_oracle::npy::{read_npy, NpyArray};
 use nalgebra::DVector;
@@ -188,28 +189,22 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
             );
             continue;
         }
-        let (mut amax, mut rmax, mut worst, mut ok, mut unverified) =
-            (0.0f64, 0.0f64, 0usize, true, 0usize);
-        let mut worst_excess = f64::NEG_INFINITY;
-        for (k, (t, o)) in th.data().iter().zip(ou.data()).enumerate() {
+        // Entries the oracle refused (NaN in ours) cannot be verified unless theirs refused too.
+        let (mut t_kept, mut o_kept, mut index) = (Vec::new(), Vec::new(), Vec::new());
+        let mut unverified = 0usize;
+        for (k, (&t, &o)) in th.data().iter().zip(ou.data()).enumerate() {
             if o.is_nan() {
-                if !t.is_nan() {
-                    unverified += 1;
-                    ok = false;
-                }
-                continue;
+                unverified += usize::from(!t.is_nan());
+            } else {
+                t_kept.push(t);
+                o_kept.push(o);
+                index.push(k);
             }
-            let e = (t - o).abs();
-            let e = if e.is_nan() { f64::INFINITY } else { e };
-            amax = amax.max(e);
-            rmax = rmax.max(e / o.abs().max(f64::MIN_POSITIVE));
-            let excess = e - (atol + rtol * o.abs());
-            if excess > worst_excess {
-                worst_excess = excess;
-                worst = k;
-            }
-            ok &= excess <= 0.0;
         }
+        let c = compare(&t_kept, &o_kept, rtol, atol);
+        let ok = c.agrees && unverified == 0;
+        let (amax, rmax) = (c.max_abs, c.max_rel);
+        let worst = c.worst.map_or(0, |i| index[i]);
         compared += 1;
         all_ok &= ok;
         let note = if unverified > 0 {

@@ -4,9 +4,7 @@
 use crate::args::Args;
 use crate::output::{read_points, Output};
 use ima_oracle::batch::par_map;
-use ima_oracle::elbo::{
-    beta_vae, beta_vae_on_rule, ElboRule, ElboWorkspace, Order, QuadratureOptions,
-};
+use ima_oracle::elbo::{beta_vae, beta_vae_on_rule, ElboRule, ElboWorkspace, Order};
 use ima_oracle::generate::rng;
 use ima_oracle::model_file::load_model;
 use ima_oracle::montecarlo::elbo_monte_carlo;
@@ -70,20 +68,14 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             lvs.nrows()
         ));
     }
-    let gamma2 = a.f64_or("gamma2", None)?;
+    let gamma2 = a.gamma2()?;
     let beta = a.f64_or("beta", Some(1.0))?;
     let samples = a
         .get("samples")
         .map(|_| a.u64_or("samples", None))
         .transpose()?;
     let seed = a.u64_or("seed", Some(0))?;
-    let q = QuadratureOptions {
-        tol: a.f64_or("tol", Some(1e-13))?,
-        ..Default::default()
-    };
-    if q.tol <= 0.0 {
-        return Err(format!("usage: --tol must be positive, got {}", q.tol));
-    }
+    let q = a.quadrature()?;
     let threads = a.threads()?;
     let out = a.path("out")?;
     let results: Vec<Result<PointOut, OracleError>> = par_map(

@@ -79,17 +79,8 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let model = load_model(a.model()?).map_err(|e| e.to_string())?;
     let (d, dd) = (model.dim_latent(), model.dim_observed());
     let xs = read_points(&a.path("x")?, "x", dd)?;
-    let gamma2 = a.f64_or("gamma2", None)?;
-    if gamma2 <= 0.0 {
-        return Err(format!("--gamma2 must be positive, got {gamma2}"));
-    }
-    let q = QuadratureOptions {
-        tol: a.f64_or("tol", Some(1e-13))?,
-        ..Default::default()
-    };
-    if q.tol <= 0.0 {
-        return Err(format!("usage: --tol must be positive, got {}", q.tol));
-    }
+    let gamma2 = a.gamma2()?;
+    let q = a.quadrature()?;
     let threads = a.threads()?;
     let allow = a.switch("allow-refusals");
     let out = a.path("out")?;
