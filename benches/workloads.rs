@@ -8,7 +8,7 @@ use ima_oracle::batch::{par_map, thread_count};
 use ima_oracle::elbo::{elbo_on_rule, ElboRule, ElboWorkspace, Order};
 use ima_oracle::generate::rng;
 use ima_oracle::ima::c_ima_with;
-use ima_oracle::model_file::load_model;
+use ima_oracle::io::model_file::load_model;
 use ima_oracle::optimal::{newton_on_rule, NewtonOptions};
 use ima_oracle::Model;
 use nalgebra::DVector;

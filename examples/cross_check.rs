@@ -11,7 +11,7 @@
 //! tolerances an f32 implementation can meet.
 
 use ima_oracle::compare::assert_close;
-use ima_oracle::model_file::load_model;
+use ima_oracle::io::model_file::load_model;
 use ima_oracle::{evaluate, Step};
 
 /// A stand-in for the backend under test: MLP3 in f32.

@@ -33,7 +33,7 @@
 //! | [`montecarlo`] | the reparameterised Monte Carlo ELBO and gradient, with standard errors |
 //! | [`theory`] | RHS of eq. 12 and eq. 13, closed forms of the affine–Gaussian case |
 //! | [`evaluate()`], [`compare`] | every quantity at one (x, γ²); the comparison criterion for other implementations |
-//! | [`model_file`], [`npy`] | model folders (`docs/model-format.md`); NumPy `.npy` files |
+//! | [`io`] (`io::model_file`, `io::npy`) | model folders (`docs/model-format.md`); NumPy `.npy` files |
 //! | [`batch`] | parallel maps over points whose results do not depend on the thread count |
 //! | [`special`] | ln Γ, ln B |
 //!
@@ -78,10 +78,9 @@ pub mod generate;
 pub mod ima;
 pub mod marginal;
 mod model;
-pub mod model_file;
 pub mod montecarlo;
 pub mod newton;
-pub mod npy;
+pub mod io;
 pub mod optimal;
 pub mod prior;
 pub mod prior_expectation;

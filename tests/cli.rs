@@ -1,7 +1,7 @@
 //! The ima-oracle binary end to end: happy paths of every subcommand, and bad inputs — missing
 //! files, wrong shapes, NaN, an unknown step, a manifest typo, data the model does not reproduce.
 
-use ima_oracle::npy::{read_npy, write_npy, NpyArray};
+use ima_oracle::io::npy::{read_npy, write_npy, NpyArray};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -330,7 +330,7 @@ fn bad_inputs() {
         ima_oracle::generate::moebius_decoder(3, &mut ima_oracle::generate::rng(3)).unwrap(),
     )
     .unwrap();
-    ima_oracle::model_file::save_model(&model, &mb).unwrap();
+    ima_oracle::io::model_file::save_model(&model, &mb).unwrap();
     let xm = dir.join("xm.npy");
     let fx = model
         .decoder()

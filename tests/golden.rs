@@ -1,7 +1,7 @@
 //! The golden vectors (tests/golden, see its README) are regenerated and must not have moved beyond
 //! the accuracy their README states.
 
-use ima_oracle::npy::read_npy;
+use ima_oracle::io::npy::read_npy;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

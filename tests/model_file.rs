@@ -6,8 +6,8 @@ mod common;
 
 use common::{normal_vector, test_rng};
 use ima_oracle::generate::{haar_orthogonal, Family};
-use ima_oracle::model_file::{load_model, save_model};
-use ima_oracle::npy::read_npy;
+use ima_oracle::io::model_file::{load_model, save_model};
+use ima_oracle::io::npy::read_npy;
 use ima_oracle::{Model, Prior};
 use nalgebra::{DMatrix, DVector};
 use std::path::PathBuf;
@@ -79,14 +79,14 @@ fn save_load_round_trip() {
 fn broken_manifests_name_file_and_line() {
     let dir = scratch("broken");
     let mut r = test_rng(61);
-    ima_oracle::npy::write_npy(
+    ima_oracle::io::npy::write_npy(
         dir.join("W.npy"),
-        &ima_oracle::npy::NpyArray::from_matrix(&haar_orthogonal(3, &mut r)),
+        &ima_oracle::io::npy::NpyArray::from_matrix(&haar_orthogonal(3, &mut r)),
     )
     .unwrap();
-    ima_oracle::npy::write_npy(
+    ima_oracle::io::npy::write_npy(
         dir.join("v.npy"),
-        &ima_oracle::npy::NpyArray::from_vector(&DVector::zeros(4)),
+        &ima_oracle::io::npy::NpyArray::from_vector(&DVector::zeros(4)),
     )
     .unwrap();
     let cases = [

@@ -2,7 +2,7 @@
 //! script wrote, and our encoder reproduces numpy's bytes exactly for `<f8` C-order arrays — so what
 //! we write, numpy reads.
 
-use ima_oracle::npy::{encode_npy, read_npy, NpyErrorKind};
+use ima_oracle::io::npy::{encode_npy, read_npy, NpyErrorKind};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
@@ -72,7 +72,7 @@ fn refused_dtypes_name_the_file() {
 /// corruption only touches data bytes or header padding) or refused with an error — never a panic.
 #[test]
 fn truncated_and_corrupted_files_never_panic() {
-    use ima_oracle::npy::parse_npy;
+    use ima_oracle::io::npy::parse_npy;
     for name in [
         "f8_le_2x3.npy",
         "f4_be_fortran_3x2.npy",

@@ -3,7 +3,7 @@
 use crate::claims::{CaseResults, Claim, Row, CLAIMS};
 use crate::identities::IdentityRow;
 use crate::svg::{loglog, Line, Style};
-use ima_oracle::npy::write_atomic;
+use ima_oracle::io::npy::write_atomic;
 use std::fmt::Write;
 use std::path::Path;
 

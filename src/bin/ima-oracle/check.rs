@@ -2,8 +2,8 @@
 
 use crate::args::Args;
 use ima_oracle::compare::compare;
-use ima_oracle::model_file::load_model;
-use ima_oracle::npy::{read_npy, NpyArray};
+use ima_oracle::io::model_file::load_model;
+use ima_oracle::io::npy::{read_npy, NpyArray};
 use nalgebra::DVector;
 use std::fmt::Write;
 use std::path::Path;

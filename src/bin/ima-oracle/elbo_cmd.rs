@@ -6,7 +6,7 @@ use crate::output::{read_points, Output};
 use ima_oracle::batch::par_map;
 use ima_oracle::elbo::{beta_vae, beta_vae_on_rule, ElboRule, ElboWorkspace, Order};
 use ima_oracle::generate::rng;
-use ima_oracle::model_file::load_model;
+use ima_oracle::io::model_file::load_model;
 use ima_oracle::montecarlo::elbo_monte_carlo;
 use ima_oracle::OracleError;
 

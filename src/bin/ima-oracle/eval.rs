@@ -4,7 +4,7 @@ use crate::args::Args;
 use crate::output::{read_points, Output};
 use ima_oracle::batch::par_map;
 use ima_oracle::elbo::QuadratureOptions;
-use ima_oracle::model_file::load_model;
+use ima_oracle::io::model_file::load_model;
 use ima_oracle::{evaluate, Evaluation, Model, OracleError};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -6,7 +6,7 @@ use crate::output::Output;
 use ima_oracle::batch::par_map;
 use ima_oracle::elbo::QuadratureOptions;
 use ima_oracle::generate::{rng, Family};
-use ima_oracle::model_file::save_model;
+use ima_oracle::io::model_file::save_model;
 use ima_oracle::{evaluate, Evaluation, Model, Prior, Source};
 use nalgebra::DVector;
 
@@ -181,7 +181,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         );
         o.write(&dir)?;
     }
-    ima_oracle::npy::write_atomic(&out.join("README.md"), README.as_bytes())
+    ima_oracle::io::npy::write_atomic(&out.join("README.md"), README.as_bytes())
         .map_err(|e| e.to_string())?;
     let refused = results.iter().filter(|r| r.is_none()).count();
     Ok(format!(

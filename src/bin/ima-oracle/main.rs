@@ -54,7 +54,7 @@ fn npy_info(files: &[String]) -> Result<String, String> {
     }
     let mut out = Vec::new();
     for f in files {
-        let a = ima_oracle::npy::read_npy(f).map_err(|e| e.to_string())?;
+        let a = ima_oracle::io::npy::read_npy(f).map_err(|e| e.to_string())?;
         let (lo, hi) = a
             .data()
             .iter()

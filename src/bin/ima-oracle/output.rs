@@ -1,7 +1,7 @@
 //! Writing a set of output arrays all-or-nothing: every file is written atomically, and if one
 //! fails, the ones already written are removed — no partial output is ever left behind.
 
-use ima_oracle::npy::{write_npy, NpyArray};
+use ima_oracle::io::npy::{write_npy, NpyArray};
 use std::path::Path;
 
 /// The named arrays of one command's output.
@@ -37,7 +37,7 @@ impl Output {
 
 /// Reads an N×k matrix of finite numbers, checking k.
 pub fn read_points(path: &Path, what: &str, cols: usize) -> Result<nalgebra::DMatrix<f64>, String> {
-    let m = ima_oracle::npy::read_matrix(path).map_err(|e| e.to_string())?;
+    let m = ima_oracle::io::npy::read_matrix(path).map_err(|e| e.to_string())?;
     if m.ncols() != cols {
         return Err(format!(
             "{}: {what} must have shape (N, {cols}), found ({}, {})",

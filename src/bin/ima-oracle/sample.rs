@@ -3,7 +3,7 @@
 use crate::args::Args;
 use crate::output::Output;
 use ima_oracle::generate::rng;
-use ima_oracle::model_file::load_model;
+use ima_oracle::io::model_file::load_model;
 use ima_oracle::{Prior, Source};
 
 pub const HELP: &str = "\

@@ -15,7 +15,7 @@
 
 use crate::decoder::{Affine, Decoder, LeakySoftplus, Moebius, Step};
 use crate::model::Model;
-use crate::npy::{self, NpyArray, NpyError};
+use crate::io::npy::{self, NpyArray, NpyError};
 use crate::prior::Prior;
 use nalgebra::{DMatrix, DVector};
 use std::fmt;
