@@ -4,13 +4,14 @@
 //! then R times (default 5); one line per workload and thread count: id, N, median seconds (with
 //! min–max), the figure, threads. Accuracy is printed beside the time where it applies.
 
-use ima_oracle::batch::{par_map, thread_count};
-use ima_oracle::elbo::{elbo_on_rule, ElboRule, ElboWorkspace, Order};
 use ima_oracle::generate::rng;
-use ima_oracle::ima::c_ima_with;
+use ima_oracle::inference::{newton_on_rule, NewtonOptions};
 use ima_oracle::io::model_file::load_model;
-use ima_oracle::optimal::{newton_on_rule, NewtonOptions};
-use ima_oracle::Model;
+use ima_oracle::objective::{elbo_on_rule, DerivativeOrder, ElboWorkspace};
+use ima_oracle::paper::c_ima_with;
+use ima_oracle::parallel::{par_map, thread_count};
+use ima_oracle::quadrature::TensorRule;
+use ima_oracle::{Encoder, Model, Query};
 use nalgebra::DVector;
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -79,7 +80,7 @@ fn w2_inputs(model: &Model, z: &[f64; 3], gamma2: f64) -> (Vec<f64>, Vec<f64>, [
 
 fn w2(model: &Model, z: &[[f64; 3]], threads: usize, reps: usize) {
     let gamma2 = 1e4;
-    let rule = ElboRule::new(8, 3, 1 << 20).unwrap();
+    let rule = TensorRule::new(8, 3, 1 << 20).unwrap();
     let timing = median_of(reps, || {
         let v = par_map(
             z.len(),
@@ -87,7 +88,9 @@ fn w2(model: &Model, z: &[[f64; 3]], threads: usize, reps: usize) {
             || ElboWorkspace::new(model),
             |i, ws| {
                 let (x, lv, mu) = w2_inputs(model, &z[i], gamma2);
-                elbo_on_rule(model, &x, &mu, &lv, gamma2, &rule, Order::Gradient, ws)
+                let query = Query::new(model, &x, gamma2).unwrap();
+                let enc = Encoder::new(&mu, &lv).unwrap();
+                elbo_on_rule(&query, &enc, &rule, DerivativeOrder::Gradient, ws)
                     .unwrap()
                     .value
             },
@@ -105,7 +108,7 @@ fn w2(model: &Model, z: &[[f64; 3]], threads: usize, reps: usize) {
 
 fn w3(model: &Model, z: &[[f64; 3]], threads: usize, reps: usize) {
     let gamma2 = 1e4;
-    let rule = ElboRule::new(8, 3, 1 << 20).unwrap();
+    let rule = TensorRule::new(8, 3, 1 << 20).unwrap();
     let opts = NewtonOptions {
         max_iter: 100,
         grad_tol: Some(1e-9),
@@ -118,8 +121,9 @@ fn w3(model: &Model, z: &[[f64; 3]], threads: usize, reps: usize) {
             || ElboWorkspace::new(model),
             |i, ws| {
                 let (x, lv, mu) = w2_inputs(model, &z[i], gamma2);
-                let theta = DVector::from_iterator(6, mu.iter().map(|m| m + 1e-3).chain(lv));
-                let r = newton_on_rule(model, &x, gamma2, &theta, &rule, &opts, ws).unwrap();
+                let query = Query::new(model, &x, gamma2).unwrap();
+                let start = Encoder::new(&mu.map(|m| m + 1e-3), &lv).unwrap();
+                let r = newton_on_rule(&query, &start, &rule, &opts, ws).unwrap();
                 (r.iterations, r.parts.total())
             },
         );

@@ -12,7 +12,7 @@
 
 use ima_oracle::compare::assert_close;
 use ima_oracle::io::model_file::load_model;
-use ima_oracle::{evaluate, Step};
+use ima_oracle::{evaluate, Query, Step};
 
 /// A stand-in for the backend under test: MLP3 in f32.
 fn backend_forward(weights: &[[[f32; 3]; 3]], z: [f32; 3]) -> [f32; 3] {
@@ -40,7 +40,8 @@ fn main() {
         .iter()
         .copied()
         .collect();
-    let oracle = evaluate(&model, &x, 1e4, &Default::default()).expect("the oracle answers");
+    let query = Query::new(&model, &x, 1e4).expect("x fits the model");
+    let oracle = evaluate(&query, &Default::default()).expect("the oracle answers");
 
     // The backend's numbers (here: its decoder at the oracle's g(x), and its ELBO* estimate).
     let weights: Vec<[[f32; 3]; 3]> = model
@@ -57,7 +58,7 @@ fn main() {
     let g = oracle.g.iter().map(|&t| t as f32).collect::<Vec<_>>();
     let fx = backend_forward(&weights, [g[0], g[1], g[2]]);
     let theirs_x: Vec<f64> = fx.iter().map(|&t| t as f64).collect();
-    let theirs_elbo_star = (oracle.elbo_star.0 as f32) as f64; // a backend that got it right, in f32
+    let theirs_elbo_star = (oracle.optimal.elbo as f32) as f64; // a backend that got it right, in f32
 
     // f32 round-off: ~6e-8 relative per operation, a few dozen operations: 1e-5 is a fair bar.
     assert_close("f(g(x))", &theirs_x, &x, 1e-5, 1e-6);
@@ -65,12 +66,15 @@ fn main() {
     assert_close(
         "ELBO*",
         &[theirs_elbo_star],
-        &[oracle.elbo_star.0],
+        &[oracle.optimal.elbo],
         1e-6,
         1e-7,
     );
     println!(
         "backend agrees with the oracle: ELBO* = {:.12} (error estimate {:.1e}), log p = {:.12}, c_IMA = {:.6}",
-        oracle.elbo_star.0, oracle.elbo_star.1, oracle.log_marginal.0, oracle.c_ima
+        oracle.optimal.elbo,
+        oracle.optimal.error_estimate,
+        oracle.log_marginal.value,
+        oracle.c_ima
     );
 }

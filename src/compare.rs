@@ -1,9 +1,42 @@
-//! Comparing another implementation's numbers with the oracle's: |theirs − ours| ≤ atol + rtol·|ours|,
-//! the criterion of `ima-oracle check`.
+//! Comparing numbers with the oracle's: one criterion, named tolerances, and a failure message that
+//! names the quantity and the entry. `ima-oracle check` uses [`compare`] (|theirs − ours| ≤
+//! atol + rtol·|ours|); tests and backends use [`assert_within`] with whichever [`Tol`] their
+//! argument supports.
+
+/// How far a number may be from the reference `ours`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tol {
+    /// |theirs − ours| ≤ atol + rtol·|ours| — the criterion of `ima-oracle check`.
+    AbsRel {
+        /// Absolute part.
+        atol: f64,
+        /// Relative part.
+        rtol: f64,
+    },
+    /// |theirs − ours| ≤ tol·max(1, |ours|): relative for |ours| ≥ 1, absolute below.
+    Mixed(f64),
+    /// |theirs − ours| ≤ tol·|ours|: purely relative.
+    Rel(f64),
+    /// |theirs − ours| ≤ tol·scale, for a scale the caller argues for (a norm, a condition number,
+    /// the size of the terms a value was summed from …). `Scaled(tol, 1.0)` is absolute.
+    Scaled(f64, f64),
+}
+
+impl Tol {
+    /// The largest |theirs − ours| this tolerance allows.
+    pub fn bound(&self, ours: f64) -> f64 {
+        match *self {
+            Tol::AbsRel { atol, rtol } => atol + rtol * ours.abs(),
+            Tol::Mixed(t) => t * ours.abs().max(1.0),
+            Tol::Rel(t) => t * ours.abs(),
+            Tol::Scaled(t, scale) => t * scale,
+        }
+    }
+}
 
 /// Whether `theirs` agrees with `ours` to `atol + rtol·|ours|` (NaN never agrees).
 pub fn close(theirs: f64, ours: f64, rtol: f64, atol: f64) -> bool {
-    (theirs - ours).abs() <= atol + rtol * ours.abs()
+    (theirs - ours).abs() <= Tol::AbsRel { atol, rtol }.bound(ours)
 }
 
 /// The comparison of two paired slices.
@@ -13,14 +46,14 @@ pub struct Comparison {
     pub max_abs: f64,
     /// The largest |theirs − ours|/|ours|.
     pub max_rel: f64,
-    /// The entry closest to (or furthest beyond) `atol + rtol·|ours|`; `None` for empty slices.
+    /// The entry closest to (or furthest beyond) its bound; `None` for empty slices.
     pub worst: Option<usize>,
     /// Whether every entry agrees.
     pub agrees: bool,
 }
 
-/// Compares paired slices entry by entry with the criterion of [`close`].
-pub fn compare(theirs: &[f64], ours: &[f64], rtol: f64, atol: f64) -> Comparison {
+/// Compares paired slices entry by entry against `tol`.
+pub fn compare_within(theirs: &[f64], ours: &[f64], tol: Tol) -> Comparison {
     let mut c = Comparison {
         max_abs: 0.0,
         max_rel: 0.0,
@@ -33,7 +66,7 @@ pub fn compare(theirs: &[f64], ours: &[f64], rtol: f64, atol: f64) -> Comparison
         let e = if e.is_nan() { f64::INFINITY } else { e };
         c.max_abs = c.max_abs.max(e);
         c.max_rel = c.max_rel.max(e / o.abs().max(f64::MIN_POSITIVE));
-        let excess = e - (atol + rtol * o.abs());
+        let excess = e - tol.bound(*o);
         if excess > worst_excess {
             worst_excess = excess;
             c.worst = Some(i);
@@ -43,16 +76,32 @@ pub fn compare(theirs: &[f64], ours: &[f64], rtol: f64, atol: f64) -> Comparison
     c
 }
 
-/// Panics with a message naming the quantity and the entry unless every entry agrees.
-pub fn assert_close(what: &str, theirs: &[f64], ours: &[f64], rtol: f64, atol: f64) {
+/// Compares paired slices with the criterion of [`close`] (that of `ima-oracle check`).
+pub fn compare(theirs: &[f64], ours: &[f64], rtol: f64, atol: f64) -> Comparison {
+    compare_within(theirs, ours, Tol::AbsRel { atol, rtol })
+}
+
+/// Panics with a message naming the quantity, the entry, both values and the tolerance unless
+/// every entry of `theirs` is within `tol` of `ours` (and the lengths agree).
+pub fn assert_within(what: &str, theirs: &[f64], ours: &[f64], tol: Tol) {
     assert_eq!(theirs.len(), ours.len(), "{what}: lengths differ");
-    let c = compare(theirs, ours, rtol, atol);
+    let c = compare_within(theirs, ours, tol);
     if let (false, Some(i)) = (c.agrees, c.worst) {
         panic!(
-            "{what}[{i}] = {} differs from the oracle's {} (max abs error {:e}, max rel error {:e}, rtol {rtol:e}, atol {atol:e})",
-            theirs[i], ours[i], c.max_abs, c.max_rel
+            "{what}[{i}] = {:e} differs from the reference {:e} by {:e} > {:e} ({tol:?}; max abs error {:e}, max rel error {:e})",
+            theirs[i],
+            ours[i],
+            (theirs[i] - ours[i]).abs(),
+            tol.bound(ours[i]),
+            c.max_abs,
+            c.max_rel
         );
     }
+}
+
+/// [`assert_within`] with the criterion of `ima-oracle check`: atol + rtol·|ours|.
+pub fn assert_close(what: &str, theirs: &[f64], ours: &[f64], rtol: f64, atol: f64) {
+    assert_within(what, theirs, ours, Tol::AbsRel { atol, rtol });
 }
 
 #[cfg(test)]
@@ -71,6 +120,19 @@ mod tests {
         let same = compare(&[1.0], &[1.0], 0.0, 0.0);
         assert!(same.agrees && same.max_abs == 0.0);
         assert_eq!(compare(&[], &[], 0.0, 0.0).worst, None);
+    }
+
+    /// The bounds of each kind, at |ours| below and above 1.
+    #[test]
+    fn tolerance_kinds() {
+        assert_eq!(Tol::Mixed(1e-3).bound(0.5), 1e-3);
+        assert_eq!(Tol::Mixed(1e-3).bound(-4.0), 4e-3);
+        assert_eq!(Tol::Rel(1e-3).bound(-4.0), 4e-3);
+        assert_eq!(Tol::Rel(1e-3).bound(0.0), 0.0);
+        assert_eq!(Tol::Scaled(1e-3, 8.0).bound(1e9), 8e-3);
+        assert_eq!(Tol::AbsRel { atol: 1.0, rtol: 0.5 }.bound(-2.0), 2.0);
+        assert!(compare_within(&[1.5], &[1.0], Tol::Rel(0.5)).agrees);
+        assert!(!compare_within(&[1.5], &[1.0], Tol::Rel(0.49)).agrees);
     }
 
     #[test]

@@ -1,13 +1,44 @@
 //! The error type of the oracle's numerical routines (ELBO, optimal encoder, marginal likelihood).
 
-use crate::decoder::DecoderError;
+use crate::model::DecoderError;
+use crate::quadrature::RuleError;
 use std::fmt;
+
+/// Why a Newton solve stopped without converging (see [`OracleError::NotConverged`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// The Hessian (or gradient) had a non-finite entry, so no Newton step exists.
+    HessianNotFinite,
+    /// The backtracking line search found no increase along the Newton step.
+    LineSearchFailed,
+    /// The iteration limit was reached.
+    IterationLimit,
+    /// The curvature at the optimum is not positive definite (not a strict maximum).
+    CurvatureNotPositiveDefinite,
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StopReason::HessianNotFinite => "the Hessian is not finite",
+            StopReason::LineSearchFailed => "the line search found no increase",
+            StopReason::IterationLimit => "iteration limit reached",
+            StopReason::CurvatureNotPositiveDefinite => {
+                "the curvature at the mode is not positive definite"
+            }
+        })
+    }
+}
 
 /// Why an oracle quantity could not be computed to the documented accuracy.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum OracleError {
     /// The decoder failed (bad input, pole, not invertible …).
     Decoder(DecoderError),
+    /// A quadrature rule could not be built (node count out of range, too many nodes).
+    Rule(RuleError),
     /// An argument has the wrong length.
     DimensionMismatch {
         /// Which argument.
@@ -67,7 +98,7 @@ pub enum OracleError {
         /// The gradient's max-norm at the last iterate.
         grad_norm: f64,
         /// Why it stopped.
-        reason: &'static str,
+        reason: StopReason,
     },
 }
 
@@ -77,10 +108,17 @@ impl From<DecoderError> for OracleError {
     }
 }
 
+impl From<RuleError> for OracleError {
+    fn from(e: RuleError) -> Self {
+        OracleError::Rule(e)
+    }
+}
+
 impl fmt::Display for OracleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OracleError::Decoder(e) => write!(f, "decoder: {e}"),
+            OracleError::Rule(e) => write!(f, "quadrature rule: {e}"),
             OracleError::DimensionMismatch {
                 what,
                 expected,
@@ -129,42 +167,3 @@ impl fmt::Display for OracleError {
 }
 
 impl std::error::Error for OracleError {}
-
-/// Checks the length and finiteness of a vector argument.
-pub(crate) fn check_vec(what: &'static str, v: &[f64], expected: usize) -> Result<(), OracleError> {
-    if v.len() != expected {
-        return Err(OracleError::DimensionMismatch {
-            what,
-            expected,
-            found: v.len(),
-        });
-    }
-    match v.iter().position(|t| !t.is_finite()) {
-        Some(index) => Err(OracleError::NonFinite { what, index }),
-        None => Ok(()),
-    }
-}
-
-/// Checks that γ² is finite and positive.
-pub(crate) fn check_gamma2(gamma2: f64) -> Result<(), OracleError> {
-    if gamma2.is_finite() && gamma2 > 0.0 {
-        Ok(())
-    } else {
-        Err(OracleError::InvalidParameter {
-            what: "gamma2",
-            value: gamma2,
-        })
-    }
-}
-
-/// Checks that β is finite and non-negative.
-pub(crate) fn check_beta(beta: f64) -> Result<(), OracleError> {
-    if beta >= 0.0 && beta.is_finite() {
-        Ok(())
-    } else {
-        Err(OracleError::InvalidParameter {
-            what: "beta",
-            value: beta,
-        })
-    }
-}

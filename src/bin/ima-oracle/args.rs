@@ -96,23 +96,16 @@ impl Args {
     /// `--gamma2 G`, required and > 0.
     pub fn gamma2(&self) -> ArgResult<f64> {
         let g = self.f64_or("gamma2", None)?;
-        if g > 0.0 {
-            Ok(g)
-        } else {
-            Err(usage(format!("--gamma2 must be positive, got {g}")))
-        }
+        ima_oracle::Gamma2::new(g)
+            .map(|g| g.get())
+            .map_err(|_| usage(format!("--gamma2 must be positive, got {g}")))
     }
 
-    /// The quadrature options from `--tol T` (default 1e-13, > 0).
-    pub fn quadrature(&self) -> ArgResult<ima_oracle::elbo::QuadratureOptions> {
-        let tol = self.f64_or("tol", Some(1e-13))?;
-        if tol <= 0.0 {
-            return Err(usage(format!("--tol must be positive, got {tol}")));
-        }
-        Ok(ima_oracle::elbo::QuadratureOptions {
-            tol,
-            ..Default::default()
-        })
+    /// The quadrature options from `--tol T` (default [`ima_oracle::tol::DEFAULT_TOL`], > 0).
+    pub fn quadrature(&self) -> ArgResult<ima_oracle::QuadratureOptions> {
+        let tol = self.f64_or("tol", Some(ima_oracle::tol::DEFAULT_TOL))?;
+        ima_oracle::QuadratureOptions::new(tol)
+            .map_err(|_| usage(format!("--tol must be positive, got {tol}")))
     }
 
     /// `--threads N`, or all cores.
@@ -121,7 +114,7 @@ impl Args {
             Some(_) => Some(self.u64_or("threads", None)? as usize),
             None => None,
         };
-        Ok(ima_oracle::batch::thread_count(requested))
+        Ok(ima_oracle::parallel::thread_count(requested))
     }
 
     /// The single positional MODEL argument.

@@ -3,12 +3,14 @@
 
 use crate::args::Args;
 use crate::output::{read_points, Output};
-use ima_oracle::batch::par_map;
-use ima_oracle::elbo::{beta_vae, beta_vae_on_rule, ElboRule, ElboWorkspace, Order};
 use ima_oracle::generate::rng;
 use ima_oracle::io::model_file::load_model;
-use ima_oracle::montecarlo::elbo_monte_carlo;
-use ima_oracle::OracleError;
+use ima_oracle::objective::{
+    beta_vae, beta_vae_on_rule, elbo_monte_carlo, DerivativeOrder, ElboWorkspace,
+};
+use ima_oracle::parallel::par_map;
+use ima_oracle::quadrature::TensorRule;
+use ima_oracle::{Beta, OracleError, Query};
 
 pub const HELP: &str = "\
 ima-oracle elbo — the exact ELBO and its gradient for given encoder outputs
@@ -70,6 +72,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     }
     let gamma2 = a.gamma2()?;
     let beta = a.f64_or("beta", Some(1.0))?;
+    let beta = Beta::new(beta).map_err(|_| format!("usage: --beta must be finite and >= 0, got {beta}"))?;
     let samples = a
         .get("samples")
         .map(|_| a.u64_or("samples", None))
@@ -86,28 +89,18 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             let x: Vec<f64> = xs.row(i).iter().copied().collect();
             let mu: Vec<f64> = mus.row(i).iter().copied().collect();
             let lv: Vec<f64> = lvs.row(i).iter().copied().collect();
-            let e = beta_vae(&model, &x, &mu, &lv, gamma2, beta, &q)?;
-            let rule = ElboRule::new(e.nodes_per_dim, d, q.max_total)
-                .expect("the rule that converged exists");
-            let g = beta_vae_on_rule(
-                &model,
-                &x,
-                &mu,
-                &lv,
-                gamma2,
-                beta,
-                &rule,
-                Order::Gradient,
-                ws,
-            )?
-            .gradient
-            .expect("requested");
+            let query = Query::new(&model, &x, gamma2)?;
+            let enc = query.encoder(&mu, &lv)?;
+            let e = beta_vae(&query, &enc, beta, &q)?;
+            let rule = TensorRule::new(e.nodes_per_dim, d, q.max_total())?;
+            let g = beta_vae_on_rule(&query, &enc, beta, &rule, DerivativeOrder::Gradient, ws)?
+                .gradient
+                .expect("requested");
             let mc = match samples {
                 Some(k) => {
                     let mut r = rng(seed);
                     r.set_stream(i as u64);
-                    let m =
-                        elbo_monte_carlo(&model, &x, &mu, &lv, gamma2, beta, k as usize, &mut r)?;
+                    let m = elbo_monte_carlo(&query, &enc, beta, k as usize, &mut r)?;
                     Some((
                         m.value.mean,
                         m.value.std_err,
@@ -174,8 +167,9 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let mean = ok.iter().map(|p| p.value).sum::<f64>() / n.max(1) as f64;
     let maxerr = ok.iter().map(|p| p.err).fold(0.0, f64::max);
     Ok(format!(
-        "{n} points, gamma2 = {gamma2:e}, beta = {beta}: mean {} {mean:.12e}, max error estimate {maxerr:.1e} -> {}",
-        if beta == 1.0 { "ELBO" } else { "beta-VAE objective" },
+        "{n} points, gamma2 = {gamma2:e}, beta = {}: mean {} {mean:.12e}, max error estimate {maxerr:.1e} -> {}",
+        beta.get(),
+        if beta == Beta::ONE { "ELBO" } else { "beta-VAE objective" },
         out.display()
     ))
 }

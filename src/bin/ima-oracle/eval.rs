@@ -2,10 +2,9 @@
 
 use crate::args::Args;
 use crate::output::{read_points, Output};
-use ima_oracle::batch::par_map;
-use ima_oracle::elbo::QuadratureOptions;
 use ima_oracle::io::model_file::load_model;
-use ima_oracle::{evaluate, Evaluation, Model, OracleError};
+use ima_oracle::parallel::par_map;
+use ima_oracle::{evaluate, Evaluation, Model, OracleError, QuadratureOptions, Query};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const HELP: &str = "\
@@ -57,7 +56,7 @@ pub fn eval_all(
         || (),
         |i, _| {
             let x: Vec<f64> = xs.row(i).iter().copied().collect();
-            let r = evaluate(model, &x, gamma2, q);
+            let r = Query::new(model, &x, gamma2).and_then(|query| evaluate(&query, q));
             let k = done.fetch_add(1, Ordering::Relaxed) + 1;
             if n >= 20 && (k % (n / 10).max(1) == 0) {
                 eprintln!("  {k}/{n} points ({:.1} s)", start.elapsed().as_secs_f64());
@@ -128,26 +127,38 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     );
     o.add("c_ima", vec![n], col(&|p| vec![p.c_ima], 1));
     o.add("log_flow", vec![n], col(&|p| vec![p.log_flow], 1));
-    o.add("l_ima", vec![n], col(&|p| vec![p.log_flow - p.c_ima], 1));
-    o.add("log_marginal", vec![n], col(&|p| vec![p.log_marginal.0], 1));
+    o.add("l_ima", vec![n], col(&|p| vec![p.l_ima()], 1));
+    o.add(
+        "log_marginal",
+        vec![n],
+        col(&|p| vec![p.log_marginal.value], 1),
+    );
     o.add(
         "log_marginal_err",
         vec![n],
-        col(&|p| vec![p.log_marginal.1], 1),
+        col(&|p| vec![p.log_marginal.error_estimate], 1),
     );
-    o.add("mu_hat", vec![n, d], col(&|p| p.mu.as_slice().to_vec(), d));
+    o.add(
+        "mu_hat",
+        vec![n, d],
+        col(&|p| p.optimal.mu.as_slice().to_vec(), d),
+    );
     o.add(
         "sigma2_hat",
         vec![n, d],
-        col(&|p| p.sigma2.as_slice().to_vec(), d),
+        col(&|p| p.optimal.sigma2.as_slice().to_vec(), d),
     );
     o.add(
         "logvar_hat",
         vec![n, d],
-        col(&|p| p.sigma2.iter().map(|s| s.ln()).collect(), d),
+        col(&|p| p.optimal.sigma2.iter().map(|s| s.ln()).collect(), d),
     );
-    o.add("elbo_star", vec![n], col(&|p| vec![p.elbo_star.0], 1));
-    o.add("elbo_star_err", vec![n], col(&|p| vec![p.elbo_star.1], 1));
+    o.add("elbo_star", vec![n], col(&|p| vec![p.optimal.elbo], 1));
+    o.add(
+        "elbo_star_err",
+        vec![n],
+        col(&|p| vec![p.optimal.error_estimate], 1),
+    );
     o.add(
         "eq12_rhs",
         vec![n, d],
@@ -167,10 +178,10 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         n - ok.len(),
         out.display(),
         mean(&|p| p.c_ima),
-        mean(&|p| p.elbo_star.0),
-        maxf(&|p| p.elbo_star.1),
-        mean(&|p| p.log_marginal.0),
-        maxf(&|p| p.log_marginal.1),
-        mean(&|p| p.elbo_star.0 - p.log_marginal.0 + p.c_ima),
+        mean(&|p| p.optimal.elbo),
+        maxf(&|p| p.optimal.error_estimate),
+        mean(&|p| p.log_marginal.value),
+        maxf(&|p| p.log_marginal.error_estimate),
+        mean(&|p| p.eq13_gap()),
     ))
 }

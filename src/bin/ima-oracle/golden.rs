@@ -3,12 +3,10 @@
 
 use crate::args::Args;
 use crate::output::Output;
-use ima_oracle::batch::par_map;
-use ima_oracle::elbo::QuadratureOptions;
-use ima_oracle::generate::{rng, Family};
+use ima_oracle::generate::{family_cases, rng};
 use ima_oracle::io::model_file::save_model;
-use ima_oracle::{evaluate, Evaluation, Model, Prior, Source};
-use nalgebra::DVector;
+use ima_oracle::parallel::par_map;
+use ima_oracle::{evaluate, Evaluation, Prior, QuadratureOptions, Query};
 
 pub const HELP: &str = "\
 ima-oracle golden — write the golden vectors
@@ -69,34 +67,10 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     }
     let out = a.path("out")?;
     let threads = a.threads()?;
-    let mut r = rng(GOLDEN_SEED);
-    let mut cases = Vec::new();
-    for fam in Family::ALL {
-        for prior in [
-            Prior::standard_normal(),
-            Prior::logistic(1.0).expect("valid"),
-        ] {
-            let model = Model::new(prior, fam.build(3, &mut r).map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
-            let source = if fam.name().starts_with("moebius") {
-                Source::uniform(-0.5, 0.5).expect("valid")
-            } else {
-                Source::Prior(prior)
-            };
-            let zs: Vec<DVector<f64>> = (0..GOLDEN_POINTS)
-                .map(|_| DVector::from_fn(3, |_, _| source.sample_1d(&mut r)))
-                .collect();
-            let xs: Vec<DVector<f64>> = zs
-                .iter()
-                .map(|z| model.decoder().forward(z).map_err(|e| e.to_string()))
-                .collect::<Result<_, _>>()?;
-            cases.push((format!("{}-{}", fam.name(), prior.name()), model, zs, xs));
-        }
-    }
-    let q = QuadratureOptions {
-        tol: GOLDEN_TOL,
-        ..Default::default()
-    };
+    let priors = [Prior::standard_normal(), Prior::logistic(1.0).expect("valid")];
+    let cases = family_cases(3, &priors, GOLDEN_POINTS, &mut rng(GOLDEN_SEED))
+        .map_err(|e| e.to_string())?;
+    let q = QuadratureOptions::new(GOLDEN_TOL).expect("a valid tolerance");
     let tasks: Vec<(usize, usize, usize)> = (0..cases.len())
         .flat_map(|c| {
             (0..GOLDEN_GAMMA2.len()).flat_map(move |gi| (0..GOLDEN_POINTS).map(move |p| (c, gi, p)))
@@ -108,14 +82,17 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         || (),
         |t, _| {
             let (c, gi, p) = tasks[t];
-            evaluate(&cases[c].1, cases[c].3[p].as_slice(), GOLDEN_GAMMA2[gi], &q).ok()
+            let query = Query::new(&cases[c].model, cases[c].xs[p].as_slice(), GOLDEN_GAMMA2[gi]);
+            query.and_then(|query| evaluate(&query, &q)).ok()
         },
     );
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let (n, g) = (GOLDEN_POINTS, GOLDEN_GAMMA2.len());
-    for (c, (name, model, zs, xs)) in cases.iter().enumerate() {
+    for (c, case) in cases.iter().enumerate() {
+        let name = format!("{}-{}", case.family.name(), case.model.prior().name());
+        let (zs, xs) = (&case.zs, &case.xs);
         let dir = out.join(name);
-        save_model(model, dir.join("model")).map_err(|e| e.to_string())?;
+        save_model(&case.model, dir.join("model")).map_err(|e| e.to_string())?;
         let res = |gi: usize, p: usize| results[(c * g + gi) * n + p].as_ref();
         let first = |p: usize| (0..g).find_map(|gi| res(gi, p));
         let mut o = Output::default();
@@ -150,21 +127,21 @@ pub fn run(raw: &[String]) -> Result<String, String> {
                 .flat_map(|(gi, p)| res(gi, p).map(f).unwrap_or_else(|| vec![f64::NAN; k]))
                 .collect()
         };
-        o.add("elbo_star", vec![g, n], dyn_(&|r| vec![r.elbo_star.0], 1));
+        o.add("elbo_star", vec![g, n], dyn_(&|r| vec![r.optimal.elbo], 1));
         o.add(
             "log_marginal",
             vec![g, n],
-            dyn_(&|r| vec![r.log_marginal.0], 1),
+            dyn_(&|r| vec![r.log_marginal.value], 1),
         );
         o.add(
             "mu_hat",
             vec![g, n, 3],
-            dyn_(&|r| r.mu.as_slice().to_vec(), 3),
+            dyn_(&|r| r.optimal.mu.as_slice().to_vec(), 3),
         );
         o.add(
             "sigma2_hat",
             vec![g, n, 3],
-            dyn_(&|r| r.sigma2.as_slice().to_vec(), 3),
+            dyn_(&|r| r.optimal.sigma2.as_slice().to_vec(), 3),
         );
         o.add(
             "eq12_rhs",

@@ -16,11 +16,9 @@
 //! digits as ε·‖a‖/‖z − a‖.
 
 use super::error::{check_finite, DecoderError};
+use super::StepOps;
+use crate::tol::ORTHOGONALITY_TOL;
 use nalgebra::{DMatrix, DVector};
-
-/// How far AᵀA may be from I (entrywise) for A to be accepted as orthogonal: 1e-12 allows an A
-/// read from a file in f64 after an f64 QR (errors ~1e-15·n) while rejecting any real departure.
-pub const ORTHOGONALITY_TOL: f64 = 1e-12;
 
 /// f(z) = b + α A (z − a)/‖z − a‖².
 #[derive(Debug, Clone)]
@@ -107,10 +105,6 @@ impl Moebius {
         &self.shift
     }
 
-    pub(crate) fn dim(&self) -> usize {
-        self.a_mat.nrows()
-    }
-
     /// Distance from z to the pole.
     pub fn distance_to_pole(&self, z: &[f64]) -> f64 {
         self.sq_dist(z).sqrt()
@@ -123,9 +117,23 @@ impl Moebius {
             .map(|(zi, ai)| (zi - ai) * (zi - ai))
             .sum()
     }
+}
+
+impl StepOps for Moebius {
+    fn dim_in(&self) -> usize {
+        self.a_mat.nrows()
+    }
+
+    fn dim_out(&self) -> usize {
+        self.a_mat.nrows()
+    }
+
+    fn name(&self) -> &'static str {
+        "moebius"
+    }
 
     #[inline]
-    pub(crate) fn forward(&self, z: &[f64], out: &mut [f64]) {
+    fn forward(&self, z: &[f64], out: &mut [f64]) {
         let s = self.sq_dist(z);
         let k = self.alpha / s;
         for (i, o) in out.iter_mut().enumerate() {
@@ -140,7 +148,7 @@ impl Moebius {
     /// v0 = u0 − a, s0 = ‖v0‖², s − s0 = 2 v0·Δ + ‖Δ‖²: the exact rational difference, free of the
     /// cancellation of subtracting two evaluations.
     #[inline]
-    pub(crate) fn forward_diff(&self, u0: &[f64], du: &[f64], out: &mut [f64]) {
+    fn forward_diff(&self, u0: &[f64], _base: &[f64], du: &[f64], out: &mut [f64], _: &mut [f64]) {
         let n = u0.len();
         let s0 = self.sq_dist(u0);
         let (mut vd, mut dd) = (0.0, 0.0);
@@ -163,7 +171,7 @@ impl Moebius {
     /// out = J(z) m with J = (α/s) A (I − 2 v vᵀ/s), column by column without temporaries:
     /// J m_c = (α/s) (A m_c − (2 v·m_c / s) A v).
     #[inline]
-    pub(crate) fn jacobian_mul(&self, z: &[f64], m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
+    fn jacobian_mul(&self, z: &[f64], _aux: &[f64], m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
         let n = z.len();
         let s = self.sq_dist(z);
         let k = self.alpha / s;
@@ -182,7 +190,7 @@ impl Moebius {
 
     /// out = Jᵀ r = (α/s)(I − 2 v vᵀ/s) Aᵀ r.
     #[inline]
-    pub(crate) fn vjp(&self, z: &[f64], r: &[f64], out: &mut [f64]) {
+    fn vjp(&self, z: &[f64], _aux: &[f64], r: &[f64], out: &mut [f64]) {
         let n = z.len();
         let s = self.sq_dist(z);
         for (j, o) in out.iter_mut().enumerate() {
@@ -196,9 +204,10 @@ impl Moebius {
     }
 
     /// h += Pᵀ C P with C = Σ_i r_i ∇²f_i (see the module table). `scratch` needs 2n + 2d entries.
-    pub(crate) fn add_hessian_sandwich(
+    fn add_hessian_sandwich(
         &self,
         z: &[f64],
+        _aux: &[f64],
         r: &[f64],
         p: &DMatrix<f64>,
         h: &mut DMatrix<f64>,
@@ -232,11 +241,11 @@ impl Moebius {
     }
 
     #[inline]
-    pub(crate) fn log_abs_det(&self, z: &[f64]) -> f64 {
+    fn log_abs_det(&self, z: &[f64]) -> f64 {
         z.len() as f64 * (self.alpha.abs() / self.sq_dist(z)).ln()
     }
 
-    pub(crate) fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError> {
+    fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError> {
         let n = x.len();
         let s: f64 = x
             .iter()

@@ -13,7 +13,8 @@
 //! | [`volume_preserving`] | Gaussian matrix scaled to |det| = 1 (generically c_IMA > 0) | §4.3 |
 //! | [`column_normalised`] | Gaussian matrix with unit-norm columns (c_IMA = −log|det| > 0) | §4.3 |
 
-use crate::decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step};
+use super::decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step};
+use super::{Model, Prior, Source};
 use nalgebra::{DMatrix, DVector};
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
@@ -219,6 +220,64 @@ impl Family {
             Family::MoebiusVolumePreserving => moebius_volume_preserving(d, rng),
         }
     }
+
+    /// The law of the latent sources of this family's data: the prior for the affine and MLP
+    /// families; uniform on [−½, ½]^d for the Möbius families (§4.3), which keeps the data away
+    /// from the pole (at distance [`DEFAULT_POLE_DISTANCE`]).
+    pub fn data_source(&self, prior: Prior) -> Source {
+        match self {
+            Family::Moebius | Family::MoebiusVolumePreserving => {
+                Source::uniform(-0.5, 0.5).expect("a valid interval")
+            }
+            _ => Source::Prior(prior),
+        }
+    }
+}
+
+/// A model of one family with data drawn from its source (see [`family_cases`]).
+#[derive(Debug, Clone)]
+pub struct FamilyCase {
+    /// The family.
+    pub family: Family,
+    /// Its model: a decoder of the family in d dimensions with the given prior.
+    pub model: Model,
+    /// Latent sources z, from [`Family::data_source`].
+    pub zs: Vec<DVector<f64>>,
+    /// Observations x = f(z).
+    pub xs: Vec<DVector<f64>>,
+}
+
+/// For every family (in the order of [`Family::ALL`]) and every prior: a decoder on R^d and
+/// `points` observations x = f(z), all drawn from `rng` in that order (the decoder, then the
+/// coordinates of each z in turn) — the cases of `proofs-check` and of the golden vectors.
+/// Errors if a decoder cannot be built or a point hits a pole (both of probability zero).
+pub fn family_cases(
+    d: usize,
+    priors: &[Prior],
+    points: usize,
+    rng: &mut OracleRng,
+) -> Result<Vec<FamilyCase>, DecoderError> {
+    let mut out = Vec::with_capacity(Family::ALL.len() * priors.len());
+    for family in Family::ALL {
+        for &prior in priors {
+            let model = Model::new(prior, family.build(d, rng)?)?;
+            let source = family.data_source(prior);
+            let zs: Vec<DVector<f64>> = (0..points)
+                .map(|_| DVector::from_fn(d, |_, _| source.sample_1d(rng)))
+                .collect();
+            let xs = zs
+                .iter()
+                .map(|z| model.decoder().forward(z))
+                .collect::<Result<_, _>>()?;
+            out.push(FamilyCase {
+                family,
+                model,
+                zs,
+                xs,
+            });
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -11,20 +11,19 @@
 //!
 //! c_IMA ≥ 0 by Hadamard's inequality, with equality iff the columns of J are orthogonal; it is
 //! invariant under rescaling and permuting the columns. For square decoders log|det J| is the sum
-//! of the steps' closed forms (see [`crate::Decoder`]), so c_IMA carries an absolute error of a few
+//! of the steps' closed forms (see [`crate::model::Decoder`]), so c_IMA carries an absolute error of a few
 //! eps times Σ_k |log‖J[:, k]‖| + Σ_l |log|det J_l||, and is exactly 0 to that accuracy for Möbius maps.
 
-use crate::decoder::{Decoder, DecoderError, Workspace};
-use crate::generate::OracleRng;
-use crate::prior::Prior;
-use crate::source::Source;
+use crate::model::generate::OracleRng;
+use crate::model::{Decoder, DecoderError, Prior, Source, Workspace};
+use crate::quadrature::SampleMean;
 use nalgebra::{DMatrix, DVector};
 
 /// Σ_k log‖J[:, k]‖ − ½ log det(JᵀJ) for a D×d matrix J with D ≥ d and full column rank, the
 /// determinant from a Householder QR (backward stable: error ~ eps·κ(J)). Returns +∞ when J is
 /// rank deficient (a column or R_kk of zero).
 pub fn c_ima_of_jacobian(j: &DMatrix<f64>) -> f64 {
-    let cols: f64 = j.column_iter().map(|c| c.norm().ln()).sum();
+    let cols = log_column_norms(j);
     let r = j.clone().qr().r();
     let logdet: f64 = (0..j.ncols()).map(|k| r[(k, k)].abs().ln()).sum();
     cols - logdet
@@ -51,36 +50,6 @@ pub fn c_ima_with(decoder: &Decoder, z: &[f64], ws: &mut Workspace) -> Result<f6
     }
 }
 
-/// A Monte Carlo estimate: the sample mean, its standard error s/√n, and n.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Estimate {
-    /// The sample mean.
-    pub mean: f64,
-    /// The standard error of the mean, s/√n with the unbiased sample standard deviation s.
-    pub std_err: f64,
-    /// The number of samples.
-    pub n: usize,
-}
-
-impl Estimate {
-    /// The mean and standard error of `values` (Welford's algorithm, stable for any n ≥ 2).
-    pub fn from_samples(values: impl IntoIterator<Item = f64>) -> Self {
-        let (mut n, mut mean, mut m2) = (0usize, 0.0, 0.0);
-        for v in values {
-            n += 1;
-            let delta = v - mean;
-            mean += delta / n as f64;
-            m2 += delta * (v - mean);
-        }
-        let var = if n > 1 { m2 / (n - 1) as f64 } else { f64::NAN };
-        Estimate {
-            mean,
-            std_err: (var / n as f64).sqrt(),
-            n,
-        }
-    }
-}
-
 /// C_IMA(f, p) = E_{z∼p}[c_IMA(f, z)] (eq. 6) by Monte Carlo over `n` draws from `source` (the prior,
 /// or a data source), with its standard error. Errors on the first z at which c_IMA fails.
 pub fn global_c_ima(
@@ -88,7 +57,7 @@ pub fn global_c_ima(
     source: &Source,
     n: usize,
     rng: &mut OracleRng,
-) -> Result<Estimate, DecoderError> {
+) -> Result<SampleMean, DecoderError> {
     let mut ws = decoder.workspace();
     let mut z = vec![0.0; decoder.dim_in()];
     let mut values = Vec::with_capacity(n);
@@ -98,7 +67,7 @@ pub fn global_c_ima(
         }
         values.push(c_ima_with(decoder, &z, &mut ws)?);
     }
-    Ok(Estimate::from_samples(values))
+    Ok(SampleMean::from_samples(values))
 }
 
 /// The flow log-likelihood log p0(g(x)) − log|det J_f(g(x))| (eq. 4): the γ → ∞ limit of log pθ(x).
@@ -109,8 +78,12 @@ pub fn log_flow_likelihood(
 ) -> Result<f64, DecoderError> {
     let mut ws = decoder.workspace();
     decoder.inverse_into(x.as_slice(), &mut ws)?;
-    let logdet = decoder.log_abs_det_from(&ws)?;
-    Ok(prior.log_density_sum(ws.input()) - logdet)
+    flow_at_inverse(decoder, prior, &ws)
+}
+
+/// log p0(z) − log|det J_f(z)| at the z = g(x) held by `ws` after [`Decoder::inverse_into`].
+fn flow_at_inverse(decoder: &Decoder, prior: &Prior, ws: &Workspace) -> Result<f64, DecoderError> {
+    Ok(prior.log_density_sum(ws.input()) - decoder.log_abs_det_from(ws)?)
 }
 
 /// L_IMA(x) = log p_flow(x) − λ c_IMA(f, g(x)) (§2; Thm. 1 has λ = 1).
@@ -124,6 +97,5 @@ pub fn l_ima(
     decoder.inverse_into(x.as_slice(), &mut ws)?;
     let z = ws.input().to_vec();
     let c = c_ima_with(decoder, &z, &mut ws)?;
-    let logdet = decoder.log_abs_det_from(&ws)?;
-    Ok(prior.log_density_sum(&z) - logdet - lambda * c)
+    Ok(flow_at_inverse(decoder, prior, &ws)? - lambda * c)
 }

@@ -13,10 +13,9 @@
 //! carries the factor e^{−ξ²/4}. Nodes are accurate to a few ulps, weights to a few ulps relative
 //! (tests: Σw = 1, the moments E[ξ^{2k}] = (2k − 1)!!, closed-form rules for n ≤ 4).
 
+use super::RuleError;
+use crate::tol::{GH_MAX_NODES, GH_POLISH_STEPS};
 use nalgebra::DMatrix;
-
-/// The largest supported number of nodes per dimension.
-pub const MAX_NODES: usize = 256;
 
 /// An n-point Gauss–Hermite rule for E[g(ξ)], ξ ~ N(0, 1) (probabilists' convention).
 #[derive(Debug, Clone, PartialEq)]
@@ -38,13 +37,16 @@ fn scaled_orthonormal(n: usize, xi: f64) -> (f64, f64) {
 }
 
 impl GaussHermite {
-    /// The n-point rule, 1 ≤ n ≤ [`MAX_NODES`]; `None` otherwise.
-    pub fn new(n: usize) -> Option<Self> {
-        if n == 0 || n > MAX_NODES {
-            return None;
+    /// The n-point rule, 1 ≤ n ≤ [`GH_MAX_NODES`]; [`RuleError::NodesOutOfRange`] otherwise.
+    pub fn new(n: usize) -> Result<Self, RuleError> {
+        if n == 0 || n > GH_MAX_NODES {
+            return Err(RuleError::NodesOutOfRange {
+                nodes: n,
+                max: GH_MAX_NODES,
+            });
         }
         if n == 1 {
-            return Some(GaussHermite {
+            return Ok(GaussHermite {
                 nodes: vec![0.0],
                 weights: vec![1.0],
             });
@@ -66,7 +68,7 @@ impl GaussHermite {
             } else {
                 0.5 * (nodes[i] - nodes[n - 1 - i])
             };
-            for _ in 0..3 {
+            for _ in 0..GH_POLISH_STEPS {
                 let (qm1, qn) = scaled_orthonormal(n, xi);
                 // p_n' = √n p_{n−1}; the common scale factor cancels in the ratio.
                 let step = qn / ((n as f64).sqrt() * qm1);
@@ -87,7 +89,7 @@ impl GaussHermite {
         for w in &mut weights {
             *w /= total;
         }
-        Some(GaussHermite { nodes, weights })
+        Ok(GaussHermite { nodes, weights })
     }
 
     /// The number of nodes.
@@ -110,119 +112,13 @@ impl GaussHermite {
         &self.weights
     }
 
-    /// Σ w_i g(ξ_i) ≈ E[g(ξ)], ξ ~ N(0, 1).
+    /// Σ w_i g(ξ_i) ≈ E[g(ξ)], ξ ~ N(0, 1), summed with compensation.
     pub fn expect(&self, mut g: impl FnMut(f64) -> f64) -> f64 {
-        let mut acc = Neumaier::default();
+        let mut acc = super::Neumaier::default();
         for (&x, &w) in self.nodes.iter().zip(&self.weights) {
             acc.add(w * g(x));
         }
         acc.sum()
-    }
-}
-
-/// The tensor product of one Gauss–Hermite rule in d dimensions: n^d nodes stored contiguously
-/// (node j occupies `nodes[j*d .. (j+1)*d]`), for E[g(ξ)], ξ ~ N(0, I_d). The node order is fixed
-/// (last coordinate fastest), so sums over it are reproducible.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TensorRule {
-    dim: usize,
-    per_dim: usize,
-    nodes: Vec<f64>,
-    weights: Vec<f64>,
-}
-
-impl TensorRule {
-    /// The n^d-node product rule; `None` if n is out of range or n^d exceeds `max_total`.
-    pub fn new(n: usize, dim: usize, max_total: usize) -> Option<Self> {
-        let total = n.checked_pow(dim as u32)?;
-        if total > max_total || dim == 0 {
-            return None;
-        }
-        let gh = GaussHermite::new(n)?;
-        let mut nodes = Vec::with_capacity(total * dim);
-        let mut weights = Vec::with_capacity(total);
-        let mut idx = vec![0usize; dim];
-        for _ in 0..total {
-            let mut w = 1.0;
-            for &i in &idx {
-                nodes.push(gh.nodes[i]);
-                w *= gh.weights[i];
-            }
-            weights.push(w);
-            for k in (0..dim).rev() {
-                idx[k] += 1;
-                if idx[k] < n {
-                    break;
-                }
-                idx[k] = 0;
-            }
-        }
-        Some(TensorRule {
-            dim,
-            per_dim: n,
-            nodes,
-            weights,
-        })
-    }
-
-    /// The dimension d.
-    pub fn dim(&self) -> usize {
-        self.dim
-    }
-
-    /// Nodes per dimension n.
-    pub fn per_dim(&self) -> usize {
-        self.per_dim
-    }
-
-    /// The number of nodes n^d.
-    pub fn len(&self) -> usize {
-        self.weights.len()
-    }
-
-    /// Whether the rule has no nodes (never, for a constructed rule).
-    pub fn is_empty(&self) -> bool {
-        self.weights.is_empty()
-    }
-
-    /// Node j (a slice of length d).
-    #[inline]
-    pub fn node(&self, j: usize) -> &[f64] {
-        &self.nodes[j * self.dim..(j + 1) * self.dim]
-    }
-
-    /// Weight j.
-    #[inline]
-    pub fn weight(&self, j: usize) -> f64 {
-        self.weights[j]
-    }
-}
-
-/// Neumaier's compensated summation: the error of a sum of N terms is ~2 eps·Σ|terms| independent of
-/// N (instead of ~N eps·Σ|terms| for the naive loop).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Neumaier {
-    sum: f64,
-    comp: f64,
-}
-
-impl Neumaier {
-    /// Adds a term.
-    #[inline]
-    pub fn add(&mut self, x: f64) {
-        let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.comp += (self.sum - t) + x;
-        } else {
-            self.comp += (x - t) + self.sum;
-        }
-        self.sum = t;
-    }
-
-    /// The compensated sum.
-    #[inline]
-    pub fn sum(&self) -> f64 {
-        self.sum + self.comp
     }
 }
 
@@ -257,12 +153,12 @@ mod tests {
         }
     }
 
-    /// Σw = 1 and E[ξ^{2k}] = (2k − 1)!! for every 2k ≤ 2n − 1, up to n = MAX_NODES; odd moments vanish by
+    /// Σw = 1 and E[ξ^{2k}] = (2k − 1)!! for every 2k ≤ 2n − 1, up to n = GH_MAX_NODES; odd moments vanish by
     /// symmetry. Relative tolerance 1e-13: the moments are sums of n positive terms, each a few ulps.
     /// Moments are checked up to 2k ≤ min(2n − 2, 40) to stay clear of overflow in (2k − 1)!!.
     #[test]
     fn moments_are_exact() {
-        for n in [1usize, 2, 5, 8, 13, 20, 32, 50, 100, 200, MAX_NODES] {
+        for n in [1usize, 2, 5, 8, 13, 20, 32, 50, 100, 200, GH_MAX_NODES] {
             let g = GaussHermite::new(n).unwrap();
             assert!((g.weights().iter().sum::<f64>() - 1.0).abs() < 1e-15);
             let mut dfact = 1.0;
@@ -283,20 +179,5 @@ mod tests {
     fn smooth_expectation_converges() {
         let g = GaussHermite::new(30).unwrap();
         assert!((g.expect(f64::cos) - (-0.5f64).exp()).abs() < 1e-15);
-    }
-
-    /// The tensor rule: weights sum to 1 and E[ξ_1² ξ_2⁴ ξ_3⁰] = 1·3 exactly.
-    #[test]
-    fn tensor_rule() {
-        let t = TensorRule::new(4, 3, 1000).unwrap();
-        assert_eq!(t.len(), 64);
-        let (mut s, mut m) = (0.0, 0.0);
-        for j in 0..t.len() {
-            let x = t.node(j);
-            s += t.weight(j);
-            m += t.weight(j) * x[0].powi(2) * x[1].powi(4);
-        }
-        assert!((s - 1.0).abs() < 1e-15 && (m - 3.0).abs() < 1e-14);
-        assert!(TensorRule::new(10, 7, 1_000_000).is_none());
     }
 }

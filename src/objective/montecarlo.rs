@@ -11,63 +11,62 @@
 //! ∂L_j/∂μ = γ² J(z_j)ᵀ r_j + β ∂P_j/∂μ, ∂L_j/∂s_k = (γ² J(z_j)ᵀ r_j)_k ε_jk σ_k/2 + β(∂P_j/∂s_k + ½).
 //! The estimate is the sample mean; its standard error is s/√K. β = 1 gives the ELBO.
 
-use crate::elbo::check_inputs;
-use crate::error::{check_beta, OracleError};
-use crate::generate::OracleRng;
-use crate::ima::Estimate;
-use crate::model::Model;
-use crate::prior::Prior;
+use super::gaussian::{entropy, log_normaliser};
+use super::prior_term::{prior_term, PriorTerm};
+use crate::error::OracleError;
+use crate::input::{Beta, Encoder, Query};
+use crate::model::generate::OracleRng;
+use crate::model::Prior;
+use crate::quadrature::SampleMean;
 use nalgebra::DVector;
 use rand::RngExt;
 use rand_distr::StandardNormal;
-use std::f64::consts::PI;
 
 /// A Monte Carlo estimate of the ELBO (or β-VAE objective) and of its gradient.
 #[derive(Debug, Clone, PartialEq)]
 pub struct McEstimate {
     /// The objective: mean, standard error, number of samples.
-    pub value: Estimate,
+    pub value: SampleMean,
     /// The gradient's sample mean (length 2d: μ then log σ²).
     pub gradient: DVector<f64>,
     /// The standard error of each gradient entry.
     pub gradient_std_err: DVector<f64>,
 }
 
-/// K samples of the estimator (module docs). Errors on bad inputs (as [`crate::elbo::elbo`]), K < 2,
-/// β < 0, or a decoder failure at a sample (a Möbius pole hit, which has probability zero).
-#[allow(clippy::too_many_arguments)]
+/// K = `samples` samples of the estimator (module docs). Errors: K < 2, an encoder of another
+/// dimension, a logistic-prior encoder too wide for the prior term (as [`super::elbo`]), or a
+/// decoder failure at a sample (a Möbius pole hit, which has probability zero).
 pub fn elbo_monte_carlo(
-    model: &Model,
-    x: &[f64],
-    mu: &[f64],
-    logvar: &[f64],
-    gamma2: f64,
-    beta: f64,
+    query: &Query,
+    enc: &Encoder,
+    beta: Beta,
     samples: usize,
     rng: &mut OracleRng,
 ) -> Result<McEstimate, OracleError> {
-    check_inputs(model, x, mu, logvar, gamma2)?;
     if samples < 2 {
         return Err(OracleError::InvalidParameter {
             what: "samples (at least 2, for a standard error)",
             value: samples as f64,
         });
     }
-    check_beta(beta)?;
-    let d = model.dim_latent();
-    let dd = model.dim_observed();
-    let dec = model.decoder();
-    let prior = model.prior();
-    let sigma: Vec<f64> = logvar.iter().map(|s| (0.5 * s).exp()).collect();
+    query.check_encoder(enc)?;
+    let model = query.model();
+    let (d, dd) = (model.dim_latent(), model.dim_observed());
+    let (dec, prior, gamma2, beta) = (model.decoder(), model.prior(), query.gamma2(), beta.get());
+    let (mu, sigma) = (enc.mu(), enc.sigma());
+    // The Gaussian prior's term is exact (the closed-form KL); other priors are sampled.
+    let exact_prior: Option<Vec<PriorTerm>> = match prior {
+        Prior::Gaussian { .. } => Some(
+            (0..d)
+                .map(|k| prior_term(prior, mu[k], sigma[k]))
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => None,
+    };
     let mut ws = dec.workspace();
-    dec.set_base(mu, &mut ws)?;
-    let delta0: Vec<f64> = x.iter().zip(ws.base_output()).map(|(a, b)| a - b).collect();
-    let constant = 0.5 * dd as f64 * (gamma2 / (2.0 * PI)).ln()
-        + beta
-            * logvar
-                .iter()
-                .map(|s| 0.5 * ((2.0 * PI).ln() + 1.0 + s))
-                .sum::<f64>();
+    dec.set_base(mu.as_slice(), &mut ws)?;
+    let delta0: Vec<f64> = query.x().iter().zip(ws.base_output()).map(|(a, b)| a - b).collect();
+    let constant = log_normaliser(dd, gamma2) + beta * entropy(enc.logvar());
     let mut eps = vec![0.0; d];
     let mut dz = vec![0.0; d];
     let mut r = vec![0.0; dd];
@@ -91,20 +90,15 @@ pub fn elbo_monte_carlo(
             g[k] = jtr;
             g[d + k] = 0.5 * jtr * eps[k] * sigma[k] + 0.5 * beta;
         }
-        let p = match *prior {
-            Prior::Gaussian { variance } => {
-                for k in 0..d {
-                    g[k] -= beta * mu[k] / variance;
-                    g[d + k] -= beta * 0.5 * sigma[k] * sigma[k] / variance;
+        let p = match &exact_prior {
+            Some(terms) => {
+                for (k, t) in terms.iter().enumerate() {
+                    g[k] += beta * t.d_mu;
+                    g[d + k] += beta * t.d_s;
                 }
-                (0..d)
-                    .map(|k| {
-                        -0.5 * (mu[k] * mu[k] + sigma[k] * sigma[k]) / variance
-                            - 0.5 * (2.0 * PI * variance).ln()
-                    })
-                    .sum::<f64>()
+                terms.iter().map(|t| t.value).sum::<f64>()
             }
-            _ => {
+            None => {
                 let z = ws.input();
                 for k in 0..d {
                     let d1 = prior.d1(z[k]);
@@ -117,11 +111,11 @@ pub fn elbo_monte_carlo(
         values.push(constant - 0.5 * gamma2 * rr + beta * p);
         grads.push(g);
     }
-    let value = Estimate::from_samples(values);
+    let value = SampleMean::from_samples(values);
     let mut gradient = DVector::zeros(2 * d);
     let mut gradient_std_err = DVector::zeros(2 * d);
     for i in 0..2 * d {
-        let e = Estimate::from_samples(grads.iter().map(|g| g[i]));
+        let e = SampleMean::from_samples(grads.iter().map(|g| g[i]));
         gradient[i] = e.mean;
         gradient_std_err[i] = e.std_err;
     }

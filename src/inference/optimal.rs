@@ -4,12 +4,13 @@
 //! # Method
 //!
 //! Variables θ = (μ, s = log σ²), started at the self-consistent point μ = g(x),
-//! σ_k² = RHS of eq. 12 (or at a point the caller gives). Newton's method ([`crate::newton`]) on the
-//! ELBO of a fixed Gauss–Hermite rule, with its exact gradient and Hessian ([`crate::elbo`]), in the
+//! σ_k² = RHS of eq. 12 (or at a point the caller gives). Newton's method (`newton.rs`) on the
+//! ELBO of a fixed Gauss–Hermite rule, with its exact gradient and Hessian ([`crate::objective`]), in the
 //! natural coordinates (μ_k/σ_k, s_k) where the ELBO varies on a unit scale whatever γ is. It stops
 //! when the Newton decrement is at the round-off floor of the gradient,
-//! 64² eps² d (1 + γ² max(‖x‖∞, ‖f(μ)‖∞)²): the residual x − f(μ) is known to eps‖x‖ absolutely, so
-//! γ²Jᵀr carries, in natural units, noise ~ eps γ ‖x‖. A solve never returns an unconverged iterate.
+//! [`crate::tol::newton_decrement_floor`] with the size max(‖x‖∞, ‖f(μ)‖∞): the residual x − f(μ) is
+//! known to eps‖x‖ absolutely, so γ²Jᵀr carries, in natural units, noise ~ eps γ ‖x‖. A solve never
+//! returns an unconverged iterate.
 //!
 //! The rule is chosen by tolerance: the solve on n nodes per dimension is refined on a larger rule m,
 //! and the two ELBO* must agree to `tol`·max(1, |ELBO*|); their difference is the returned error
@@ -22,14 +23,14 @@
 //! about. [`OptimalEncoder::min_curvature`] > 0 certifies a strict local maximum; to look for others,
 //! start [`optimal_encoder_from`] elsewhere and compare ELBO*.
 
-use crate::elbo::{elbo_on_rule, ElboParts, ElboRule, ElboWorkspace, QuadratureOptions};
-use crate::error::{check_gamma2, check_vec, OracleError};
-use crate::model::Model;
-use crate::newton::{maximize, Eval};
-use crate::theory::eq12_sigma2;
+use super::newton::{maximize, Eval, NewtonOptions, Termination};
+use super::self_consistent::Eq12Terms;
+use crate::error::OracleError;
+use crate::input::{Encoder, Query};
+use crate::objective::{elbo_on_rule, ElboParts, ElboWorkspace};
+use crate::quadrature::{refine, QuadratureOptions, TensorRule};
+use crate::tol::{newton_decrement_floor, value_noise};
 use nalgebra::{DMatrix, DVector};
-
-pub use crate::newton::{NewtonOptions, Termination};
 
 /// The result of Newton's method on one fixed rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,44 +53,25 @@ pub struct NewtonResult {
     pub termination: Termination,
 }
 
-/// Newton's method for max ELBO on a fixed rule from θ0 = (μ0, log σ0²) (see [`crate::newton`]):
-/// natural coordinates (μ_k/σ_k, s_k); decrement floor 64² eps² d (1 + γ² max(‖x‖∞, ‖f(μ)‖∞)²),
-/// the size of the round-off in γ²Jᵀ(x − f(μ)) in those coordinates.
-#[allow(clippy::too_many_arguments)]
+/// Newton's method for max ELBO on a fixed rule from `start` (module docs): natural coordinates
+/// (μ_k/σ_k, s_k); decrement floor [`newton_decrement_floor`] with the size
+/// max(‖x‖∞, ‖f(μ)‖∞). Each iterate is a new [`Encoder`], so an iterate that leaves the domain
+/// (σ² overflowing) is refused like any bad encoder and the line search backs off.
 pub fn newton_on_rule(
-    model: &Model,
-    x: &[f64],
-    gamma2: f64,
-    theta0: &DVector<f64>,
-    rule: &ElboRule,
+    query: &Query,
+    start: &Encoder,
+    rule: &TensorRule,
     opts: &NewtonOptions,
     ws: &mut ElboWorkspace,
 ) -> Result<NewtonResult, OracleError> {
-    let d = model.dim_latent();
-    check_vec("theta0", theta0.as_slice(), 2 * d)?;
-    let xmax = x.iter().fold(0.0f64, |a, t| a.max(t.abs()));
-    let eps = f64::EPSILON;
+    query.check_encoder(start)?;
+    let d = start.dim();
+    let xmax = query.x().amax();
     let f = |t: &DVector<f64>, order| -> Result<Eval<ElboParts>, OracleError> {
-        let e = elbo_on_rule(
-            model,
-            x,
-            &t.as_slice()[..d],
-            &t.as_slice()[d..],
-            gamma2,
-            rule,
-            order,
-            ws,
-        )?;
-        let p = &e.parts;
+        let e = elbo_on_rule(query, &Encoder::from_theta(t)?, rule, order, ws)?;
         Ok(Eval {
             value: e.value,
-            value_noise: 8.0
-                * eps
-                * (1.0
-                    + p.log_normaliser.abs()
-                    + p.reconstruction.abs()
-                    + p.prior.abs()
-                    + p.entropy.abs()),
+            value_noise: value_noise(e.parts.size()),
             gradient: e.gradient,
             hessian: e.hessian,
             extra: e.parts,
@@ -102,14 +84,22 @@ pub fn newton_on_rule(
         )
     };
     let floor = |t: &DVector<f64>| {
-        let fmax = model
+        let fmax = query
+            .model()
             .decoder()
             .forward(&DVector::from_column_slice(&t.as_slice()[..d]))
             .map(|f| f.amax())
             .unwrap_or(0.0);
-        64.0 * 64.0 * eps * eps * d as f64 * (1.0 + gamma2 * xmax.max(fmax).powi(2))
+        newton_decrement_floor(d, query.gamma2(), xmax.max(fmax))
     };
-    let s = maximize("optimal encoder (Newton)", f, theta0, scale, floor, opts)?;
+    let s = maximize(
+        "optimal encoder (Newton)",
+        f,
+        &start.theta(),
+        scale,
+        floor,
+        opts,
+    )?;
     Ok(NewtonResult {
         theta: s.theta,
         parts: s.last.extra,
@@ -153,45 +143,45 @@ pub struct OptimalEncoder {
     pub termination: Termination,
 }
 
-/// The optimal encoder from the self-consistent start μ = g(x), σ² = RHS of eq. 12.
-pub fn optimal_encoder(
-    model: &Model,
-    x: &[f64],
-    gamma2: f64,
-    opts: &QuadratureOptions,
-) -> Result<OptimalEncoder, OracleError> {
-    check_vec("x", x, model.dim_observed())?;
-    check_gamma2(gamma2)?;
-    let mu0 = model.decoder().inverse(&DVector::from_column_slice(x))?;
-    let s0 = eq12_sigma2(model, x, gamma2)?.map(f64::ln);
-    optimal_encoder_from(model, x, gamma2, mu0.as_slice(), s0.as_slice(), opts)
+/// The self-consistent start of Prop. 1: μ = g(x), log σ² = log of the RHS of eq. 12.
+pub fn self_consistent_encoder(query: &Query) -> Result<Encoder, OracleError> {
+    let terms = Eq12Terms::at_observation(query.model(), query.x())?;
+    let logvar = terms.sigma2(query.gamma2()).map(f64::ln);
+    Encoder::new(terms.z.as_slice(), logvar.as_slice())
 }
 
-/// The optimal encoder reached from (μ0, log σ0²).
-pub fn optimal_encoder_from(
-    model: &Model,
-    x: &[f64],
-    gamma2: f64,
-    mu0: &[f64],
-    logvar0: &[f64],
+/// The optimal encoder from the self-consistent start ([`self_consistent_encoder`]).
+pub fn optimal_encoder(
+    query: &Query,
     opts: &QuadratureOptions,
 ) -> Result<OptimalEncoder, OracleError> {
-    opts.validate()?;
-    crate::elbo::check_inputs(model, x, mu0, logvar0, gamma2)?;
-    let d = model.dim_latent();
-    let mut ws = ElboWorkspace::new(model);
+    optimal_encoder_from(query, &self_consistent_encoder(query)?, opts)
+}
+
+/// The optimal encoder reached from `start`: Newton on rules growing by tolerance, each larger rule
+/// started from the optimum of the smaller one.
+pub fn optimal_encoder_from(
+    query: &Query,
+    start: &Encoder,
+    opts: &QuadratureOptions,
+) -> Result<OptimalEncoder, OracleError> {
+    query.check_encoder(start)?;
+    let d = start.dim();
+    let mut ws = ElboWorkspace::new(query.model());
     let nopts = NewtonOptions::default();
-    let theta0 = DVector::from_iterator(2 * d, mu0.iter().chain(logvar0).copied());
     let (mut iterations, mut evaluations) = (0, 0);
-    let r = opts.refine(
+    let r = refine(
+        opts,
         "ELBO* (optimal encoder)",
         |n, prev: Option<&NewtonResult>| {
-            let Some(rule) = ElboRule::new(n, d, opts.max_total) else {
+            let Some(rule) = TensorRule::within_budget(n, d, opts.max_total())? else {
                 return Ok(None);
             };
-            // Each larger rule starts from the optimum of the smaller one.
-            let start = prev.map_or(&theta0, |p| &p.theta);
-            let res = newton_on_rule(model, x, gamma2, start, &rule, &nopts, &mut ws)?;
+            let from = match prev {
+                Some(p) => Encoder::from_theta(&p.theta)?,
+                None => start.clone(),
+            };
+            let res = newton_on_rule(query, &from, &rule, &nopts, &mut ws)?;
             iterations += res.iterations;
             evaluations += res.evaluations;
             Ok(Some(res))

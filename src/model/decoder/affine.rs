@@ -8,15 +8,13 @@
 //! | inverse (D = d) | z = W⁻¹(x − b) by LU solve (partial pivoting) |
 //! | f(u + Δ) − f(u) | W Δ (no cancellation) |
 //!
-//! W must have full rank: σ_min/σ_max > [`RCOND_MIN`] (checked with an SVD when the step is built).
+//! W must have full rank: σ_min/σ_max > [`RCOND_MIN`](crate::tol::RCOND_MIN) (checked with an SVD when the step is built).
 //! The inverse is backward stable: ‖g(f(z)) − z‖ ≲ eps·κ(W)·‖z‖.
 
 use super::error::{check_finite, DecoderError};
+use super::StepOps;
+use crate::tol::RCOND_MIN;
 use nalgebra::{DMatrix, DVector, DVectorViewMut, LU};
-
-/// The smallest reciprocal condition number σ_min/σ_max accepted for W: 64·eps ≈ 1.4e-14. Below it
-/// the rank is not determined in f64 and neither an inverse nor log|det W| has any correct digit.
-pub const RCOND_MIN: f64 = 64.0 * f64::EPSILON;
 
 /// x = W z + b.
 #[derive(Debug, Clone)]
@@ -30,7 +28,7 @@ pub struct Affine {
 
 impl Affine {
     /// Builds W z + b; `b = None` means b = 0. Errors on non-finite entries, a bias of the wrong
-    /// length, or a W that is not of full rank (σ_min/σ_max ≤ [`RCOND_MIN`]).
+    /// length, or a W that is not of full rank (σ_min/σ_max ≤ [`RCOND_MIN`](crate::tol::RCOND_MIN)).
     pub fn new(w: DMatrix<f64>, b: Option<DVector<f64>>) -> Result<Self, DecoderError> {
         let (rows, cols) = w.shape();
         if rows == 0 || cols == 0 {
@@ -85,17 +83,23 @@ impl Affine {
     pub fn bias(&self) -> &DVector<f64> {
         &self.b
     }
+}
 
-    pub(crate) fn dim_in(&self) -> usize {
+impl StepOps for Affine {
+    fn dim_in(&self) -> usize {
         self.w.ncols()
     }
 
-    pub(crate) fn dim_out(&self) -> usize {
+    fn dim_out(&self) -> usize {
         self.w.nrows()
     }
 
+    fn name(&self) -> &'static str {
+        "affine"
+    }
+
     #[inline]
-    pub(crate) fn forward(&self, z: &[f64], out: &mut [f64]) {
+    fn forward(&self, z: &[f64], out: &mut [f64]) {
         out.copy_from_slice(self.b.as_slice());
         for (j, &zj) in z.iter().enumerate() {
             for (o, &wij) in out.iter_mut().zip(self.w.column(j).iter()) {
@@ -106,7 +110,7 @@ impl Affine {
 
     /// out = f(u0 + du) − f(u0) = W du.
     #[inline]
-    pub(crate) fn forward_diff(&self, du: &[f64], out: &mut [f64]) {
+    fn forward_diff(&self, _u0: &[f64], _base: &[f64], du: &[f64], out: &mut [f64], _: &mut [f64]) {
         out.fill(0.0);
         for (j, &dj) in du.iter().enumerate() {
             for (o, &wij) in out.iter_mut().zip(self.w.column(j).iter()) {
@@ -116,12 +120,12 @@ impl Affine {
     }
 
     #[inline]
-    pub(crate) fn jacobian_mul(&self, m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
+    fn jacobian_mul(&self, _z: &[f64], _aux: &[f64], m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
         self.w.mul_to(m, out);
     }
 
     #[inline]
-    pub(crate) fn vjp(&self, r: &[f64], out: &mut [f64]) {
+    fn vjp(&self, _z: &[f64], _aux: &[f64], r: &[f64], out: &mut [f64]) {
         for (j, o) in out.iter_mut().enumerate() {
             *o = self
                 .w
@@ -133,11 +137,11 @@ impl Affine {
         }
     }
 
-    pub(crate) fn log_abs_det(&self) -> f64 {
+    fn log_abs_det(&self, _z: &[f64]) -> f64 {
         self.log_abs_det
     }
 
-    pub(crate) fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError> {
+    fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError> {
         let lu = self
             .lu
             .as_ref()

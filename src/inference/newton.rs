@@ -1,23 +1,29 @@
 //! A safeguarded Newton maximiser for small, smooth problems (2d ≤ a few dozen variables), shared by
-//! the optimal encoder ([`crate::optimal`]) and the posterior mode ([`crate::marginal`]).
+//! the optimal encoder ([`super::optimal_encoder`]) and the posterior mode ([`super::posterior_mode`]).
 //!
 //! Each iteration works in caller-given natural coordinates (θ = θ_k + D p̂, D = diag(scale(θ_k))) in
 //! which the objective varies on a unit scale:
 //!
 //! 1. solve (−Ĥ + λI) p̂ = ĝ by Cholesky, λ = 0 when −Ĥ = −D H D is positive definite and otherwise the
-//!    smallest 10^k·1e-8·max(1, max diag(−Ĥ)) that makes it so (Levenberg);
+//!    smallest 10^k·1e-8·max(1, max diag(−Ĥ)) that makes it so (Levenberg; [`LEVENBERG_BASE`],
+//!    [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`]);
 //! 2. the Newton decrement λ² = ĝᵀp̂ (twice the increase still available) is compared with the
 //!    caller's round-off floor: at or below it, θ_k is returned;
 //! 3. if the predicted increase λ²/2 is below the objective's own round-off (`value_noise`), the full
 //!    step is taken — the value can no longer judge it, and the iteration is in its quadratic regime;
-//! 4. otherwise a backtracking line search (Armijo, c = 1e-4, up to 60 halvings) must find an
-//!    increase. If none exists and λ² ≤ 1e6 × floor, the iterate is at round-off ("stalled");
+//! 4. otherwise a backtracking line search (Armijo, c = [`ARMIJO`], up to [`MAX_HALVINGS`] halvings)
+//!    must find an increase. If none exists and λ² ≤ [`STALL_FACTOR`] × floor, the iterate is at
+//!    round-off ("stalled");
 //!    otherwise the solve fails with an error — the first error the objective raised along the step
 //!    if there was one (a pole guard, say), else [`OracleError::NotConverged`]. A solve never
 //!    returns an unconverged iterate.
 
-use crate::elbo::Order;
-use crate::error::OracleError;
+use crate::error::{OracleError, StopReason};
+use crate::objective::DerivativeOrder;
+use crate::tol::{
+    ARMIJO, LEVENBERG_BASE, LEVENBERG_GROWTH, LEVENBERG_TRIES, MAX_HALVINGS, NEWTON_MAX_ITER,
+    STALL_FACTOR,
+};
 use nalgebra::{DMatrix, DVector};
 
 /// Why a Newton solve stopped successfully.
@@ -25,7 +31,8 @@ use nalgebra::{DMatrix, DVector};
 pub enum Termination {
     /// The Newton decrement fell to the round-off floor.
     DecrementAtRoundOff,
-    /// The line search could not improve a point whose decrement was within 1e6 of the floor.
+    /// The line search could not improve a point whose decrement was within [`STALL_FACTOR`] of
+    /// the floor.
     StalledAtRoundOff,
     /// The gradient's max-norm fell below the caller's `grad_tol`.
     GradientTolerance,
@@ -34,7 +41,7 @@ pub enum Termination {
 /// Options of a Newton solve.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NewtonOptions {
-    /// Iteration limit (default 100).
+    /// Iteration limit (default [`NEWTON_MAX_ITER`]).
     pub max_iter: usize,
     /// Stop as soon as the gradient's max-norm (original coordinates) is below this; `None`
     /// (default) iterates to round-off.
@@ -44,7 +51,7 @@ pub struct NewtonOptions {
 impl Default for NewtonOptions {
     fn default() -> Self {
         NewtonOptions {
-            max_iter: 100,
+            max_iter: NEWTON_MAX_ITER,
             grad_tol: None,
         }
     }
@@ -77,7 +84,7 @@ pub(crate) struct Solution<T> {
 /// round-off floor of the Newton decrement at θ.
 pub(crate) fn maximize<T>(
     what: &'static str,
-    mut f: impl FnMut(&DVector<f64>, Order) -> Result<Eval<T>, OracleError>,
+    mut f: impl FnMut(&DVector<f64>, DerivativeOrder) -> Result<Eval<T>, OracleError>,
     theta0: &DVector<f64>,
     scale: impl Fn(&DVector<f64>) -> DVector<f64>,
     floor: impl Fn(&DVector<f64>) -> f64,
@@ -88,7 +95,7 @@ pub(crate) fn maximize<T>(
     let mut decrements = Vec::new();
     let mut last_gmax = f64::NAN;
     for it in 0..=opts.max_iter {
-        let e = f(&theta, Order::Hessian)?;
+        let e = f(&theta, DerivativeOrder::Hessian)?;
         evaluations += 1;
         let g = e
             .gradient
@@ -108,7 +115,7 @@ pub(crate) fn maximize<T>(
             what,
             iterations: it,
             grad_norm: gmax,
-            reason: "the Hessian is not finite",
+            reason: StopReason::HessianNotFinite,
         })?;
         let dec = gs.dot(&step_s).max(0.0);
         decrements.push(dec);
@@ -138,12 +145,12 @@ pub(crate) fn maximize<T>(
         let mut t = 1.0;
         let mut accepted = None;
         let mut trial_error = None;
-        for _ in 0..60 {
+        for _ in 0..MAX_HALVINGS {
             let trial = &theta + &step * t;
             evaluations += 1;
-            match f(&trial, Order::Value) {
+            match f(&trial, DerivativeOrder::Value) {
                 Ok(et) => {
-                    if et.value >= e.value + 1e-4 * t * dec && trial != theta {
+                    if et.value >= e.value + ARMIJO * t * dec && trial != theta {
                         accepted = Some(trial);
                         break;
                     }
@@ -156,7 +163,7 @@ pub(crate) fn maximize<T>(
         }
         match accepted {
             Some(next) => theta = next,
-            None if dec <= 1e6 * fl && opts.grad_tol.is_none() => {
+            None if dec <= STALL_FACTOR * fl && opts.grad_tol.is_none() => {
                 return Ok(Solution {
                     theta,
                     last: e,
@@ -174,7 +181,7 @@ pub(crate) fn maximize<T>(
                     what,
                     iterations: it,
                     grad_norm: gmax,
-                    reason: "the line search found no increase",
+                    reason: StopReason::LineSearchFailed,
                 })
             }
         }
@@ -183,25 +190,30 @@ pub(crate) fn maximize<T>(
         what,
         iterations: opts.max_iter,
         grad_norm: last_gmax,
-        reason: "iteration limit reached",
+        reason: StopReason::IterationLimit,
     })
 }
 
 /// Solves (A + λI) p = b with the smallest λ ∈ {0} ∪ {10^k·1e-8·max(1, max diag A)} for which
-/// A + λI is positive definite (Cholesky succeeds). `None` if A is not finite.
+/// A + λI is positive definite (Cholesky succeeds; see [`LEVENBERG_BASE`]). `None` if A is not
+/// finite or no shift within [`LEVENBERG_TRIES`] works.
 pub(crate) fn regularised_solve(a: &DMatrix<f64>, b: &DVector<f64>) -> Option<DVector<f64>> {
     if a.iter().chain(b.iter()).any(|t| !t.is_finite()) {
         return None;
     }
     let n = a.nrows();
-    let base = a.diagonal().amax().max(1.0) * 1e-8;
+    let base = a.diagonal().amax().max(1.0) * LEVENBERG_BASE;
     let mut lambda = 0.0;
-    for _ in 0..40 {
+    for _ in 0..LEVENBERG_TRIES {
         let m = a + DMatrix::identity(n, n) * lambda;
         if let Some(ch) = m.cholesky() {
             return Some(ch.solve(b));
         }
-        lambda = if lambda == 0.0 { base } else { lambda * 10.0 };
+        lambda = if lambda == 0.0 {
+            base
+        } else {
+            lambda * LEVENBERG_GROWTH
+        };
     }
     None
 }
@@ -215,16 +227,16 @@ mod tests {
     /// λ²_k < 1e-4 (Rosenbrock's constant is ~50 here; a linear rate would break the bound at once).
     #[test]
     fn rosenbrock() {
-        let f = |t: &DVector<f64>, order: Order| -> Result<Eval<()>, OracleError> {
+        let f = |t: &DVector<f64>, order: DerivativeOrder| -> Result<Eval<()>, OracleError> {
             let (x, y) = (t[0], t[1]);
             let value = -((1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2));
-            let gradient = (order >= Order::Gradient).then(|| {
+            let gradient = (order >= DerivativeOrder::Gradient).then(|| {
                 DVector::from_vec(vec![
                     2.0 * (1.0 - x) + 400.0 * x * (y - x * x),
                     -200.0 * (y - x * x),
                 ])
             });
-            let hessian = (order >= Order::Hessian).then(|| {
+            let hessian = (order >= DerivativeOrder::Hessian).then(|| {
                 DMatrix::from_row_slice(
                     2,
                     2,
@@ -238,6 +250,7 @@ mod tests {
             });
             Ok(Eval {
                 value,
+                // The value is a handful of flops on O(1) numbers: a few ulps.
                 value_noise: 4.0 * f64::EPSILON * (1.0 + value.abs()),
                 gradient,
                 hessian,

@@ -1,8 +1,9 @@
 //! A model: a prior and a decoder (paper eq. 3), plus where the decoder's poles lie in latent space.
 
-use crate::decoder::{Decoder, DecoderError, Step};
+use super::decoder::{Decoder, DecoderError, Step};
+use super::prior::Prior;
 use crate::error::OracleError;
-use crate::prior::Prior;
+use crate::tol::POLE_MASS_TOL;
 use nalgebra::DVector;
 
 /// The generative model p0(z) = Π m(z_k), x | z ~ N(f(z), γ⁻² I). γ² is not part of the model:
@@ -88,16 +89,15 @@ impl Model {
         &self.x_poles
     }
 
-    /// Guards a Gaussian expectation E over N(centre, Σ) against the poles, where `mahalanobis2(v)`
-    /// returns vᵀ Σ⁻¹ v. For d ≤ 2 with `square_integrable_needed` (E‖f‖² — the ELBO), the exact value
-    /// is −∞: [`OracleError::MinusInfinity`]. Otherwise errors with [`OracleError::PoleTooClose`]
-    /// when the Chernoff bound on the Gaussian mass beyond the pole's Mahalanobis radius exceeds
-    /// `mass_tol`.
+    /// Guards a Gaussian expectation over N(centre, Σ) in latent space against the poles, where
+    /// `mahalanobis2(v)` returns vᵀ Σ⁻¹ v. For d ≤ 2 with `square_integrable_needed` (E‖f‖² — the
+    /// ELBO), the exact value is −∞: [`OracleError::MinusInfinity`]. Otherwise errors with
+    /// [`OracleError::PoleTooClose`] when the Chernoff bound on the Gaussian mass beyond the pole's
+    /// Mahalanobis radius exceeds [`POLE_MASS_TOL`].
     pub(crate) fn guard_poles(
         &self,
         centre: &[f64],
         mahalanobis2: impl Fn(&DVector<f64>) -> f64,
-        mass_tol: f64,
         square_integrable_needed: bool,
     ) -> Result<(), OracleError> {
         let d = self.dim_latent();
@@ -106,18 +106,33 @@ impl Model {
                 return Err(OracleError::MinusInfinity { step: *step });
             }
             let v = pole - DVector::from_column_slice(centre);
-            let t = mahalanobis2(&v);
-            let bound = chi2_tail_bound(d, t);
-            if bound > mass_tol {
-                return Err(OracleError::PoleTooClose {
-                    step: *step,
-                    mahalanobis: t.sqrt(),
-                    mass_bound: bound,
-                });
-            }
+            check_pole_mass(*step, d, mahalanobis2(&v))?;
         }
         Ok(())
     }
+
+    /// Guards the blur N(x, γ⁻² I_D) of the x-space marginal against the observation-space
+    /// singularities of g = f⁻¹ ([`Model::x_poles`]), as [`Model::guard_poles`] does in latent space.
+    pub(crate) fn guard_x_poles(&self, x: &DVector<f64>, gamma2: f64) -> Result<(), OracleError> {
+        for (step, xp) in &self.x_poles {
+            check_pole_mass(*step, self.dim_observed(), gamma2 * (xp - x).norm_squared())?;
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a pole at squared Mahalanobis distance `t` from the centre of a Gaussian in `dim`
+/// dimensions when the Chernoff bound on the mass that far out exceeds [`POLE_MASS_TOL`].
+fn check_pole_mass(step: usize, dim: usize, t: f64) -> Result<(), OracleError> {
+    let bound = chi2_tail_bound(dim, t);
+    if bound > POLE_MASS_TOL {
+        return Err(OracleError::PoleTooClose {
+            step,
+            mahalanobis: t.sqrt(),
+            mass_bound: bound,
+        });
+    }
+    Ok(())
 }
 
 /// The Chernoff bound P(χ²_d ≥ t) ≤ (t/d)^{d/2} e^{−(t − d)/2} for t > d (1 otherwise): the Gaussian

@@ -12,14 +12,16 @@
 //! above uses |t| so that no exponential overflows), accurate to a few ulps for every finite t.
 //! The parameters are validated when the prior is built; evaluation cannot fail.
 
+use super::sigmoid::sigmoid_prime;
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 use std::f64::consts::PI;
 use std::fmt;
 
-/// Error building a prior or a source distribution.
+/// Error building a prior or a source distribution (a [`Prior`] or a [`crate::model::Source`]).
 #[derive(Debug, Clone, PartialEq)]
-pub enum PriorError {
+#[non_exhaustive]
+pub enum DistributionError {
     /// A parameter was not finite and strictly positive (or outside its documented range).
     InvalidParameter {
         /// The distribution being built.
@@ -31,10 +33,10 @@ pub enum PriorError {
     },
 }
 
-impl fmt::Display for PriorError {
+impl fmt::Display for DistributionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PriorError::InvalidParameter {
+            DistributionError::InvalidParameter {
                 distribution,
                 parameter,
                 value,
@@ -46,17 +48,17 @@ impl fmt::Display for PriorError {
     }
 }
 
-impl std::error::Error for PriorError {}
+impl std::error::Error for DistributionError {}
 
 pub(crate) fn positive(
     distribution: &'static str,
     parameter: &'static str,
     value: f64,
-) -> Result<f64, PriorError> {
+) -> Result<f64, DistributionError> {
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
-        Err(PriorError::InvalidParameter {
+        Err(DistributionError::InvalidParameter {
             distribution,
             parameter,
             value,
@@ -80,39 +82,9 @@ pub enum Prior {
     },
 }
 
-/// The logistic sigmoid σ(u) = 1/(1 + e^{−u}), evaluated without overflow for every finite u.
-#[inline]
-pub fn sigmoid(u: f64) -> f64 {
-    if u >= 0.0 {
-        1.0 / (1.0 + (-u).exp())
-    } else {
-        let e = u.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// (σ(u), σ(−u)) = (σ(u), 1 − σ(u)), both from e^{−|u|} without cancellation.
-#[inline]
-pub(crate) fn sigmoid_pair(u: f64) -> (f64, f64) {
-    let e = (-u.abs()).exp();
-    let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
-    if u >= 0.0 {
-        (big, small)
-    } else {
-        (small, big)
-    }
-}
-
-/// σ(u)(1 − σ(u)) = e^{−|u|} / (1 + e^{−|u|})², without cancellation.
-#[inline]
-pub(crate) fn sigmoid_prime(u: f64) -> f64 {
-    let e = (-u.abs()).exp();
-    e / ((1.0 + e) * (1.0 + e))
-}
-
 impl Prior {
     /// The Gaussian prior N(0, v). Errors unless v is finite and positive.
-    pub fn gaussian(variance: f64) -> Result<Self, PriorError> {
+    pub fn gaussian(variance: f64) -> Result<Self, DistributionError> {
         Ok(Prior::Gaussian {
             variance: positive("gaussian", "variance", variance)?,
         })
@@ -124,7 +96,7 @@ impl Prior {
     }
 
     /// The logistic prior with scale s. Errors unless s is finite and positive.
-    pub fn logistic(scale: f64) -> Result<Self, PriorError> {
+    pub fn logistic(scale: f64) -> Result<Self, DistributionError> {
         Ok(Prior::Logistic {
             scale: positive("logistic", "scale", scale)?,
         })
@@ -134,9 +106,7 @@ impl Prior {
     #[inline]
     pub fn log_density(&self, t: f64) -> f64 {
         match *self {
-            Prior::Gaussian { variance } => {
-                -0.5 * t * t / variance - 0.5 * (2.0 * PI * variance).ln()
-            }
+            Prior::Gaussian { variance } => -0.5 * t * t / variance + gaussian_log_norm(variance),
             Prior::Logistic { scale } => {
                 let a = t.abs() / scale;
                 -scale.ln() - a - 2.0 * (-a).exp().ln_1p()
@@ -210,6 +180,13 @@ impl Prior {
             Prior::Logistic { .. } => "logistic",
         }
     }
+}
+
+/// −½ log(2πv): the log normalising constant of N(0, v), shared by the density and its
+/// expectation under q (`objective::prior_term`).
+#[inline]
+pub(crate) fn gaussian_log_norm(variance: f64) -> f64 {
+    -0.5 * (2.0 * PI * variance).ln()
 }
 
 /// A uniform draw on the open interval (0, 1): never 0, never 1.

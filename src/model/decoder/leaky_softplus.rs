@@ -17,7 +17,9 @@
 //! Every formula is evaluated to a few ulps for every finite t (|t| ≥ 700 included).
 
 use super::error::DecoderError;
-use crate::prior::{sigmoid, sigmoid_pair, sigmoid_prime};
+use super::StepOps;
+use crate::model::{sigmoid, sigmoid_pair, sigmoid_prime, softplus};
+use crate::tol::{DIFF_FORM_MAX_STEP, SOFTPLUS_INVERSE_MAX_ITER};
 use nalgebra::DMatrix;
 use std::f64::consts::LN_2;
 
@@ -26,12 +28,6 @@ use std::f64::consts::LN_2;
 pub struct LeakySoftplus {
     dim: usize,
     alpha: f64,
-}
-
-/// log(1 + eᵗ) without overflow or cancellation.
-#[inline]
-pub fn softplus(t: f64) -> f64 {
-    t.max(0.0) + (-t.abs()).exp().ln_1p()
 }
 
 impl LeakySoftplus {
@@ -55,10 +51,6 @@ impl LeakySoftplus {
     /// The slope α.
     pub fn alpha(&self) -> f64 {
         self.alpha
-    }
-
-    pub(crate) fn dim(&self) -> usize {
-        self.dim
     }
 
     /// a(t) = α t + (1 − α) softplus(t).
@@ -94,7 +86,7 @@ impl LeakySoftplus {
         if !t.is_finite() || !lo.is_finite() {
             return None;
         }
-        for _ in 0..200 {
+        for _ in 0..SOFTPLUS_INVERSE_MAX_ITER {
             let res = self.value(t) - y;
             if res <= 0.0 {
                 return Some(t);
@@ -108,23 +100,47 @@ impl LeakySoftplus {
         None
     }
 
-    #[inline]
-    pub(crate) fn forward(&self, z: &[f64], out: &mut [f64]) {
-        for (o, &t) in out.iter_mut().zip(z) {
-            *o = self.value(t);
-        }
-    }
-
-    /// a(t + Δ) − a(t) without cancellation: for |Δ| ≤ 1,
+    /// a(t + Δ) − a(t) without cancellation: for |Δ| ≤ [`DIFF_FORM_MAX_STEP`] = 1,
     /// α Δ + (1 − α) log1p(σ(t)·expm1(Δ)) (the argument of log1p is ≥ −0.64, so every operation is
     /// well conditioned and the result has a few ulps of relative error); for |Δ| > 1 the direct
     /// difference, whose absolute error eps·|a| is then small next to |a(t + Δ) − a(t)| ≥ α.
     #[inline]
     pub fn value_diff(&self, t: f64, dt: f64) -> f64 {
-        if dt.abs() <= 1.0 {
+        if dt.abs() <= DIFF_FORM_MAX_STEP {
             self.alpha * dt + (1.0 - self.alpha) * (sigmoid(t) * dt.exp_m1()).ln_1p()
         } else {
             self.value(t + dt) - self.value(t)
+        }
+    }
+
+    /// a'(u_i) from the cache.
+    #[inline]
+    fn d1_cached(&self, aux: &[f64], i: usize) -> f64 {
+        self.alpha + (1.0 - self.alpha) * aux[i]
+    }
+}
+
+impl StepOps for LeakySoftplus {
+    fn dim_in(&self) -> usize {
+        self.dim
+    }
+
+    fn dim_out(&self) -> usize {
+        self.dim
+    }
+
+    fn name(&self) -> &'static str {
+        "leaky_softplus"
+    }
+
+    fn aux_len(&self) -> usize {
+        2 * self.dim
+    }
+
+    #[inline]
+    fn forward(&self, z: &[f64], out: &mut [f64]) {
+        for (o, &t) in out.iter_mut().zip(z) {
+            *o = self.value(t);
         }
     }
 
@@ -132,7 +148,7 @@ impl LeakySoftplus {
     /// both computed from e^{−|u|} without cancellation. a' = α + (1 − α) σ(u) and
     /// a'' = (1 − α) σ(u) σ(−u) then cost no transcendental function.
     #[inline]
-    pub(crate) fn fill_aux(&self, u: &[f64], aux: &mut [f64]) {
+    fn fill_aux(&self, u: &[f64], aux: &mut [f64]) {
         let n = u.len();
         let (s, c) = aux.split_at_mut(n);
         for ((si, ci), &t) in s.iter_mut().zip(c.iter_mut()).zip(u) {
@@ -143,9 +159,9 @@ impl LeakySoftplus {
     /// out = a(u0 + du) − a(u0) by [`LeakySoftplus::value_diff`]'s formula, with σ(u0) from the
     /// base's cache, and the cache of u0 + du filled on the way: with q = 1 + σ(u0)·expm1(Δ),
     /// σ(u0 + Δ) = σ(u0)(1 + expm1 Δ)/q and σ(−u0 − Δ) = σ(−u0)/q — exact identities, q ≥ 0.36 for
-    /// |Δ| ≤ 1, so a few ulps each. For |Δ| > 1, the direct forms.
+    /// |Δ| ≤ [`DIFF_FORM_MAX_STEP`], so a few ulps each. Beyond, the direct forms.
     #[inline]
-    pub(crate) fn forward_diff(
+    fn forward_diff(
         &self,
         u0: &[f64],
         base_aux: &[f64],
@@ -158,7 +174,7 @@ impl LeakySoftplus {
         let (s0, c0) = base_aux.split_at(n);
         for i in 0..n {
             let dt = du[i];
-            if dt.abs() <= 1.0 {
+            if dt.abs() <= DIFF_FORM_MAX_STEP {
                 let em = dt.exp_m1();
                 let se = s0[i] * em;
                 let q = 1.0 + se;
@@ -173,14 +189,8 @@ impl LeakySoftplus {
         }
     }
 
-    /// a'(u_i) from the cache.
     #[inline]
-    fn d1_cached(&self, aux: &[f64], i: usize) -> f64 {
-        self.alpha + (1.0 - self.alpha) * aux[i]
-    }
-
-    #[inline]
-    pub(crate) fn jacobian_mul(&self, aux: &[f64], m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
+    fn jacobian_mul(&self, _z: &[f64], aux: &[f64], m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
         let n = self.dim;
         for (oc, mc) in out
             .as_mut_slice()
@@ -194,7 +204,7 @@ impl LeakySoftplus {
     }
 
     #[inline]
-    pub(crate) fn vjp(&self, aux: &[f64], r: &[f64], out: &mut [f64]) {
+    fn vjp(&self, _z: &[f64], aux: &[f64], r: &[f64], out: &mut [f64]) {
         for (i, (o, &ri)) in out.iter_mut().zip(r).enumerate() {
             *o = self.d1_cached(aux, i) * ri;
         }
@@ -202,12 +212,14 @@ impl LeakySoftplus {
 
     /// h += Pᵀ diag(r_i a''(u_i)) P, a''(u_i) = (1 − α) σ(u_i) σ(−u_i) from the cache.
     #[inline]
-    pub(crate) fn add_hessian_sandwich(
+    fn add_hessian_sandwich(
         &self,
+        _z: &[f64],
         aux: &[f64],
         r: &[f64],
         p: &DMatrix<f64>,
         h: &mut DMatrix<f64>,
+        _scratch: &mut [f64],
     ) {
         let d = p.ncols();
         let n = self.dim;
@@ -228,11 +240,11 @@ impl LeakySoftplus {
     }
 
     #[inline]
-    pub(crate) fn log_abs_det(&self, z: &[f64]) -> f64 {
+    fn log_abs_det(&self, z: &[f64]) -> f64 {
         z.iter().map(|&t| self.d1(t).ln()).sum()
     }
 
-    pub(crate) fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError> {
+    fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError> {
         for (i, (o, &y)) in out.iter_mut().zip(x).enumerate() {
             *o = self.inverse_scalar(y).ok_or(DecoderError::NoConvergence {
                 step: None,

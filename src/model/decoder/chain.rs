@@ -23,7 +23,8 @@
 //! workspace does not allocate.
 
 use super::error::{check_finite, check_len, DecoderError};
-use super::Step;
+use super::workspace::Workspace;
+use super::{Step, StepOps};
 use nalgebra::{DMatrix, DVector};
 
 /// A decoder: a chain of steps applied in order to z ∈ R^d.
@@ -31,62 +32,6 @@ use nalgebra::{DMatrix, DVector};
 pub struct Decoder {
     dim_in: usize,
     steps: Vec<Step>,
-}
-
-/// Preallocated buffers for evaluating one [`Decoder`] at one point at a time.
-#[derive(Debug, Clone)]
-pub struct Workspace {
-    acts: Vec<Vec<f64>>,
-    base: Vec<Vec<f64>>,
-    dacts: Vec<Vec<f64>>,
-    /// Per step, the cache of its input activation (valid with `has_jacobian`), and of the base's.
-    aux: Vec<Vec<f64>>,
-    base_aux: Vec<Vec<f64>>,
-    partial: Vec<DMatrix<f64>>,
-    cot: Vec<Vec<f64>>,
-    scratch: Vec<f64>,
-    has_jacobian: bool,
-}
-
-impl Workspace {
-    /// f(z) after [`Decoder::eval`].
-    pub fn output(&self) -> &[f64] {
-        self.acts
-            .last()
-            .expect("a workspace has at least one activation")
-    }
-
-    /// f(z) − f(z0) after [`Decoder::eval_offset`], computed without cancellation.
-    pub fn output_diff(&self) -> &[f64] {
-        self.dacts
-            .last()
-            .expect("a workspace has at least one activation")
-    }
-
-    /// f(z0) after [`Decoder::set_base`].
-    pub fn base_output(&self) -> &[f64] {
-        self.base
-            .last()
-            .expect("a workspace has at least one activation")
-    }
-
-    /// The base point z0 of [`Decoder::set_base`].
-    pub fn base_input(&self) -> &[f64] {
-        &self.base[0]
-    }
-
-    /// The input z of the last evaluation (or the result of the last inverse).
-    pub fn input(&self) -> &[f64] {
-        &self.acts[0]
-    }
-
-    /// J_f(z) (D × d) after [`Decoder::eval`] with `jacobian = true`.
-    pub fn jacobian(&self) -> &DMatrix<f64> {
-        debug_assert!(self.has_jacobian, "eval was called without jacobian");
-        self.partial
-            .last()
-            .expect("a workspace has at least one matrix")
-    }
 }
 
 /// P_{l+1} = J_l(u) P_l (the chain rule, step l at input u), checking the result is finite.

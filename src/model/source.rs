@@ -1,6 +1,6 @@
 //! Source distributions for generating data z ~ p(z) in the paper's experiments (§4).
 //!
-//! The Gaussian and logistic sources are the priors of [`crate::Prior`] and satisfy Assumption 1 (i).
+//! The Gaussian and logistic sources are the priors of [`Prior`] and satisfy Assumption 1 (i).
 //! The other three do **not**, and are here only to generate data as the paper's experiments do:
 //!
 //! | source | density of each coordinate | why outside Assumption 1 (i) |
@@ -11,8 +11,8 @@
 //!
 //! Coordinates are i.i.d.; `log_density` is the sum over coordinates, −∞ outside the support.
 
-use crate::prior::{open_unit, positive, Prior, PriorError};
-use crate::special::ln_beta;
+use super::prior::{open_unit, positive, DistributionError, Prior};
+use super::special::ln_beta;
 use rand::{Rng, RngExt};
 use rand_distr::{Beta, Distribution};
 
@@ -46,9 +46,9 @@ pub enum Source {
 
 impl Source {
     /// Uniform on [lo, hi]; errors unless both are finite and lo < hi.
-    pub fn uniform(lo: f64, hi: f64) -> Result<Self, PriorError> {
+    pub fn uniform(lo: f64, hi: f64) -> Result<Self, DistributionError> {
         if !lo.is_finite() {
-            return Err(PriorError::InvalidParameter {
+            return Err(DistributionError::InvalidParameter {
                 distribution: "uniform",
                 parameter: "lo",
                 value: lo,
@@ -59,10 +59,10 @@ impl Source {
     }
 
     /// Beta(α, β) − ½; errors unless α, β are finite and positive.
-    pub fn beta(alpha: f64, beta: f64) -> Result<Self, PriorError> {
+    pub fn beta(alpha: f64, beta: f64) -> Result<Self, DistributionError> {
         positive("beta", "alpha", alpha)?;
         positive("beta", "beta", beta)?;
-        let sampler = Beta::new(alpha, beta).map_err(|_| PriorError::InvalidParameter {
+        let sampler = Beta::new(alpha, beta).map_err(|_| DistributionError::InvalidParameter {
             distribution: "beta",
             parameter: "alpha/beta",
             value: alpha,
@@ -75,7 +75,7 @@ impl Source {
     }
 
     /// Laplace with scale b; errors unless b is finite and positive.
-    pub fn laplace(scale: f64) -> Result<Self, PriorError> {
+    pub fn laplace(scale: f64) -> Result<Self, DistributionError> {
         Ok(Source::Laplace {
             scale: positive("laplace", "scale", scale)?,
         })

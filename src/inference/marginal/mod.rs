@@ -1,0 +1,184 @@
+//! The marginal likelihood log pθ(x) = log ∫ N(x; f(z), γ⁻² I) p0(z) dz at finite γ, by two
+//! independent quadrature routes (`laplace.rs`, `x_space.rs`) raced against each other.
+//!
+//! # Laplace-centred quadrature (the main route)
+//!
+//! With φ(z) = −(γ²/2)‖x − f(z)‖² + log p0(z), the mode ẑ = argmax φ ([`super::posterior_mode`])
+//! and H = −∇²φ(ẑ) = γ²(JᵀJ − Σ_i r_i ∇²f_i) − diag((log m)'') = L Lᵀ,
+//! the substitution z = ẑ + L⁻ᵀu gives
+//!
+//! log pθ(x) = (D/2) log(γ²/2π) + φ(ẑ) + (d/2) log 2π − Σ_k log L_kk + log E_{u~N(0,I)}[e^{ψ(u)}],
+//! ψ(u) = φ(ẑ + L⁻ᵀu) − φ(ẑ) + ½‖u‖².
+//!
+//! The first four terms are the Laplace approximation; ψ = O(‖u‖³/γ) measures the posterior's
+//! departure from its Laplace Gaussian, so the Gauss–Hermite rule converges the faster the larger γ.
+//! Where the posterior's tail along an axis of L⁻ᵀ is heavier than the Gaussian's, e^ψ grows and the
+//! rule converges slowly; each axis k is therefore widened by s_k = min(3, max(1, 4/√(2Δ_k))), Δ_k
+//! the drop of φ at u = ±4 e_k (a Gaussian drops by 8; [`crate::tol::LAPLACE_PROBE`],
+//! [`crate::tol::LAPLACE_MAX_WIDEN`]), i.e. L⁻ᵀ → L⁻ᵀ diag(s) and the log-Jacobian
+//! Σ log s_k joins the offset. Any such linear change of variables leaves the integral unchanged; it
+//! only moves the nodes, and the node-doubling test still decides convergence.
+//! Inside ψ, φ(z) − φ(ẑ) = −(γ²/2)(‖Δf‖² − 2 r̂·Δf) + Σ_k [log m(z_k) − log m(ẑ_k)] with
+//! Δf = f(z) − f(ẑ) in difference form: no cancellation at large γ. The node count grows until two
+//! rules agree to the tolerance; their difference is the error estimate.
+//!
+//! # x-space route (an independent check, square invertible decoders)
+//!
+//! pθ is the flow density p_flow(y) = p0(g(y))/|det J_f(g(y))| (eq. 4) blurred by N(0, γ⁻² I):
+//! log pθ(x) = log E_{ξ~N(0, I_D)}[p_flow(x + ξ/γ)], by Gauss–Hermite over ξ. It needs only g and
+//! log|det J| and its integrand flattens as γ grows.
+//!
+//! # Which route
+//!
+//! [`log_marginal`] runs both routes in lockstep for square invertible decoders and takes the first
+//! to converge (the x-space route only up to [`crate::tol::AUTO_X_SPACE_MAX_NODES`] nodes per
+//! dimension, since each of its nodes costs an inverse of the decoder). Where the posterior has one-sided heavy tails (a leaky-softplus unit near its kink:
+//! slope α on one side, 1 on the other) the Laplace-centred integrand e^ψ grows against the Gaussian
+//! weight and Gauss–Hermite converges slowly; the x-space integrand does not see this at large γ,
+//! while at small γ the blur is wide and the x-space route is the slow one.
+//!
+//! # Poles
+//!
+//! The Laplace route refuses (an error, not a number) when a latent Möbius pole has Gaussian mass
+//! above [`crate::tol::POLE_MASS_TOL`] under N(ẑ, H⁻¹); the x-space route likewise for the
+//! observation-space singularities of g under N(x, γ⁻² I).
+
+mod laplace;
+mod x_space;
+
+use super::posterior_mode::{posterior_mode, PosteriorMode};
+use crate::error::OracleError;
+use crate::input::Query;
+use crate::quadrature::{race, Candidate, QuadratureOptions};
+use crate::tol::AUTO_X_SPACE_MAX_NODES;
+use laplace::LaplaceCentred;
+use x_space::XSpace;
+
+/// log pθ(x) with its error estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarginalEstimate {
+    /// log pθ(x).
+    pub value: f64,
+    /// The difference between the last two rules.
+    pub error_estimate: f64,
+    /// Nodes per dimension of the rule that produced `value`.
+    pub nodes_per_dim: usize,
+    /// The Laplace approximation (the first four terms of the module formula); 0 for the x-space route.
+    pub laplace: f64,
+    /// Which route produced the value.
+    pub route: Route,
+}
+
+/// The quadrature route of a [`MarginalEstimate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Gauss–Hermite in z around the posterior mode, scaled by the Laplace curvature.
+    LaplaceCentred,
+    /// Gauss–Hermite over the N(0, γ⁻² I) blur of the flow density, in x.
+    XSpace,
+}
+
+/// A route in the race, with what the estimate reports about it.
+struct Entry<'a> {
+    candidate: Candidate<'a, f64>,
+    route: Route,
+    offset: f64,
+}
+
+fn x_space_entry<'a>(route: XSpace<'a>) -> Entry<'a> {
+    let mut route = route;
+    Entry {
+        offset: 0.0,
+        route: Route::XSpace,
+        candidate: Candidate {
+            what: "log marginal (x-space)",
+            solve: Box::new(move |n, _| route.log_mean(n)),
+        },
+    }
+}
+
+fn laplace_entry<'a>(route: LaplaceCentred<'a>) -> Entry<'a> {
+    let mut route = route;
+    let offset = route.offset();
+    Entry {
+        offset,
+        route: Route::LaplaceCentred,
+        candidate: Candidate {
+            what: "log marginal (Laplace-centred)",
+            solve: Box::new(move |n, _| Ok(route.log_mean(n)?.map(|v| offset + v))),
+        },
+    }
+}
+
+/// Races the routes (see [`crate::quadrature`]'s refinement) and reports the winner.
+fn converge(
+    entries: Vec<Entry<'_>>,
+    opts: &QuadratureOptions,
+    error: Option<OracleError>,
+) -> Result<MarginalEstimate, OracleError> {
+    let meta: Vec<(Route, f64)> = entries.iter().map(|e| (e.route, e.offset)).collect();
+    let candidates = entries.into_iter().map(|e| e.candidate).collect();
+    let r = race(opts, candidates, |v| *v, error)?;
+    let (route, laplace) = meta[r.winner];
+    Ok(MarginalEstimate {
+        value: r.cur,
+        error_estimate: r.err,
+        nodes_per_dim: r.nodes,
+        laplace,
+        route,
+    })
+}
+
+/// log pθ(x), by whichever route converges first: for square invertible decoders the x-space and
+/// the Laplace-centred routes run in lockstep (the same node counts, growing together; the x-space
+/// route only up to [`AUTO_X_SPACE_MAX_NODES`]) and the first to meet the tolerance answers — the
+/// x-space route usually at large γ (narrow blur), the Laplace-centred one at small γ (broad
+/// posterior). Otherwise (D > d) the Laplace-centred route alone. A route that refuses (a pole
+/// in reach, a decoder failure) drops out; if both do, the last refusal is returned. The result
+/// says which route answered.
+pub fn log_marginal(
+    query: &Query,
+    opts: &QuadratureOptions,
+) -> Result<MarginalEstimate, OracleError> {
+    let mut entries = Vec::new();
+    let mut error = None;
+    if query.model().decoder().is_square() {
+        match XSpace::new(query, opts.max_total(), AUTO_X_SPACE_MAX_NODES) {
+            Ok(r) => entries.push(x_space_entry(r)),
+            Err(e) => error = Some(e),
+        }
+    }
+    match posterior_mode(query, None).and_then(|m| LaplaceCentred::new(query, m, opts.max_total()))
+    {
+        Ok(r) => entries.push(laplace_entry(r)),
+        Err(e) => error = Some(e),
+    }
+    converge(entries, opts, error)
+}
+
+/// log pθ(x) by the Laplace-centred quadrature alone (module docs).
+pub fn log_marginal_laplace(
+    query: &Query,
+    opts: &QuadratureOptions,
+) -> Result<MarginalEstimate, OracleError> {
+    log_marginal_at_mode(query, &posterior_mode(query, None)?, opts)
+}
+
+/// As [`log_marginal_laplace`], from a mode already found.
+pub fn log_marginal_at_mode(
+    query: &Query,
+    mode: &PosteriorMode,
+    opts: &QuadratureOptions,
+) -> Result<MarginalEstimate, OracleError> {
+    let route = LaplaceCentred::new(query, mode.clone(), opts.max_total())?;
+    converge(vec![laplace_entry(route)], opts, None)
+}
+
+/// log pθ(x) by the x-space route alone (module docs): square invertible decoders only.
+pub fn log_marginal_x_space(
+    query: &Query,
+    opts: &QuadratureOptions,
+) -> Result<MarginalEstimate, OracleError> {
+    let route = XSpace::new(query, opts.max_total(), usize::MAX)?;
+    converge(vec![x_space_entry(route)], opts, None)
+}

@@ -1,0 +1,177 @@
+//! One step of a decoder chain: the contract every step implements ([`StepOps`]), and the closed
+//! set of steps ([`Step`]) that dispatches to it.
+
+use super::{Affine, DecoderError, LeakySoftplus, Moebius};
+use nalgebra::DMatrix;
+
+/// What a decoder step provides to the chain (see the module docs of [`crate::model::decoder`] for
+/// the choice of a trait for the contract and an enum for the set). Slices are the step's input
+/// activation `z` (length `dim_in`), its output `out` (length `dim_out`) and the step's cache `aux`
+/// of `z` (length `aux_len`, filled by `fill_aux` or `forward_diff`).
+pub(crate) trait StepOps {
+    /// Input dimension.
+    fn dim_in(&self) -> usize;
+    /// Output dimension.
+    fn dim_out(&self) -> usize;
+    /// A short name, as in model files: "affine", "leaky_softplus", "moebius".
+    fn name(&self) -> &'static str;
+    /// out = s(z).
+    fn forward(&self, z: &[f64], out: &mut [f64]);
+    /// The length of the per-activation cache the step keeps (0: none).
+    fn aux_len(&self) -> usize {
+        0
+    }
+    /// Fills the cache of input `u`.
+    fn fill_aux(&self, _u: &[f64], _aux: &mut [f64]) {}
+    /// out = s(u0 + du) − s(u0), computed without cancellation, from the cache `base_aux` of u0;
+    /// fills `aux`, the cache of u0 + du.
+    fn forward_diff(
+        &self,
+        u0: &[f64],
+        base_aux: &[f64],
+        du: &[f64],
+        out: &mut [f64],
+        aux: &mut [f64],
+    );
+    /// out = J(z) m.
+    fn jacobian_mul(&self, z: &[f64], aux: &[f64], m: &DMatrix<f64>, out: &mut DMatrix<f64>);
+    /// out = J(z)ᵀ r.
+    fn vjp(&self, z: &[f64], aux: &[f64], r: &[f64], out: &mut [f64]);
+    /// h += Pᵀ (Σ_i r_i ∇²s_i(z)) P; `scratch` holds at least 2·dim_in + 2·p.ncols() entries.
+    /// The default adds nothing: the step is affine.
+    #[allow(clippy::too_many_arguments)]
+    fn add_hessian_sandwich(
+        &self,
+        _z: &[f64],
+        _aux: &[f64],
+        _r: &[f64],
+        _p: &DMatrix<f64>,
+        _h: &mut DMatrix<f64>,
+        _scratch: &mut [f64],
+    ) {
+    }
+    /// log|det J(z)|; only meaningful for square steps (the chain checks).
+    fn log_abs_det(&self, z: &[f64]) -> f64;
+    /// out = s⁻¹(x).
+    fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError>;
+}
+
+/// A step of a decoder: affine, elementwise leaky softplus, or Möbius.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// W z + b.
+    Affine(Affine),
+    /// Elementwise α t + (1 − α) log(1 + eᵗ).
+    LeakySoftplus(LeakySoftplus),
+    /// b + α A (z − a)/‖z − a‖².
+    Moebius(Moebius),
+}
+
+/// `dispatch!(step, s => expr)`: `expr` with `s` bound to the step inside whichever variant it is.
+/// Adding a step adds one line here.
+macro_rules! dispatch {
+    ($step:expr, $s:ident => $e:expr) => {
+        match $step {
+            Step::Affine($s) => $e,
+            Step::LeakySoftplus($s) => $e,
+            Step::Moebius($s) => $e,
+        }
+    };
+}
+
+impl Step {
+    /// Input dimension.
+    pub fn dim_in(&self) -> usize {
+        dispatch!(self, s => s.dim_in())
+    }
+
+    /// Output dimension.
+    pub fn dim_out(&self) -> usize {
+        dispatch!(self, s => s.dim_out())
+    }
+
+    /// A short name: "affine", "leaky_softplus" or "moebius".
+    pub fn name(&self) -> &'static str {
+        dispatch!(self, s => s.name())
+    }
+}
+
+/// The enum is itself a step: every operation dispatches statically (a `match` the compiler
+/// inlines into the chain's loops; no virtual call).
+impl StepOps for Step {
+    fn dim_in(&self) -> usize {
+        dispatch!(self, s => s.dim_in())
+    }
+    fn dim_out(&self) -> usize {
+        dispatch!(self, s => s.dim_out())
+    }
+    fn name(&self) -> &'static str {
+        dispatch!(self, s => s.name())
+    }
+    #[inline]
+    fn forward(&self, z: &[f64], out: &mut [f64]) {
+        dispatch!(self, s => s.forward(z, out))
+    }
+    #[inline]
+    fn aux_len(&self) -> usize {
+        dispatch!(self, s => s.aux_len())
+    }
+    #[inline]
+    fn fill_aux(&self, u: &[f64], aux: &mut [f64]) {
+        dispatch!(self, s => s.fill_aux(u, aux))
+    }
+    #[inline]
+    fn forward_diff(
+        &self,
+        u0: &[f64],
+        base_aux: &[f64],
+        du: &[f64],
+        out: &mut [f64],
+        aux: &mut [f64],
+    ) {
+        dispatch!(self, s => s.forward_diff(u0, base_aux, du, out, aux))
+    }
+    #[inline]
+    fn jacobian_mul(&self, z: &[f64], aux: &[f64], m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
+        dispatch!(self, s => s.jacobian_mul(z, aux, m, out))
+    }
+    #[inline]
+    fn vjp(&self, z: &[f64], aux: &[f64], r: &[f64], out: &mut [f64]) {
+        dispatch!(self, s => s.vjp(z, aux, r, out))
+    }
+    #[inline]
+    fn add_hessian_sandwich(
+        &self,
+        z: &[f64],
+        aux: &[f64],
+        r: &[f64],
+        p: &DMatrix<f64>,
+        h: &mut DMatrix<f64>,
+        scratch: &mut [f64],
+    ) {
+        dispatch!(self, s => s.add_hessian_sandwich(z, aux, r, p, h, scratch))
+    }
+    #[inline]
+    fn log_abs_det(&self, z: &[f64]) -> f64 {
+        dispatch!(self, s => s.log_abs_det(z))
+    }
+    fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError> {
+        dispatch!(self, s => s.inverse(x, out))
+    }
+}
+
+impl From<Affine> for Step {
+    fn from(s: Affine) -> Self {
+        Step::Affine(s)
+    }
+}
+impl From<LeakySoftplus> for Step {
+    fn from(s: LeakySoftplus) -> Self {
+        Step::LeakySoftplus(s)
+    }
+}
+impl From<Moebius> for Step {
+    fn from(s: Moebius) -> Self {
+        Step::Moebius(s)
+    }
+}

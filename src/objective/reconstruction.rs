@@ -1,0 +1,230 @@
+//! The reconstruction term of the ELBO, −(γ²/2) E_q‖x − f(z)‖², and its derivatives in
+//! (μ, s = log σ²), accumulated node by node over a tensor Gauss–Hermite rule (the formulas are in
+//! the docs of [`crate::objective`]'s ELBO).
+//!
+//! Per node ξ_j (weight w_j), z = μ + σ ⊙ ξ_j and the residual in difference form
+//! r = [x − f(μ)] − [f(μ + σξ) − f(μ)]:
+//!
+//! | accumulated | sum | needed for |
+//! | --- | --- | --- |
+//! | value | Σ w ‖r‖² (compensated) | every order |
+//! | gradient | Σ w (Jᵀr)_k, Σ w (Jᵀr)_k ξ_k (compensated) | gradient, Hessian |
+//! | Hessian | Σ w G_kl, Σ w G_kl ξ_l, Σ w G_kl ξ_k ξ_l, G = JᵀJ − Σ_i r_i ∇²f_i (plain sums) | Hessian |
+//!
+//! The Hessian sums are plain: the Hessian only steers Newton, and its round-off (≤ N eps
+//! relative) is harmless there. Nothing here allocates: every buffer lives in [`ElboWorkspace`].
+
+use super::elbo::DerivativeOrder;
+use super::prior_term::PriorTerm;
+use crate::error::OracleError;
+use crate::input::{Encoder, Query};
+use crate::model::{Model, Workspace};
+use crate::quadrature::{Neumaier, TensorRule};
+use nalgebra::{DMatrix, DVector};
+
+/// Buffers for evaluating the ELBO of one model, allocation-free across calls (one per thread).
+#[derive(Debug, Clone)]
+pub struct ElboWorkspace {
+    dec: Workspace,
+    delta0: Vec<f64>,
+    r: Vec<f64>,
+    jtr: Vec<f64>,
+    dz: Vec<f64>,
+    contraction: DMatrix<f64>,
+    pub(super) sums: NodeSums,
+    pub(super) prior: Vec<PriorTerm>,
+}
+
+impl ElboWorkspace {
+    /// Buffers for `model`.
+    pub fn new(model: &Model) -> Self {
+        let (d, dd) = (model.dim_latent(), model.dim_observed());
+        ElboWorkspace {
+            dec: model.decoder().workspace(),
+            delta0: vec![0.0; dd],
+            r: vec![0.0; dd],
+            jtr: vec![0.0; d],
+            dz: vec![0.0; d],
+            contraction: DMatrix::zeros(d, d),
+            sums: NodeSums::default(),
+            prior: Vec::with_capacity(d),
+        }
+    }
+
+    /// Whether these buffers fit a model of latent dimension `d` and observed dimension `dd`.
+    pub(super) fn fits(&self, d: usize, dd: usize) -> bool {
+        self.dz.len() == d && self.r.len() == dd
+    }
+}
+
+/// The running sums of the module table.
+#[derive(Debug, Clone, Default)]
+pub(super) struct NodeSums {
+    /// Σ w ‖r‖².
+    pub rec: Neumaier,
+    /// Σ w (Jᵀr)_k.
+    pub g_mu: Vec<Neumaier>,
+    /// Σ w (Jᵀr)_k ξ_k.
+    pub g_s: Vec<Neumaier>,
+    /// Σ w G_kl (lower triangle k ≤ l, column-major).
+    pub h_mm: Vec<f64>,
+    /// Σ w G_kl ξ_l (full).
+    pub h_ms: Vec<f64>,
+    /// Σ w G_kl ξ_k ξ_l (lower triangle).
+    pub h_ss: Vec<f64>,
+}
+
+impl NodeSums {
+    /// Zeroes the sums that `order` needs.
+    fn reset(&mut self, d: usize, order: DerivativeOrder) {
+        self.rec = Neumaier::default();
+        let nd = if order >= DerivativeOrder::Gradient { d } else { 0 };
+        let nh = if order >= DerivativeOrder::Hessian { d * d } else { 0 };
+        for (v, n) in [(&mut self.g_mu, nd), (&mut self.g_s, nd)] {
+            v.clear();
+            v.resize(n, Neumaier::default());
+        }
+        for v in [&mut self.h_mm, &mut self.h_ms, &mut self.h_ss] {
+            v.clear();
+            v.resize(nh, 0.0);
+        }
+    }
+
+    /// Adds w (Jᵀr)_k and w (Jᵀr)_k ξ_k.
+    #[inline]
+    fn add_gradient(&mut self, w: f64, xi: &[f64], jtr: &[f64]) {
+        for (k, (&j, &x)) in jtr.iter().zip(xi).enumerate() {
+            self.g_mu[k].add(w * j);
+            self.g_s[k].add(w * j * x);
+        }
+    }
+
+    /// Adds the Hessian sums of G = ∇²h/2 = JᵀJ − C at one node (`jac` column-major D × d, `cont`
+    /// the d × d contraction C = Σ_i r_i ∇²f_i). G is symmetric: only k ≤ l of the symmetric sums.
+    #[inline]
+    fn add_hessian(&mut self, w: f64, xi: &[f64], jac: &[f64], cont: &[f64], dd: usize) {
+        let d = xi.len();
+        for l in 0..d {
+            let wl = w * xi[l];
+            let jl = &jac[l * dd..(l + 1) * dd];
+            for k in 0..=l {
+                let jk = &jac[k * dd..(k + 1) * dd];
+                let jtj: f64 = jk.iter().zip(jl).map(|(a, b)| a * b).sum();
+                let g = 2.0 * (jtj - cont[l * d + k]);
+                let idx = l * d + k;
+                self.h_mm[idx] += w * g;
+                self.h_ms[idx] += wl * g;
+                self.h_ss[idx] += wl * g * xi[k];
+                if k != l {
+                    // ∂μ_l∂s_k needs ξ_k.
+                    self.h_ms[k * d + l] += w * g * xi[k];
+                }
+            }
+        }
+    }
+}
+
+/// Runs the node loop of the module table for `order` into `ws.sums`.
+pub(super) fn accumulate(
+    query: &Query,
+    enc: &Encoder,
+    rule: &TensorRule,
+    order: DerivativeOrder,
+    ws: &mut ElboWorkspace,
+) -> Result<(), OracleError> {
+    let dec = query.model().decoder();
+    let (d, dd) = (enc.dim(), query.model().dim_observed());
+    dec.set_base(enc.mu().as_slice(), &mut ws.dec)?;
+    for ((o, xi), fi) in ws.delta0.iter_mut().zip(query.x()).zip(ws.dec.base_output()) {
+        *o = xi - fi;
+    }
+    let want_grad = order >= DerivativeOrder::Gradient;
+    let want_hess = order >= DerivativeOrder::Hessian;
+    ws.sums.reset(d, order);
+    for j in 0..rule.len() {
+        let xi = rule.node(j);
+        let w = rule.weight(j);
+        for ((dz, s), x) in ws.dz.iter_mut().zip(enc.sigma()).zip(xi) {
+            *dz = s * x;
+        }
+        dec.eval_offset(&ws.dz, &mut ws.dec, want_grad)?;
+        let mut rr = 0.0;
+        for ((r, d0), df) in ws.r.iter_mut().zip(&ws.delta0).zip(ws.dec.output_diff()) {
+            *r = d0 - df;
+            rr += *r * *r;
+        }
+        ws.sums.rec.add(w * rr);
+        if !want_grad {
+            continue;
+        }
+        let jac = ws.dec.jacobian();
+        for (k, jt) in ws.jtr.iter_mut().enumerate() {
+            *jt = (0..dd).map(|i| jac[(i, k)] * ws.r[i]).sum();
+        }
+        ws.sums.add_gradient(w, xi, &ws.jtr);
+        if !want_hess {
+            continue;
+        }
+        dec.hessian_contraction_into(&mut ws.dec, &ws.r, &mut ws.contraction)?;
+        let (jac, cont) = (ws.dec.jacobian().as_slice(), ws.contraction.as_slice());
+        ws.sums.add_hessian(w, xi, jac, cont, dd);
+    }
+    Ok(())
+}
+
+/// ∇_θ of the β-objective from the sums: ∂μ_k = γ² Σ(Jᵀr)_k + β ∂μ P_k,
+/// ∂s_k = (γ²/2) σ_k Σ(Jᵀr)_k ξ_k + β (∂s P_k + ½).
+pub(super) fn gradient(
+    sums: &NodeSums,
+    enc: &Encoder,
+    gamma2: f64,
+    beta: f64,
+    prior: &[PriorTerm],
+) -> DVector<f64> {
+    let d = enc.dim();
+    let mut g = DVector::zeros(2 * d);
+    for k in 0..d {
+        let sk = enc.sigma()[k];
+        g[k] = gamma2 * sums.g_mu[k].sum() + beta * prior[k].d_mu;
+        g[d + k] = 0.5 * gamma2 * sk * sums.g_s[k].sum() + beta * (prior[k].d_s + 0.5);
+    }
+    g
+}
+
+/// ∇²_θ of the β-objective from the sums (the table of the ELBO's module docs).
+pub(super) fn hessian(
+    sums: &NodeSums,
+    enc: &Encoder,
+    gamma2: f64,
+    beta: f64,
+    prior: &[PriorTerm],
+) -> DMatrix<f64> {
+    let d = enc.dim();
+    let sigma = enc.sigma();
+    let mut h = DMatrix::zeros(2 * d, 2 * d);
+    let c = -0.5 * gamma2;
+    for l in 0..d {
+        for k in 0..d {
+            let idx = l * d + k;
+            let (sk, sl) = (sigma[k], sigma[l]);
+            // Only the lower triangle (k ≤ l) of the symmetric sums was accumulated.
+            let (lo, hi) = (k.min(l), k.max(l));
+            let sym_idx = hi * d + lo;
+            h[(k, l)] = c * sums.h_mm[sym_idx];
+            // ∂μ_k ∂s_l and its transpose.
+            let ms = c * sums.h_ms[idx] * 0.5 * sl;
+            h[(k, d + l)] = ms;
+            h[(d + l, k)] = ms;
+            h[(d + k, d + l)] = c * sums.h_ss[sym_idx] * 0.25 * sk * sl;
+        }
+    }
+    for k in 0..d {
+        let sk = sigma[k];
+        h[(d + k, d + k)] += 0.25 * gamma2 * sk * sums.g_s[k].sum();
+        h[(k, k)] += beta * prior[k].d_mu_mu;
+        h[(k, d + k)] += beta * prior[k].d_mu_s;
+        h[(d + k, k)] += beta * prior[k].d_mu_s;
+        h[(d + k, d + k)] += beta * prior[k].d_s_s;
+    }
+    h
+}

@@ -1,0 +1,166 @@
+//! Every tolerance, floor and budget of the oracle, in one place, each with the argument for its
+//! value. Nothing in the numerical code uses a bare threshold: it names one of these.
+//!
+//! | group | constants |
+//! | --- | --- |
+//! | round-off | [`ROUND_OFF`], [`value_noise`], [`newton_decrement_floor`] |
+//! | model validation | [`RCOND_MIN`], [`ORTHOGONALITY_TOL`], [`LOGVAR_MAX`] |
+//! | leaky softplus | [`DIFF_FORM_MAX_STEP`], [`SOFTPLUS_INVERSE_MAX_ITER`] |
+//! | Gauss–Hermite rules | [`GH_MAX_NODES`], [`GH_POLISH_STEPS`] |
+//! | tolerance-driven quadrature | [`DEFAULT_TOL`], [`DEFAULT_MIN_NODES`], [`DEFAULT_MAX_NODES`], [`DEFAULT_MAX_TOTAL`] |
+//! | poles | [`POLE_MASS_TOL`] |
+//! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
+//! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`] |
+//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`AUTO_X_SPACE_MAX_NODES`] |
+//!
+//! Test tolerances are not here: each test states its own next to the argument for it (step size,
+//! condition number, node count), compared through [`crate::compare`].
+
+/// Machine epsilon of f64, 2⁻⁵² ≈ 2.2e-16.
+pub const EPS: f64 = f64::EPSILON;
+
+/// 64 eps ≈ 1.4e-14: the round-off allowed for a quantity computed by a few dozen floating-point
+/// operations, each correctly rounded (≤ ½ ulp) — a few ulps per operation, with room for the
+/// partial cancellations of a sum of terms of mixed sign. Floors built on it are multiplied by the
+/// size of the terms involved (and by a condition number where one amplifies the error).
+pub const ROUND_OFF: f64 = 64.0 * EPS;
+
+/// The absolute round-off of an objective value that is a sum of terms of total size
+/// `sum_abs_terms`: 8 eps (1 + Σ|terms|). Each term is a compensated sum or a closed form accurate
+/// to a few ulps (≤ 4 eps relative); doubling that covers the final additions. Newton uses it to
+/// know when a predicted increase is too small for the value to judge.
+pub fn value_noise(sum_abs_terms: f64) -> f64 {
+    8.0 * EPS * (1.0 + sum_abs_terms)
+}
+
+/// The round-off floor of a Newton decrement λ² in natural coordinates for an objective with the
+/// data term −(γ²/2)‖x − f(z)‖² in `d` latent dimensions: (64 eps)² d (1 + γ² s²), with s the size of
+/// the vectors whose difference is the residual (max(‖x‖∞, ‖f(μ)‖∞)). The residual x − f(μ) is known
+/// to ~eps·s absolutely, so the gradient γ²Jᵀr carries noise ~eps γ² s ‖J‖, i.e. ~eps γ s per
+/// natural coordinate (σ ~ 1/(γ‖J‖)); its square, summed over d coordinates with the
+/// [`ROUND_OFF`] allowance per entry, is the decrement a solve cannot go below.
+pub fn newton_decrement_floor(d: usize, gamma2: f64, s: f64) -> f64 {
+    ROUND_OFF * ROUND_OFF * d as f64 * (1.0 + gamma2 * s * s)
+}
+
+/// The smallest reciprocal condition number σ_min/σ_max accepted for an affine step's W:
+/// [`ROUND_OFF`] ≈ 1.4e-14. Below it the rank is not determined in f64 and neither an inverse nor
+/// log|det W| has any correct digit.
+pub const RCOND_MIN: f64 = ROUND_OFF;
+
+/// How far AᵀA may be from I (entrywise) for a Möbius step's A to be accepted as orthogonal: 1e-12
+/// allows an A read from a file in f64 after an f64 QR (errors ~1e-15·n) while rejecting any real
+/// departure (which would break the conformal closed forms, c_IMA = 0 among them).
+pub const ORTHOGONALITY_TOL: f64 = 1e-12;
+
+/// The largest |log σ²| of an encoder: 700. Then σ² = e^s and σ = e^{s/2} are finite, normal
+/// numbers (e^709 overflows, e^{−708} is the smallest normal), so every product σ·ξ in a
+/// quadrature stays finite and keeps full relative precision.
+pub const LOGVAR_MAX: f64 = 700.0;
+
+/// The largest |Δ| for which the leaky softplus difference a(t + Δ) − a(t) uses the form
+/// α Δ + (1 − α) log1p(σ(t)·expm1(Δ)): for |Δ| ≤ 1 the argument of log1p is ≥ σ(t)(e⁻¹ − 1) ≥ −0.64,
+/// so every operation is well conditioned; beyond, |a(t + Δ) − a(t)| ≥ α|Δ| > α is large enough
+/// that the direct difference (absolute error eps·|a|) is accurate.
+pub const DIFF_FORM_MAX_STEP: f64 = 1.0;
+
+/// Iteration cap of the leaky softplus inverse. Newton from the right end of the bracket converges
+/// quadratically after at most ~log2(|t|/ulp) ≈ 60 halvings of the error for any finite t; 200
+/// is never reached for valid parameters, and reaching it is an error, not an answer.
+pub const SOFTPLUS_INVERSE_MAX_ITER: usize = 200;
+
+/// The largest Gauss–Hermite rule: 256 nodes per dimension. Far beyond any convergence need here
+/// (96 is the default budget); the construction (Golub–Welsch + polish, weights from the scaled
+/// three-term recurrence) is tested to 1e-13 on all moments up to this size.
+pub const GH_MAX_NODES: usize = 256;
+
+/// Newton polishing steps per Gauss–Hermite node after the eigenvalue solve: the eigenvalues are
+/// accurate to ~n eps; Newton on p_n squares the error, so 3 steps reach round-off from any error
+/// below 1e-4.
+pub const GH_POLISH_STEPS: usize = 3;
+
+/// The default quadrature tolerance: 1e-13, relative to max(1, |value|). Two successive rules must
+/// agree to this; it sits a decade above the round-off of the compensated sums (a few eps times
+/// the terms' sizes, which are O(1)–O(10) for the ELBO's terms), so convergence is decided by the
+/// quadrature error and not by noise.
+pub const DEFAULT_TOL: f64 = 1e-13;
+
+/// The first rule tried: 6 nodes per dimension (exact for polynomials of degree 11, enough for
+/// every γ² ≥ 1e4 on the smooth families; smaller starts only cost extra refinement rounds).
+pub const DEFAULT_MIN_NODES: usize = 6;
+
+/// The largest rule tried by default: 96 nodes per dimension — what the slowest cases need at
+/// γ² ≈ 10 in d = 3 (broad, one-sided heavy-tailed posteriors), and 96³ ≈ 8.8e5 nodes stays below
+/// [`DEFAULT_MAX_TOTAL`].
+pub const DEFAULT_MAX_NODES: usize = 96;
+
+/// The largest tensor rule by default: 2 000 000 nodes (n^d), a few seconds of work per evaluation;
+/// beyond it a point is refused rather than computed for minutes.
+pub const DEFAULT_MAX_TOTAL: usize = 2_000_000;
+
+/// The Gaussian mass near a decoder pole below which the pole is invisible to a quadrature: a
+/// Chernoff bound of 1e-20, far below the 1e-16 relative precision anything here is computed to.
+/// Above it the oracle refuses (`PoleTooClose`): the quadrature cannot see the singular part.
+pub const POLE_MASS_TOL: f64 = 1e-20;
+
+/// Half-width of the trapezoid rule of the logistic prior term, in standard deviations of q: the
+/// N(0, 1) mass beyond ±39 is below 1e-330, i.e. zero in f64.
+pub const PRIOR_XI_MAX: f64 = 39.0;
+
+/// Trapezoid nodes per width of the strip of analyticity of the logistic prior term: h = τ/7 with
+/// τ = π s/σ the strip half-width in units of σ gives the discretisation error e^{−2πτ/h} = e^{−14π}
+/// ≈ 1e-19 relative.
+pub const PRIOR_NODES_PER_STRIP: f64 = 7.0;
+
+/// The largest trapezoid step of the prior term: ½. The Gaussian factor alone then limits the
+/// error to e^{−2π²/h²} = e^{−79} ≈ 5e-35.
+pub const PRIOR_MAX_STEP: f64 = 0.5;
+
+/// The largest σ/s for which the logistic prior term is computed: 5e3. The rule then has
+/// 2·39·7·σ/(π s) ≈ 8.7e5 nodes; beyond, the encoder is refused instead of integrated for ever
+/// (σ = 5000 prior scales is far outside any useful range).
+pub const MAX_SIGMA_OVER_SCALE: f64 = 5e3;
+
+/// Newton's iteration limit: 100. A converging solve here takes 2–10 iterations (quadratic
+/// convergence from the self-consistent start); 100 only stops a solve that is not converging,
+/// which is then an error.
+pub const NEWTON_MAX_ITER: usize = 100;
+
+/// The Armijo sufficient-increase constant: accept a step t when f(θ + t p) ≥ f(θ) + 1e-4 · t · λ².
+/// The textbook value (Nocedal & Wright §3.1): any increase that is not vanishingly small.
+pub const ARMIJO: f64 = 1e-4;
+
+/// Backtracking halvings of the line search: 60, so steps down to 2⁻⁶⁰ ≈ 1e-18 of the Newton step —
+/// below that the trial point equals the iterate to f64 precision.
+pub const MAX_HALVINGS: usize = 60;
+
+/// When no increase is found along the Newton step, the iterate counts as converged to round-off
+/// if its decrement is within a factor 1e6 of the floor (three decades of each of the gradient's
+/// and the step's noise estimates): the line search then only sees noise.
+pub const STALL_FACTOR: f64 = 1e6;
+
+/// The first Levenberg shift when −H is not positive definite: 1e-8 × max(1, max diag(−H)), i.e.
+/// a relative perturbation at the square root of eps — large enough to make a matrix that is
+/// indefinite only by round-off definite, small enough not to bend a good Newton step.
+pub const LEVENBERG_BASE: f64 = 1e-8;
+
+/// Growth of the Levenberg shift per failed Cholesky: ×10.
+pub const LEVENBERG_GROWTH: f64 = 10.0;
+
+/// Cholesky attempts before a Hessian counts as unusable: 40, i.e. shifts up to 1e31 × the base —
+/// beyond any finite Hessian's spectrum.
+pub const LEVENBERG_TRIES: usize = 40;
+
+/// Where the Laplace-centred marginal probes the posterior's tails: at ±4 Laplace standard
+/// deviations (where a Gaussian has dropped by 8 in log density, and where a heavier tail already
+/// decides the convergence of Gauss–Hermite).
+pub const LAPLACE_PROBE: f64 = 4.0;
+
+/// The largest widening of a Laplace axis: 3. Wider rules waste nodes in the light tail of a
+/// one-sided heavy posterior; the node-doubling test still decides convergence.
+pub const LAPLACE_MAX_WIDEN: f64 = 3.0;
+
+/// The largest rule the x-space route may use inside `log_marginal`: 42 nodes per dimension. Its
+/// nodes each cost an inverse of the decoder; where it needs more than this the Laplace-centred
+/// route is cheaper.
+pub const AUTO_X_SPACE_MAX_NODES: usize = 42;
