@@ -83,6 +83,7 @@ pub fn compare(theirs: &[f64], ours: &[f64], rtol: f64, atol: f64) -> Comparison
 
 /// Panics with a message naming the quantity, the entry, both values and the tolerance unless
 /// every entry of `theirs` is within `tol` of `ours` (and the lengths agree).
+#[track_caller]
 pub fn assert_within(what: &str, theirs: &[f64], ours: &[f64], tol: Tol) {
     assert_eq!(theirs.len(), ours.len(), "{what}: lengths differ");
     let c = compare_within(theirs, ours, tol);
@@ -100,6 +101,7 @@ pub fn assert_within(what: &str, theirs: &[f64], ours: &[f64], tol: Tol) {
 }
 
 /// [`assert_within`] with the criterion of `ima-oracle check`: atol + rtol·|ours|.
+#[track_caller]
 pub fn assert_close(what: &str, theirs: &[f64], ours: &[f64], rtol: f64, atol: f64) {
     assert_within(what, theirs, ours, Tol::AbsRel { atol, rtol });
 }
@@ -130,7 +132,14 @@ mod tests {
         assert_eq!(Tol::Rel(1e-3).bound(-4.0), 4e-3);
         assert_eq!(Tol::Rel(1e-3).bound(0.0), 0.0);
         assert_eq!(Tol::Scaled(1e-3, 8.0).bound(1e9), 8e-3);
-        assert_eq!(Tol::AbsRel { atol: 1.0, rtol: 0.5 }.bound(-2.0), 2.0);
+        assert_eq!(
+            Tol::AbsRel {
+                atol: 1.0,
+                rtol: 0.5
+            }
+            .bound(-2.0),
+            2.0
+        );
         assert!(compare_within(&[1.5], &[1.0], Tol::Rel(0.5)).agrees);
         assert!(!compare_within(&[1.5], &[1.0], Tol::Rel(0.49)).agrees);
     }

@@ -2,7 +2,9 @@
 //! `ima-oracle eval` writes, and what a backend's `cargo test` compares against.
 
 use crate::error::OracleError;
-use crate::inference::{log_marginal, optimal_encoder, Eq12Terms, MarginalEstimate, OptimalEncoder};
+use crate::inference::{
+    log_marginal, optimal_encoder, Eq12Terms, MarginalEstimate, OptimalEncoder,
+};
 use crate::input::Query;
 use crate::paper::ima;
 use crate::quadrature::QuadratureOptions;

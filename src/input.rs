@@ -257,7 +257,10 @@ mod tests {
         ));
         assert!(matches!(
             Encoder::new(&[0.0, f64::NAN], &[0.0, 0.0]),
-            Err(OracleError::NonFinite { what: "mu", index: 1 })
+            Err(OracleError::NonFinite {
+                what: "mu",
+                index: 1
+            })
         ));
         assert!(matches!(
             Encoder::new(&[0.0], &[-701.0]),

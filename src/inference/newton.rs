@@ -81,7 +81,7 @@ pub(crate) struct Solution<T> {
 }
 
 /// Maximises `f` from `theta0`. `scale(θ)` gives the natural-coordinate scales, `floor(θ)` the
-/// round-off floor of the Newton decrement at θ.
+/// round-off floor of the Newton decrement at θ. The steps are those of the module docs.
 pub(crate) fn maximize<T>(
     what: &'static str,
     mut f: impl FnMut(&DVector<f64>, DerivativeOrder) -> Result<Eval<T>, OracleError>,
@@ -111,12 +111,14 @@ pub(crate) fn maximize<T>(
         let sc = scale(&theta);
         let gs = g.component_mul(&sc);
         let a = DMatrix::from_fn(n, n, |i, k| -h[(i, k)] * sc[i] * sc[k]);
-        let step_s = regularised_solve(&a, &gs).ok_or(OracleError::NotConverged {
+        let not_converged = |reason| OracleError::NotConverged {
             what,
             iterations: it,
             grad_norm: gmax,
-            reason: StopReason::HessianNotFinite,
-        })?;
+            reason,
+        };
+        let step_s =
+            regularised_solve(&a, &gs).ok_or(not_converged(StopReason::HessianNotFinite))?;
         let dec = gs.dot(&step_s).max(0.0);
         decrements.push(dec);
         let fl = floor(&theta);
@@ -124,67 +126,42 @@ pub(crate) fn maximize<T>(
             Some(tol) => (gmax < tol).then_some(Termination::GradientTolerance),
             None => (dec <= fl).then_some(Termination::DecrementAtRoundOff),
         };
-        if let Some(termination) = stop {
-            return Ok(Solution {
-                theta,
-                last: e,
-                iterations: it,
-                evaluations,
-                decrements,
-                termination,
-            });
-        }
-        if it == opts.max_iter {
-            break;
-        }
-        let step = step_s.component_mul(&sc);
-        if 0.5 * dec <= e.value_noise {
-            theta += step;
-            continue;
-        }
-        let mut t = 1.0;
-        let mut accepted = None;
-        let mut trial_error = None;
-        for _ in 0..MAX_HALVINGS {
-            let trial = &theta + &step * t;
-            evaluations += 1;
-            match f(&trial, DerivativeOrder::Value) {
-                Ok(et) => {
-                    if et.value >= e.value + ARMIJO * t * dec && trial != theta {
-                        accepted = Some(trial);
-                        break;
+        let termination = match stop {
+            Some(termination) => termination,
+            None if it == opts.max_iter => break,
+            None => {
+                let step = step_s.component_mul(&sc);
+                if 0.5 * dec <= e.value_noise {
+                    theta += step;
+                    continue;
+                }
+                match line_search(&mut f, &theta, &step, e.value, dec, &mut evaluations) {
+                    LineSearch::Accepted(next) => {
+                        theta = next;
+                        continue;
+                    }
+                    LineSearch::Failed(_)
+                        if dec <= STALL_FACTOR * fl && opts.grad_tol.is_none() =>
+                    {
+                        Termination::StalledAtRoundOff
+                    }
+                    // The objective could not be evaluated along the step (a pole guard, say):
+                    // that is the reason to report.
+                    LineSearch::Failed(Some(err)) => return Err(err),
+                    LineSearch::Failed(None) => {
+                        return Err(not_converged(StopReason::LineSearchFailed))
                     }
                 }
-                Err(err) => {
-                    trial_error.get_or_insert(err);
-                }
             }
-            t *= 0.5;
-        }
-        match accepted {
-            Some(next) => theta = next,
-            None if dec <= STALL_FACTOR * fl && opts.grad_tol.is_none() => {
-                return Ok(Solution {
-                    theta,
-                    last: e,
-                    iterations: it,
-                    evaluations,
-                    decrements,
-                    termination: Termination::StalledAtRoundOff,
-                });
-            }
-            // The objective could not be evaluated along the step (a pole guard, say): that is the
-            // reason to report.
-            None if trial_error.is_some() => return Err(trial_error.expect("checked")),
-            None => {
-                return Err(OracleError::NotConverged {
-                    what,
-                    iterations: it,
-                    grad_norm: gmax,
-                    reason: StopReason::LineSearchFailed,
-                })
-            }
-        }
+        };
+        return Ok(Solution {
+            theta,
+            last: e,
+            iterations: it,
+            evaluations,
+            decrements,
+            termination,
+        });
     }
     Err(OracleError::NotConverged {
         what,
@@ -192,6 +169,44 @@ pub(crate) fn maximize<T>(
         grad_norm: last_gmax,
         reason: StopReason::IterationLimit,
     })
+}
+
+/// The outcome of a backtracking line search.
+enum LineSearch {
+    /// A point with sufficient increase.
+    Accepted(DVector<f64>),
+    /// None found; the first error the objective raised along the step, if any.
+    Failed(Option<OracleError>),
+}
+
+/// Backtracking from the full step: θ + t·step, t = 1, ½, ¼, … ([`MAX_HALVINGS`] times) until
+/// f(θ + t·step) ≥ f(θ) + [`ARMIJO`]·t·λ² at a point that differs from θ.
+fn line_search<T>(
+    f: &mut impl FnMut(&DVector<f64>, DerivativeOrder) -> Result<Eval<T>, OracleError>,
+    theta: &DVector<f64>,
+    step: &DVector<f64>,
+    value: f64,
+    dec: f64,
+    evaluations: &mut usize,
+) -> LineSearch {
+    let mut t = 1.0;
+    let mut trial_error = None;
+    for _ in 0..MAX_HALVINGS {
+        let trial = theta + step * t;
+        *evaluations += 1;
+        match f(&trial, DerivativeOrder::Value) {
+            Ok(et) => {
+                if et.value >= value + ARMIJO * t * dec && &trial != theta {
+                    return LineSearch::Accepted(trial);
+                }
+            }
+            Err(err) => {
+                trial_error.get_or_insert(err);
+            }
+        }
+        t *= 0.5;
+    }
+    LineSearch::Failed(trial_error)
 }
 
 /// Solves (A + λI) p = b with the smallest λ ∈ {0} ∪ {10^k·1e-8·max(1, max diag A)} for which

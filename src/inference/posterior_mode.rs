@@ -33,10 +33,7 @@ pub struct PosteriorMode {
 
 /// The posterior mode, by Newton from `start` (default: g(x)). Errors: a start of the wrong length
 /// or not finite, a decoder failure, or a Newton solve that does not converge.
-pub fn posterior_mode(
-    query: &Query,
-    start: Option<&[f64]>,
-) -> Result<PosteriorMode, OracleError> {
+pub fn posterior_mode(query: &Query, start: Option<&[f64]>) -> Result<PosteriorMode, OracleError> {
     let model = query.model();
     let (d, dd) = (model.dim_latent(), model.dim_observed());
     let z0 = match start {

@@ -13,10 +13,10 @@
 //! One directive per line, steps applied top to bottom; `#` starts a comment; paths are relative to
 //! the manifest. Every error names the file, the line and the problem.
 
-use crate::model::{Affine, Decoder, LeakySoftplus, Moebius, Step};
-use crate::model::Model;
 use crate::io::npy::{self, NpyArray, NpyError};
+use crate::model::Model;
 use crate::model::Prior;
+use crate::model::{Affine, Decoder, LeakySoftplus, Moebius, Step};
 use nalgebra::{DMatrix, DVector};
 use std::fmt;
 use std::path::{Path, PathBuf};

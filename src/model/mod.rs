@@ -23,8 +23,8 @@ pub mod special;
 
 pub use decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step, Workspace};
 pub use generative_model::{chi2_tail_bound, Model};
-pub use prior::{DistributionError, Prior};
 pub(crate) use prior::gaussian_log_norm;
+pub use prior::{DistributionError, Prior};
 pub use sigmoid::{sigmoid, softplus};
 pub(crate) use sigmoid::{sigmoid_pair, sigmoid_prime};
 pub use source::Source;

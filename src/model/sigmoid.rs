@@ -60,8 +60,18 @@ mod tests {
         for i in -300..=300 {
             let u = 0.137 * i as f64;
             let (s, c) = sigmoid_pair(u);
-            assert_within("σ(u) + σ(−u)", &[s + c], &[1.0], Tol::Scaled(4.0 * f64::EPSILON, 1.0));
-            assert_within("σ(u)", &[sigmoid(u)], &[s], Tol::Scaled(2.0 * f64::EPSILON, s));
+            assert_within(
+                "σ(u) + σ(−u)",
+                &[s + c],
+                &[1.0],
+                Tol::Scaled(4.0 * f64::EPSILON, 1.0),
+            );
+            assert_within(
+                "σ(u)",
+                &[sigmoid(u)],
+                &[s],
+                Tol::Scaled(2.0 * f64::EPSILON, s),
+            );
             let h = 1e-6;
             let fd = (sigmoid(u + h) - sigmoid(u - h)) / (2.0 * h);
             assert_within("σ'", &[sigmoid_prime(u)], &[fd], Tol::Scaled(1e-9, 1.0));

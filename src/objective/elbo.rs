@@ -106,7 +106,10 @@ impl ElboParts {
 
     /// Σ of the terms' sizes, the scale of the value's round-off ([`crate::tol::value_noise`]).
     pub fn size(&self) -> f64 {
-        self.log_normaliser.abs() + self.reconstruction.abs() + self.prior.abs() + self.entropy.abs()
+        self.log_normaliser.abs()
+            + self.reconstruction.abs()
+            + self.prior.abs()
+            + self.entropy.abs()
     }
 }
 

@@ -41,6 +41,11 @@ mod tests {
         }
         let g2 = 1e6f64;
         let direct = 3.0 * (-0.5 * (2.0 * PI / g2).ln());
-        assert_within("normaliser", &[log_normaliser(3, g2)], &[direct], Tol::Mixed(1e-15));
+        assert_within(
+            "normaliser",
+            &[log_normaliser(3, g2)],
+            &[direct],
+            Tol::Mixed(1e-15),
+        );
     }
 }

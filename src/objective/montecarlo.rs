@@ -13,6 +13,7 @@
 
 use super::gaussian::{entropy, log_normaliser};
 use super::prior_term::{prior_term, PriorTerm};
+use super::reconstruction::{base_residual, jt_r, residual};
 use crate::error::OracleError;
 use crate::input::{Beta, Encoder, Query};
 use crate::model::generate::OracleRng;
@@ -65,11 +66,13 @@ pub fn elbo_monte_carlo(
     };
     let mut ws = dec.workspace();
     dec.set_base(mu.as_slice(), &mut ws)?;
-    let delta0: Vec<f64> = query.x().iter().zip(ws.base_output()).map(|(a, b)| a - b).collect();
+    let mut delta0 = vec![0.0; dd];
+    base_residual(query.x(), &ws, &mut delta0);
     let constant = log_normaliser(dd, gamma2) + beta * entropy(enc.logvar());
     let mut eps = vec![0.0; d];
     let mut dz = vec![0.0; d];
     let mut r = vec![0.0; dd];
+    let mut jtr = vec![0.0; d];
     let mut values = Vec::with_capacity(samples);
     let mut grads: Vec<DVector<f64>> = Vec::with_capacity(samples);
     for _ in 0..samples {
@@ -77,18 +80,13 @@ pub fn elbo_monte_carlo(
             eps[k] = rng.sample(StandardNormal);
             dz[k] = sigma[k] * eps[k];
         }
-        dec.eval_offset(&dz, &mut ws, true)?;
-        let mut rr = 0.0;
-        for ((ri, d0), df) in r.iter_mut().zip(&delta0).zip(ws.output_diff()) {
-            *ri = d0 - df;
-            rr += *ri * *ri;
-        }
-        let j = ws.jacobian();
+        let rr = residual(dec, &mut ws, &delta0, &dz, true, &mut r)?;
+        jt_r(ws.jacobian(), &r, &mut jtr);
         let mut g = DVector::zeros(2 * d);
         for k in 0..d {
-            let jtr: f64 = (0..dd).map(|i| j[(i, k)] * r[i]).sum::<f64>() * gamma2;
-            g[k] = jtr;
-            g[d + k] = 0.5 * jtr * eps[k] * sigma[k] + 0.5 * beta;
+            let gk = jtr[k] * gamma2;
+            g[k] = gk;
+            g[d + k] = 0.5 * gk * eps[k] * sigma[k] + 0.5 * beta;
         }
         let p = match &exact_prior {
             Some(terms) => {

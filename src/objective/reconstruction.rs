@@ -18,7 +18,7 @@ use super::elbo::DerivativeOrder;
 use super::prior_term::PriorTerm;
 use crate::error::OracleError;
 use crate::input::{Encoder, Query};
-use crate::model::{Model, Workspace};
+use crate::model::{Decoder, Model, Workspace};
 use crate::quadrature::{Neumaier, TensorRule};
 use nalgebra::{DMatrix, DVector};
 
@@ -78,8 +78,16 @@ impl NodeSums {
     /// Zeroes the sums that `order` needs.
     fn reset(&mut self, d: usize, order: DerivativeOrder) {
         self.rec = Neumaier::default();
-        let nd = if order >= DerivativeOrder::Gradient { d } else { 0 };
-        let nh = if order >= DerivativeOrder::Hessian { d * d } else { 0 };
+        let nd = if order >= DerivativeOrder::Gradient {
+            d
+        } else {
+            0
+        };
+        let nh = if order >= DerivativeOrder::Hessian {
+            d * d
+        } else {
+            0
+        };
         for (v, n) in [(&mut self.g_mu, nd), (&mut self.g_s, nd)] {
             v.clear();
             v.resize(n, Neumaier::default());
@@ -124,6 +132,43 @@ impl NodeSums {
     }
 }
 
+/// x − f(μ), the fixed part of the residual in difference form, after `set_base(μ)`:
+/// `delta0 = x − f(μ)`.
+pub(super) fn base_residual(x: &DVector<f64>, dec_ws: &Workspace, delta0: &mut [f64]) {
+    for ((o, xi), fi) in delta0.iter_mut().zip(x).zip(dec_ws.base_output()) {
+        *o = xi - fi;
+    }
+}
+
+/// The residual at z = μ + dz in difference form, r = [x − f(μ)] − [f(μ + dz) − f(μ)], into `r`
+/// (and, if `jacobian`, J_f(z) into the workspace); returns ‖r‖². `delta0` is
+/// [`base_residual`]'s x − f(μ).
+#[inline]
+pub(super) fn residual(
+    dec: &Decoder,
+    dec_ws: &mut Workspace,
+    delta0: &[f64],
+    dz: &[f64],
+    jacobian: bool,
+    r: &mut [f64],
+) -> Result<f64, OracleError> {
+    dec.eval_offset(dz, dec_ws, jacobian)?;
+    let mut rr = 0.0;
+    for ((ri, d0), df) in r.iter_mut().zip(delta0).zip(dec_ws.output_diff()) {
+        *ri = d0 - df;
+        rr += *ri * *ri;
+    }
+    Ok(rr)
+}
+
+/// out = Jᵀ r for the D × d Jacobian `jac`.
+#[inline]
+pub(super) fn jt_r(jac: &DMatrix<f64>, r: &[f64], out: &mut [f64]) {
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = (0..r.len()).map(|i| jac[(i, k)] * r[i]).sum();
+    }
+}
+
 /// Runs the node loop of the module table for `order` into `ws.sums`.
 pub(super) fn accumulate(
     query: &Query,
@@ -135,9 +180,7 @@ pub(super) fn accumulate(
     let dec = query.model().decoder();
     let (d, dd) = (enc.dim(), query.model().dim_observed());
     dec.set_base(enc.mu().as_slice(), &mut ws.dec)?;
-    for ((o, xi), fi) in ws.delta0.iter_mut().zip(query.x()).zip(ws.dec.base_output()) {
-        *o = xi - fi;
-    }
+    base_residual(query.x(), &ws.dec, &mut ws.delta0);
     let want_grad = order >= DerivativeOrder::Gradient;
     let want_hess = order >= DerivativeOrder::Hessian;
     ws.sums.reset(d, order);
@@ -147,20 +190,12 @@ pub(super) fn accumulate(
         for ((dz, s), x) in ws.dz.iter_mut().zip(enc.sigma()).zip(xi) {
             *dz = s * x;
         }
-        dec.eval_offset(&ws.dz, &mut ws.dec, want_grad)?;
-        let mut rr = 0.0;
-        for ((r, d0), df) in ws.r.iter_mut().zip(&ws.delta0).zip(ws.dec.output_diff()) {
-            *r = d0 - df;
-            rr += *r * *r;
-        }
+        let rr = residual(dec, &mut ws.dec, &ws.delta0, &ws.dz, want_grad, &mut ws.r)?;
         ws.sums.rec.add(w * rr);
         if !want_grad {
             continue;
         }
-        let jac = ws.dec.jacobian();
-        for (k, jt) in ws.jtr.iter_mut().enumerate() {
-            *jt = (0..dd).map(|i| jac[(i, k)] * ws.r[i]).sum();
-        }
+        jt_r(ws.dec.jacobian(), &ws.r, &mut ws.jtr);
         ws.sums.add_gradient(w, xi, &ws.jtr);
         if !want_hess {
             continue;

@@ -271,8 +271,14 @@ mod tests {
         let r = race(
             &opts,
             vec![
-                Candidate { what: "fails", solve: Box::new(fails) },
-                Candidate { what: "slow", solve: Box::new(slow) },
+                Candidate {
+                    what: "fails",
+                    solve: Box::new(fails),
+                },
+                Candidate {
+                    what: "slow",
+                    solve: Box::new(slow),
+                },
             ],
             |v| *v,
             None,
@@ -283,7 +289,10 @@ mod tests {
         assert_eq!(e, OracleError::MinusInfinity { step: 3 });
         let never = |n: usize, _: Option<&f64>| Ok(Some(1.0 / n as f64));
         let e = refine(&opts, "never", never, |v: &f64| *v).err().unwrap();
-        assert!(matches!(e, OracleError::QuadratureNotConverged { what: "never", .. }));
+        assert!(matches!(
+            e,
+            OracleError::QuadratureNotConverged { what: "never", .. }
+        ));
         let too_big = |_: usize, _: Option<&f64>| Ok(None);
         let e = refine(&opts, "big", too_big, |v: &f64| *v).err().unwrap();
         assert!(matches!(e, OracleError::InvalidParameter { .. }));

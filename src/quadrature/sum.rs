@@ -97,9 +97,19 @@ mod tests {
     fn log_sum_exp_identities() {
         let a = [0.3, -1.2, 2.5, 0.0];
         let direct = a.iter().map(|t: &f64| t.exp()).sum::<f64>().ln();
-        assert_within("lse", &[log_sum_exp(&a)], &[direct], Tol::Rel(4.0 * f64::EPSILON));
+        assert_within(
+            "lse",
+            &[log_sum_exp(&a)],
+            &[direct],
+            Tol::Rel(4.0 * f64::EPSILON),
+        );
         let big = log_sum_exp(&[1000.0, 1000.0]);
-        assert_within("lse big", &[big], &[1000.0 + 2f64.ln()], Tol::Rel(f64::EPSILON));
+        assert_within(
+            "lse big",
+            &[big],
+            &[1000.0 + 2f64.ln()],
+            Tol::Rel(f64::EPSILON),
+        );
         assert_eq!(log_sum_exp(&[]), f64::NEG_INFINITY);
     }
 

@@ -59,7 +59,11 @@ impl TensorRule {
 
     /// [`TensorRule::new`], with `Ok(None)` when n^d exceeds `max_total` — the end of a
     /// refinement's budget rather than an error.
-    pub fn within_budget(n: usize, dim: usize, max_total: usize) -> Result<Option<Self>, RuleError> {
+    pub fn within_budget(
+        n: usize,
+        dim: usize,
+        max_total: usize,
+    ) -> Result<Option<Self>, RuleError> {
         match TensorRule::new(n, dim, max_total) {
             Ok(rule) => Ok(Some(rule)),
             Err(RuleError::TooManyNodes { .. }) => Ok(None),

@@ -6,11 +6,13 @@ use crate::output::{read_points, Output};
 use ima_oracle::generate::rng;
 use ima_oracle::io::model_file::load_model;
 use ima_oracle::objective::{
-    beta_vae, beta_vae_on_rule, elbo_monte_carlo, DerivativeOrder, ElboWorkspace,
+    beta_vae, beta_vae_on_rule, elbo_monte_carlo, DerivativeOrder, ElboEstimate, ElboWorkspace,
+    McEstimate,
 };
 use ima_oracle::parallel::par_map;
 use ima_oracle::quadrature::TensorRule;
-use ima_oracle::{Beta, OracleError, Query};
+use ima_oracle::{Beta, Model, OracleError, QuadratureOptions, Query};
+use nalgebra::{DMatrix, DVector};
 
 pub const HELP: &str = "\
 ima-oracle elbo — the exact ELBO and its gradient for given encoder outputs
@@ -39,11 +41,122 @@ OPTIONS:
     --threads N      worker threads (default: all cores)
     --out DIR        output folder (files written atomically, all or none)";
 
+/// What `elbo` computes at one point.
 struct PointOut {
-    value: f64,
-    err: f64,
-    grad: Vec<f64>,
-    mc: Option<(f64, f64, Vec<f64>, Vec<f64>)>,
+    /// The exact objective and its error estimate.
+    exact: ElboEstimate,
+    /// Its gradient in (μ, log σ²), on the rule that converged.
+    gradient: DVector<f64>,
+    /// The Monte Carlo estimate, with --samples.
+    mc: Option<McEstimate>,
+}
+
+/// The inputs shared by every point.
+struct Job<'a> {
+    model: &'a Model,
+    xs: DMatrix<f64>,
+    mus: DMatrix<f64>,
+    lvs: DMatrix<f64>,
+    gamma2: f64,
+    beta: Beta,
+    q: QuadratureOptions,
+    samples: Option<usize>,
+    seed: u64,
+}
+
+impl Job<'_> {
+    /// The exact objective and gradient at row i, and the Monte Carlo estimate from stream i.
+    fn point(&self, i: usize, ws: &mut ElboWorkspace) -> Result<PointOut, OracleError> {
+        let row = |m: &DMatrix<f64>| -> Vec<f64> { m.row(i).iter().copied().collect() };
+        let query = Query::new(self.model, &row(&self.xs), self.gamma2)?;
+        let enc = query.encoder(&row(&self.mus), &row(&self.lvs))?;
+        let exact = beta_vae(&query, &enc, self.beta, &self.q)?;
+        let rule = TensorRule::new(exact.nodes_per_dim, enc.dim(), self.q.max_total())?;
+        let on_rule = beta_vae_on_rule(
+            &query,
+            &enc,
+            self.beta,
+            &rule,
+            DerivativeOrder::Gradient,
+            ws,
+        )?;
+        let mc = match self.samples {
+            Some(k) => {
+                let mut r = rng(self.seed);
+                r.set_stream(i as u64);
+                Some(elbo_monte_carlo(&query, &enc, self.beta, k, &mut r)?)
+            }
+            None => None,
+        };
+        Ok(PointOut {
+            exact,
+            gradient: on_rule.gradient.expect("requested"),
+            mc,
+        })
+    }
+}
+
+/// The arrays of the HELP text.
+fn outputs(points: &[PointOut], d: usize, with_mc: bool) -> Output {
+    let n = points.len();
+    let mut o = Output::default();
+    let split = |v: &DVector<f64>, mu: bool| {
+        let v = v.as_slice();
+        if mu {
+            v[..d].to_vec()
+        } else {
+            v[d..].to_vec()
+        }
+    };
+    let per_point = |f: &dyn Fn(&PointOut) -> Vec<f64>| points.iter().flat_map(f).collect();
+    o.add("elbo", vec![n], per_point(&|p| vec![p.exact.value]));
+    o.add(
+        "elbo_err",
+        vec![n],
+        per_point(&|p| vec![p.exact.error_estimate]),
+    );
+    o.add(
+        "grad_mu",
+        vec![n, d],
+        per_point(&|p| split(&p.gradient, true)),
+    );
+    o.add(
+        "grad_logvar",
+        vec![n, d],
+        per_point(&|p| split(&p.gradient, false)),
+    );
+    if with_mc {
+        fn mc(p: &PointOut) -> &McEstimate {
+            p.mc.as_ref().expect("requested")
+        }
+        o.add("elbo_mc", vec![n], per_point(&|p| vec![mc(p).value.mean]));
+        o.add(
+            "elbo_mc_se",
+            vec![n],
+            per_point(&|p| vec![mc(p).value.std_err]),
+        );
+        o.add(
+            "grad_mu_mc",
+            vec![n, d],
+            per_point(&|p| split(&mc(p).gradient, true)),
+        );
+        o.add(
+            "grad_logvar_mc",
+            vec![n, d],
+            per_point(&|p| split(&mc(p).gradient, false)),
+        );
+        o.add(
+            "grad_mu_mc_se",
+            vec![n, d],
+            per_point(&|p| split(&mc(p).gradient_std_err, true)),
+        );
+        o.add(
+            "grad_logvar_mc_se",
+            vec![n, d],
+            per_point(&|p| split(&mc(p).gradient_std_err, false)),
+        );
+    }
+    o
 }
 
 pub fn run(raw: &[String]) -> Result<String, String> {
@@ -70,106 +183,45 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             lvs.nrows()
         ));
     }
-    let gamma2 = a.gamma2()?;
     let beta = a.f64_or("beta", Some(1.0))?;
-    let beta = Beta::new(beta).map_err(|_| format!("usage: --beta must be finite and >= 0, got {beta}"))?;
-    let samples = a
-        .get("samples")
-        .map(|_| a.u64_or("samples", None))
-        .transpose()?;
-    let seed = a.u64_or("seed", Some(0))?;
-    let q = a.quadrature()?;
+    let job = Job {
+        model: &model,
+        xs,
+        mus,
+        lvs,
+        gamma2: a.gamma2()?,
+        beta: Beta::new(beta)
+            .map_err(|_| format!("usage: --beta must be finite and >= 0, got {beta}"))?,
+        q: a.quadrature()?,
+        samples: a
+            .get("samples")
+            .map(|_| a.u64_or("samples", None).map(|k| k as usize))
+            .transpose()?,
+        seed: a.u64_or("seed", Some(0))?,
+    };
     let threads = a.threads()?;
     let out = a.path("out")?;
-    let results: Vec<Result<PointOut, OracleError>> = par_map(
+    let results = par_map(
         n,
         threads,
         || ElboWorkspace::new(&model),
-        |i, ws| {
-            let x: Vec<f64> = xs.row(i).iter().copied().collect();
-            let mu: Vec<f64> = mus.row(i).iter().copied().collect();
-            let lv: Vec<f64> = lvs.row(i).iter().copied().collect();
-            let query = Query::new(&model, &x, gamma2)?;
-            let enc = query.encoder(&mu, &lv)?;
-            let e = beta_vae(&query, &enc, beta, &q)?;
-            let rule = TensorRule::new(e.nodes_per_dim, d, q.max_total())?;
-            let g = beta_vae_on_rule(&query, &enc, beta, &rule, DerivativeOrder::Gradient, ws)?
-                .gradient
-                .expect("requested");
-            let mc = match samples {
-                Some(k) => {
-                    let mut r = rng(seed);
-                    r.set_stream(i as u64);
-                    let m = elbo_monte_carlo(&query, &enc, beta, k as usize, &mut r)?;
-                    Some((
-                        m.value.mean,
-                        m.value.std_err,
-                        m.gradient.as_slice().to_vec(),
-                        m.gradient_std_err.as_slice().to_vec(),
-                    ))
-                }
-                None => None,
-            };
-            Ok(PointOut {
-                value: e.value,
-                err: e.error_estimate,
-                grad: g.as_slice().to_vec(),
-                mc,
-            })
-        },
+        |i, ws| job.point(i, ws),
     );
     let mut ok = Vec::with_capacity(n);
     for (i, r) in results.into_iter().enumerate() {
         ok.push(r.map_err(|e| format!("point {i}: {e}"))?);
     }
-    let mut o = Output::default();
-    o.add("elbo", vec![n], ok.iter().map(|p| p.value).collect());
-    o.add("elbo_err", vec![n], ok.iter().map(|p| p.err).collect());
-    o.add(
-        "grad_mu",
-        vec![n, d],
-        ok.iter().flat_map(|p| p.grad[..d].to_vec()).collect(),
-    );
-    o.add(
-        "grad_logvar",
-        vec![n, d],
-        ok.iter().flat_map(|p| p.grad[d..].to_vec()).collect(),
-    );
-    if samples.is_some() {
-        let mc: Vec<&(f64, f64, Vec<f64>, Vec<f64>)> = ok
-            .iter()
-            .map(|p| p.mc.as_ref().expect("requested"))
-            .collect();
-        o.add("elbo_mc", vec![n], mc.iter().map(|m| m.0).collect());
-        o.add("elbo_mc_se", vec![n], mc.iter().map(|m| m.1).collect());
-        o.add(
-            "grad_mu_mc",
-            vec![n, d],
-            mc.iter().flat_map(|m| m.2[..d].to_vec()).collect(),
-        );
-        o.add(
-            "grad_logvar_mc",
-            vec![n, d],
-            mc.iter().flat_map(|m| m.2[d..].to_vec()).collect(),
-        );
-        o.add(
-            "grad_mu_mc_se",
-            vec![n, d],
-            mc.iter().flat_map(|m| m.3[..d].to_vec()).collect(),
-        );
-        o.add(
-            "grad_logvar_mc_se",
-            vec![n, d],
-            mc.iter().flat_map(|m| m.3[d..].to_vec()).collect(),
-        );
-    }
-    o.write(&out)?;
-    let mean = ok.iter().map(|p| p.value).sum::<f64>() / n.max(1) as f64;
-    let maxerr = ok.iter().map(|p| p.err).fold(0.0, f64::max);
+    outputs(&ok, d, job.samples.is_some()).write(&out)?;
+    let mean = ok.iter().map(|p| p.exact.value).sum::<f64>() / n.max(1) as f64;
+    let maxerr = ok
+        .iter()
+        .map(|p| p.exact.error_estimate)
+        .fold(0.0, f64::max);
     Ok(format!(
-        "{n} points, gamma2 = {gamma2:e}, beta = {}: mean {} {mean:.12e}, max error estimate {maxerr:.1e} -> {}",
-        beta.get(),
-        if beta == Beta::ONE { "ELBO" } else { "beta-VAE objective" },
+        "{n} points, gamma2 = {:e}, beta = {}: mean {} {mean:.12e}, max error estimate {maxerr:.1e} -> {}",
+        job.gamma2,
+        job.beta.get(),
+        if job.beta == Beta::ONE { "ELBO" } else { "beta-VAE objective" },
         out.display()
     ))
 }

@@ -98,82 +98,100 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             "{msg} (use --allow-refusals to write NaN for refused points)"
         ));
     }
-    let nan = |k: usize| vec![f64::NAN; k];
-    let col = |f: &dyn Fn(&Evaluation) -> Vec<f64>, k: usize| -> Vec<f64> {
-        results
-            .iter()
-            .flat_map(|r| r.as_ref().map(f).unwrap_or_else(|_| nan(k)))
-            .collect()
-    };
-    let mut o = Output::default();
-    o.add("g", vec![n, d], col(&|p| p.g.as_slice().to_vec(), d));
-    o.add(
-        "jacobian",
-        vec![n, dd, d],
-        col(
-            &|p| {
-                (0..dd)
-                    .flat_map(|i| (0..d).map(move |k| p.jacobian[(i, k)]))
-                    .collect()
-            },
-            dd * d,
-        ),
-    );
-    o.add("log_abs_det", vec![n], col(&|p| vec![p.log_abs_det], 1));
-    o.add(
-        "column_norms",
-        vec![n, d],
-        col(&|p| p.jacobian.column_iter().map(|c| c.norm()).collect(), d),
-    );
-    o.add("c_ima", vec![n], col(&|p| vec![p.c_ima], 1));
-    o.add("log_flow", vec![n], col(&|p| vec![p.log_flow], 1));
-    o.add("l_ima", vec![n], col(&|p| vec![p.l_ima()], 1));
-    o.add(
-        "log_marginal",
-        vec![n],
-        col(&|p| vec![p.log_marginal.value], 1),
-    );
-    o.add(
-        "log_marginal_err",
-        vec![n],
-        col(&|p| vec![p.log_marginal.error_estimate], 1),
-    );
-    o.add(
-        "mu_hat",
-        vec![n, d],
-        col(&|p| p.optimal.mu.as_slice().to_vec(), d),
-    );
-    o.add(
-        "sigma2_hat",
-        vec![n, d],
-        col(&|p| p.optimal.sigma2.as_slice().to_vec(), d),
-    );
-    o.add(
-        "logvar_hat",
-        vec![n, d],
-        col(&|p| p.optimal.sigma2.iter().map(|s| s.ln()).collect(), d),
-    );
-    o.add("elbo_star", vec![n], col(&|p| vec![p.optimal.elbo], 1));
-    o.add(
-        "elbo_star_err",
-        vec![n],
-        col(&|p| vec![p.optimal.error_estimate], 1),
-    );
-    o.add(
-        "eq12_rhs",
-        vec![n, d],
-        col(&|p| p.eq12_rhs.as_slice().to_vec(), d),
-    );
+    let mut o = outputs(&results, d, dd);
     if allow {
         o.add("refused", vec![n], refused.clone());
     }
     o.write(&out)?;
+    Ok(summary(&results, gamma2, &out))
+}
+
+/// The shape of one output per point.
+#[derive(Clone, Copy)]
+enum PerPoint {
+    /// A number.
+    Scalar,
+    /// A latent vector (d).
+    Latent,
+    /// The Jacobian (D, d), row-major.
+    Jacobian,
+}
+
+/// One output array: its name, its shape per point, and how to read it off an evaluation.
+type Column = (&'static str, PerPoint, fn(&Evaluation) -> Vec<f64>);
+
+/// Every array `eval` writes (HELP lists them), in order.
+const COLUMNS: [Column; 15] = [
+    ("g", PerPoint::Latent, |p| p.g.as_slice().to_vec()),
+    ("jacobian", PerPoint::Jacobian, |p| {
+        let (dd, d) = p.jacobian.shape();
+        (0..dd)
+            .flat_map(|i| (0..d).map(move |k| p.jacobian[(i, k)]))
+            .collect()
+    }),
+    ("log_abs_det", PerPoint::Scalar, |p| vec![p.log_abs_det]),
+    ("column_norms", PerPoint::Latent, |p| {
+        p.jacobian.column_iter().map(|c| c.norm()).collect()
+    }),
+    ("c_ima", PerPoint::Scalar, |p| vec![p.c_ima]),
+    ("log_flow", PerPoint::Scalar, |p| vec![p.log_flow]),
+    ("l_ima", PerPoint::Scalar, |p| vec![p.l_ima()]),
+    ("log_marginal", PerPoint::Scalar, |p| {
+        vec![p.log_marginal.value]
+    }),
+    ("log_marginal_err", PerPoint::Scalar, |p| {
+        vec![p.log_marginal.error_estimate]
+    }),
+    ("mu_hat", PerPoint::Latent, |p| {
+        p.optimal.mu.as_slice().to_vec()
+    }),
+    ("sigma2_hat", PerPoint::Latent, |p| {
+        p.optimal.sigma2.as_slice().to_vec()
+    }),
+    ("logvar_hat", PerPoint::Latent, |p| {
+        p.optimal.sigma2.iter().map(|s| s.ln()).collect()
+    }),
+    ("elbo_star", PerPoint::Scalar, |p| vec![p.optimal.elbo]),
+    ("elbo_star_err", PerPoint::Scalar, |p| {
+        vec![p.optimal.error_estimate]
+    }),
+    ("eq12_rhs", PerPoint::Latent, |p| {
+        p.eq12_rhs.as_slice().to_vec()
+    }),
+];
+
+/// The arrays of [`COLUMNS`] over every point; NaN where a point was refused.
+fn outputs(results: &[Result<Evaluation, OracleError>], d: usize, dd: usize) -> Output {
+    let n = results.len();
+    let mut o = Output::default();
+    for (name, per_point, get) in COLUMNS {
+        let (shape, k) = match per_point {
+            PerPoint::Scalar => (vec![n], 1),
+            PerPoint::Latent => (vec![n, d], d),
+            PerPoint::Jacobian => (vec![n, dd, d], dd * d),
+        };
+        let data = results
+            .iter()
+            .flat_map(|r| r.as_ref().map(get).unwrap_or_else(|_| vec![f64::NAN; k]))
+            .collect();
+        o.add(name, shape, data);
+    }
+    o
+}
+
+/// The summary printed on stdout.
+fn summary(
+    results: &[Result<Evaluation, OracleError>],
+    gamma2: f64,
+    out: &std::path::Path,
+) -> String {
+    let n = results.len();
     let ok: Vec<&Evaluation> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
     let mean = |f: &dyn Fn(&Evaluation) -> f64| {
         ok.iter().map(|p| f(p)).sum::<f64>() / ok.len().max(1) as f64
     };
     let maxf = |f: &dyn Fn(&Evaluation) -> f64| ok.iter().map(|p| f(p)).fold(0.0, f64::max);
-    Ok(format!(
+    format!(
         "{n} points at gamma2 = {gamma2:e} ({} refused) -> {}\n  mean c_IMA {:.6e}\n  mean ELBO* {:.12e}   max error estimate {:.1e}\n  mean log p {:.12e}   max error estimate {:.1e}\n  mean ELBO* - (log p - c_IMA) {:.3e}",
         n - ok.len(),
         out.display(),
@@ -183,5 +201,5 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         mean(&|p| p.log_marginal.value),
         maxf(&|p| p.log_marginal.error_estimate),
         mean(&|p| p.eq13_gap()),
-    ))
+    )
 }

@@ -3,10 +3,11 @@
 
 use crate::args::Args;
 use crate::output::Output;
-use ima_oracle::generate::{family_cases, rng};
+use ima_oracle::generate::{family_cases, rng, FamilyCase};
 use ima_oracle::io::model_file::save_model;
 use ima_oracle::parallel::par_map;
 use ima_oracle::{evaluate, Evaluation, Prior, QuadratureOptions, Query};
+use nalgebra::DVector;
 
 pub const HELP: &str = "\
 ima-oracle golden — write the golden vectors
@@ -67,7 +68,10 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     }
     let out = a.path("out")?;
     let threads = a.threads()?;
-    let priors = [Prior::standard_normal(), Prior::logistic(1.0).expect("valid")];
+    let priors = [
+        Prior::standard_normal(),
+        Prior::logistic(1.0).expect("valid"),
+    ];
     let cases = family_cases(3, &priors, GOLDEN_POINTS, &mut rng(GOLDEN_SEED))
         .map_err(|e| e.to_string())?;
     let q = QuadratureOptions::new(GOLDEN_TOL).expect("a valid tolerance");
@@ -82,7 +86,11 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         || (),
         |t, _| {
             let (c, gi, p) = tasks[t];
-            let query = Query::new(&cases[c].model, cases[c].xs[p].as_slice(), GOLDEN_GAMMA2[gi]);
+            let query = Query::new(
+                &cases[c].model,
+                cases[c].xs[p].as_slice(),
+                GOLDEN_GAMMA2[gi],
+            );
             query.and_then(|query| evaluate(&query, &q)).ok()
         },
     );
@@ -90,73 +98,10 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let (n, g) = (GOLDEN_POINTS, GOLDEN_GAMMA2.len());
     for (c, case) in cases.iter().enumerate() {
         let name = format!("{}-{}", case.family.name(), case.model.prior().name());
-        let (zs, xs) = (&case.zs, &case.xs);
         let dir = out.join(name);
         save_model(&case.model, dir.join("model")).map_err(|e| e.to_string())?;
-        let res = |gi: usize, p: usize| results[(c * g + gi) * n + p].as_ref();
-        let first = |p: usize| (0..g).find_map(|gi| res(gi, p));
-        let mut o = Output::default();
-        o.add(
-            "z",
-            vec![n, 3],
-            zs.iter()
-                .flat_map(|z| z.iter().copied().collect::<Vec<_>>())
-                .collect(),
-        );
-        o.add(
-            "x",
-            vec![n, 3],
-            xs.iter()
-                .flat_map(|x| x.iter().copied().collect::<Vec<_>>())
-                .collect(),
-        );
-        o.add("gamma2", vec![g], GOLDEN_GAMMA2.to_vec());
-        // γ-independent quantities, from any γ that succeeded (they do not depend on it).
-        let stat = |f: &dyn Fn(&Evaluation) -> Vec<f64>, k: usize| -> Vec<f64> {
-            (0..n)
-                .flat_map(|p| first(p).map(f).unwrap_or_else(|| vec![f64::NAN; k]))
-                .collect()
-        };
-        o.add("g", vec![n, 3], stat(&|r| r.g.as_slice().to_vec(), 3));
-        o.add("log_abs_det", vec![n], stat(&|r| vec![r.log_abs_det], 1));
-        o.add("c_ima", vec![n], stat(&|r| vec![r.c_ima], 1));
-        o.add("log_flow", vec![n], stat(&|r| vec![r.log_flow], 1));
-        let dyn_ = |f: &dyn Fn(&Evaluation) -> Vec<f64>, k: usize| -> Vec<f64> {
-            (0..g)
-                .flat_map(|gi| (0..n).map(move |p| (gi, p)))
-                .flat_map(|(gi, p)| res(gi, p).map(f).unwrap_or_else(|| vec![f64::NAN; k]))
-                .collect()
-        };
-        o.add("elbo_star", vec![g, n], dyn_(&|r| vec![r.optimal.elbo], 1));
-        o.add(
-            "log_marginal",
-            vec![g, n],
-            dyn_(&|r| vec![r.log_marginal.value], 1),
-        );
-        o.add(
-            "mu_hat",
-            vec![g, n, 3],
-            dyn_(&|r| r.optimal.mu.as_slice().to_vec(), 3),
-        );
-        o.add(
-            "sigma2_hat",
-            vec![g, n, 3],
-            dyn_(&|r| r.optimal.sigma2.as_slice().to_vec(), 3),
-        );
-        o.add(
-            "eq12_rhs",
-            vec![g, n, 3],
-            dyn_(&|r| r.eq12_rhs.as_slice().to_vec(), 3),
-        );
-        o.add(
-            "refused",
-            vec![g, n],
-            (0..g)
-                .flat_map(|gi| (0..n).map(move |p| (gi, p)))
-                .map(|(gi, p)| if res(gi, p).is_some() { 0.0 } else { 1.0 })
-                .collect(),
-        );
-        o.write(&dir)?;
+        let per_case = &results[c * g * n..(c + 1) * g * n];
+        case_output(case, per_case).write(&dir)?;
     }
     ima_oracle::io::npy::write_atomic(&out.join("README.md"), README.as_bytes())
         .map_err(|e| e.to_string())?;
@@ -167,4 +112,75 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         g,
         out.display()
     ))
+}
+
+/// The arrays of one case (README table); `results[gi·n + p]` is the evaluation at γ² number gi
+/// and point p, `None` where the oracle refused.
+fn case_output(case: &FamilyCase, results: &[Option<Evaluation>]) -> Output {
+    let (n, g) = (GOLDEN_POINTS, GOLDEN_GAMMA2.len());
+    let res = |gi: usize, p: usize| results[gi * n + p].as_ref();
+    let rows = |vs: &[DVector<f64>]| vs.iter().flat_map(|v| v.iter().copied()).collect();
+    let mut o = Output::default();
+    o.add("z", vec![n, 3], rows(&case.zs));
+    o.add("x", vec![n, 3], rows(&case.xs));
+    o.add("gamma2", vec![g], GOLDEN_GAMMA2.to_vec());
+    // γ-independent quantities, from the first γ² that succeeded (they do not depend on it).
+    let stat = |f: fn(&Evaluation) -> Vec<f64>, k: usize| -> Vec<f64> {
+        (0..n)
+            .flat_map(|p| {
+                let first = (0..g).find_map(|gi| res(gi, p));
+                first.map(f).unwrap_or_else(|| vec![f64::NAN; k])
+            })
+            .collect()
+    };
+    o.add("g", vec![n, 3], stat(|r| r.g.as_slice().to_vec(), 3));
+    o.add("log_abs_det", vec![n], stat(|r| vec![r.log_abs_det], 1));
+    o.add("c_ima", vec![n], stat(|r| vec![r.c_ima], 1));
+    o.add("log_flow", vec![n], stat(|r| vec![r.log_flow], 1));
+    // γ-dependent quantities, [γ², point, …].
+    let per_gamma = |f: fn(&Evaluation) -> Vec<f64>, k: usize| -> Vec<f64> {
+        (0..g * n)
+            .flat_map(|i| {
+                res(i / n, i % n)
+                    .map(f)
+                    .unwrap_or_else(|| vec![f64::NAN; k])
+            })
+            .collect()
+    };
+    o.add(
+        "elbo_star",
+        vec![g, n],
+        per_gamma(|r| vec![r.optimal.elbo], 1),
+    );
+    o.add(
+        "log_marginal",
+        vec![g, n],
+        per_gamma(|r| vec![r.log_marginal.value], 1),
+    );
+    o.add(
+        "mu_hat",
+        vec![g, n, 3],
+        per_gamma(|r| r.optimal.mu.as_slice().to_vec(), 3),
+    );
+    o.add(
+        "sigma2_hat",
+        vec![g, n, 3],
+        per_gamma(|r| r.optimal.sigma2.as_slice().to_vec(), 3),
+    );
+    o.add(
+        "eq12_rhs",
+        vec![g, n, 3],
+        per_gamma(|r| r.eq12_rhs.as_slice().to_vec(), 3),
+    );
+    let refused = (0..g * n)
+        .map(|i| {
+            if res(i / n, i % n).is_some() {
+                0.0
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    o.add("refused", vec![g, n], refused);
+    o
 }

@@ -57,10 +57,9 @@ impl<'a> LaplaceCentred<'a> {
             .iter()
             .map(|&t| model.prior().log_density(t))
             .collect();
-        let laplace = log_normaliser(dd, query.gamma2())
-            + mode.phi
-            + 0.5 * d as f64 * (2.0 * PI).ln()
-            - l.diagonal().iter().map(|t| t.ln()).sum::<f64>();
+        let laplace =
+            log_normaliser(dd, query.gamma2()) + mode.phi + 0.5 * d as f64 * (2.0 * PI).ln()
+                - l.diagonal().iter().map(|t| t.ln()).sum::<f64>();
         let mut route = LaplaceCentred {
             query,
             mode,

@@ -85,6 +85,18 @@ impl Affine {
     }
 }
 
+impl Affine {
+    /// out += W v, column by column (contiguous in W's column-major storage).
+    #[inline]
+    fn add_w_times(&self, v: &[f64], out: &mut [f64]) {
+        for (j, &vj) in v.iter().enumerate() {
+            for (o, &wij) in out.iter_mut().zip(self.w.column(j).iter()) {
+                *o += wij * vj;
+            }
+        }
+    }
+}
+
 impl StepOps for Affine {
     fn dim_in(&self) -> usize {
         self.w.ncols()
@@ -101,22 +113,14 @@ impl StepOps for Affine {
     #[inline]
     fn forward(&self, z: &[f64], out: &mut [f64]) {
         out.copy_from_slice(self.b.as_slice());
-        for (j, &zj) in z.iter().enumerate() {
-            for (o, &wij) in out.iter_mut().zip(self.w.column(j).iter()) {
-                *o += wij * zj;
-            }
-        }
+        self.add_w_times(z, out);
     }
 
     /// out = f(u0 + du) − f(u0) = W du.
     #[inline]
     fn forward_diff(&self, _u0: &[f64], _base: &[f64], du: &[f64], out: &mut [f64], _: &mut [f64]) {
         out.fill(0.0);
-        for (j, &dj) in du.iter().enumerate() {
-            for (o, &wij) in out.iter_mut().zip(self.w.column(j).iter()) {
-                *o += wij * dj;
-            }
-        }
+        self.add_w_times(du, out);
     }
 
     #[inline]

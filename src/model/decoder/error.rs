@@ -5,6 +5,7 @@ use std::fmt;
 /// Why a decoder could not be built or evaluated. Every variant says where: which step (0-based,
 /// in the order the steps are applied) and, for inputs, which coordinate.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum DecoderError {
     /// An input vector has the wrong length.
     DimensionMismatch {

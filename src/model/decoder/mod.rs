@@ -47,5 +47,5 @@ pub use error::DecoderError;
 pub use leaky_softplus::LeakySoftplus;
 pub use moebius::Moebius;
 pub use step::Step;
-pub use workspace::Workspace;
 pub(crate) use step::StepOps;
+pub use workspace::Workspace;

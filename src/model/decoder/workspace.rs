@@ -66,4 +66,3 @@ impl Workspace {
             .expect("a workspace has at least one matrix")
     }
 }
-
