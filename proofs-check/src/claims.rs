@@ -1,6 +1,7 @@
 //! The paper's claims, how each residual is computed, and the verdicts.
 
 use crate::fit::{fit, verdict, Fit, Series, Verdict};
+use crate::run::PointResults;
 use crate::sweep::{tolerance, Case, PointResult, PointStatic, BETA_GAMMA0_SQ};
 use ima_oracle::elbo::{elbo, QuadratureOptions};
 use nalgebra::{DMatrix, DVector};
@@ -36,6 +37,15 @@ pub const CLAIMS: [Claim; 10] = [
     Claim { name: "beta-vae", source: "§6, Appx. A.3", statement: "(L_β* − C(β))/β − (log p_flow − c_IMA) = O(1/γ'²), γ' = γ/√β, β → 0 at fixed γ² = 10", order: Some(2.0) },
 ];
 
+/// The claims named in `names`, in registry order; every claim when `names` is empty.
+pub fn select(names: &[String]) -> Vec<Claim> {
+    CLAIMS
+        .iter()
+        .filter(|c| names.is_empty() || names.iter().any(|n| n == c.name))
+        .copied()
+        .collect()
+}
+
 /// One row of the verdict table.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -66,10 +76,7 @@ pub struct CaseResults<'a> {
     /// The γ² grid.
     pub grid: &'a [f64],
     /// Per point: static part (or why it failed) and results over the grid.
-    pub points: Vec<(
-        Result<PointStatic, String>,
-        Vec<Result<PointResult, String>>,
-    )>,
+    pub points: &'a [PointResults],
 }
 
 /// Round-off floor of ELBO* compared with a value of size |other|: 64 eps times the sizes of the
@@ -89,7 +96,7 @@ impl CaseResults<'_> {
         for (i, &g2) in self.grid.iter().enumerate() {
             let mut worst = (0.0f64, 0.0f64);
             let mut all = true;
-            for (x, (st, res)) in self.case.xs.iter().zip(&self.points) {
+            for (x, (st, res)) in self.case.xs.iter().zip(self.points) {
                 match (st, &res[i]) {
                     (Ok(st), Ok(pr)) => {
                         let (e, fl) = r(x, st, pr);
@@ -223,7 +230,7 @@ impl CaseResults<'_> {
                     let mut worst = f64::INFINITY;
                     let mut ok = true;
                     let mut count = 0;
-                    for (st, res) in &self.points {
+                    for (st, res) in self.points {
                         if let (Ok(st), Ok(pr)) = (st, &res[last]) {
                             count += 1;
                             let ratio = (pr.elbo - pr.log_p).abs() / st.c_ima;
@@ -247,7 +254,7 @@ impl CaseResults<'_> {
                 // error estimates and the values' round-off.
                 let mut worst = f64::INFINITY;
                 let mut ok = true;
-                for (st, res) in &self.points {
+                for (st, res) in self.points {
                     if st.is_err() {
                         continue;
                     }
@@ -366,7 +373,7 @@ mod tests {
             let cr = CaseResults {
                 case,
                 grid: &[1e2],
-                points: Vec::new(),
+                points: &[],
             };
             let rows = cr.rows(&CLAIMS, 1);
             assert_eq!(rows.len(), CLAIMS.len());

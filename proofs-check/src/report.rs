@@ -183,7 +183,7 @@ fn figures(cases: &[CaseResults]) -> Vec<(&'static str, String)> {
     {
         let mut pts = Vec::new();
         for (i, &g2) in c.grid.iter().enumerate() {
-            for (st, res) in &c.points {
+            for (st, res) in c.points {
                 if let (Ok(st), Ok(pr)) = (st, &res[i]) {
                     for k in 0..3 {
                         pts.push((1.0 / (st.neg_d2[k] + g2 * st.colnorm2[k]), pr.sigma2[k]));

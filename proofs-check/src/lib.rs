@@ -1,0 +1,25 @@
+//! proofs-check as a library: every claim of the paper's main text, checked numerically with the
+//! ima-oracle, with the convergence order actually observed. The binary (`src/main.rs`) only parses
+//! the command line, calls [`run::run`] and prints; the integration tests import the registry
+//! ([`claims::CLAIMS`], [`sweep::priors`]) from here instead of restating its sizes. See
+//! `proofs-check/README.md` for what each check computes and the derivations it relies on.
+//!
+//! | module | contents |
+//! | --- | --- |
+//! | [`claims`] | the registry: each claim with the function that checks it; the verdict rows |
+//! | [`sweep`] | the models, points and per-(x, γ²) numbers every check reads |
+//! | [`run`] | one run: identities, the sweep on all threads, the rows |
+//! | [`fit`] | observed convergence orders and verdicts |
+//! | [`identities`] | the identities the oracle stands on, per model family |
+//! | [`report`] | the verdict tables, report.md, claims.csv and the figures |
+//! | [`svg`] | minimal log–log SVG plots |
+
+#![deny(missing_docs)]
+
+pub mod claims;
+pub mod fit;
+pub mod identities;
+pub mod report;
+pub mod run;
+pub mod svg;
+pub mod sweep;
