@@ -2,12 +2,14 @@
 
 use crate::fit::{fit, verdict, Fit, Series, Verdict};
 use crate::run::PointResults;
-use crate::sweep::{tolerance, Case, PointResult, PointStatic, BETA_GAMMA0_SQ};
+use crate::sweep::{Case, PointResult, PointStatic, BETA_GAMMA0_SQ};
+use crate::tol::{
+    self, ASYMPTOTIC_FROM, ESTIMATE_FACTOR, GAP_MIN_CONTRAST, GAP_OPEN_RATIO, LSQ_SINGULAR,
+    MEAN_SLACK, ROUNDOFF, ZERO_CONTRAST,
+};
 use ima_oracle::elbo::{elbo, QuadratureOptions};
 use nalgebra::{DMatrix, DVector};
 use std::f64::consts::PI;
-
-const EPS: f64 = f64::EPSILON;
 
 /// A claim of the paper.
 #[derive(Debug, Clone, Copy)]
@@ -79,10 +81,10 @@ pub struct CaseResults<'a> {
     pub points: &'a [PointResults],
 }
 
-/// Round-off floor of ELBO* compared with a value of size |other|: 64 eps times the sizes of the
-/// terms involved, plus ten times the quadrature error estimate.
+/// Round-off floor of ELBO* compared with a value of size |other|: [`ROUNDOFF`] times the sizes of
+/// the terms involved, plus [`ESTIMATE_FACTOR`] times the quadrature error estimate.
 fn elbo_floor(pr: &PointResult, other: f64) -> f64 {
-    64.0 * EPS * (pr.elbo_scale + other.abs() + 1.0) + 10.0 * pr.elbo_err
+    ROUNDOFF * (pr.elbo_scale + other.abs() + 1.0) + ESTIMATE_FACTOR * pr.elbo_err
 }
 
 type Residual = dyn Fn(&DVector<f64>, &PointStatic, &PointResult) -> (f64, f64);
@@ -119,7 +121,7 @@ impl CaseResults<'_> {
     fn order_row(&self, claim: &Claim, r: &Residual) -> Row {
         let (s, refused) = self.series(r);
         let p = claim.order.expect("an order claim");
-        let f = fit(&s, 1e2);
+        let f = fit(&s, ASYMPTOTIC_FROM);
         let (model, prior) = self.case.label();
         Row {
             claim: claim.name,
@@ -170,7 +172,7 @@ impl CaseResults<'_> {
             "prop1-mean" => self.order_row(claim, &|x, st, pr| {
                 (
                     (&pr.mu - &st.g).norm(),
-                    64.0 * EPS * (1.0 + st.g.norm() + x.norm()) * st.kappa,
+                    ROUNDOFF * (1.0 + st.g.norm() + x.norm()) * st.kappa,
                 )
             }),
             "prop1-variance" => self.order_row(claim, &|_, _, pr| (pr.sigma2.max(), 0.0)),
@@ -180,19 +182,19 @@ impl CaseResults<'_> {
                         (pr.sigma2[k] - 1.0 / (st.neg_d2[k] + pr.gamma2 * st.colnorm2[k])).abs()
                     })
                     .fold(0.0, f64::max);
-                (e, 64.0 * EPS * st.kappa * st.kappa * pr.sigma2.max())
+                (e, ROUNDOFF * st.kappa * st.kappa * pr.sigma2.max())
             }),
             "eq12-ratio" => self.order_row(claim, &|_, st, pr| {
                 let e = (0..3)
                     .map(|k| (pr.sigma2[k] * pr.gamma2 * st.colnorm2[k] - 1.0).abs())
                     .fold(0.0, f64::max);
-                (e, 64.0 * EPS * st.kappa * st.kappa)
+                (e, ROUNDOFF * st.kappa * st.kappa)
             }),
             "eq13" => self.order_row(claim, &|_, st, pr| {
                 let target = pr.log_p - st.c_ima;
                 (
                     (pr.elbo - target).abs(),
-                    elbo_floor(pr, target) + 10.0 * pr.log_p_err,
+                    elbo_floor(pr, target) + ESTIMATE_FACTOR * pr.log_p_err,
                 )
             }),
             "eq13-flow" => self.order_row(claim, &|_, st, pr| {
@@ -206,20 +208,21 @@ impl CaseResults<'_> {
                 let (lb, lb_err) = pr.beta_objective;
                 let target = st.log_flow - st.c_ima;
                 let e = ((lb - c) / beta - target).abs();
-                let fl = (64.0 * EPS * (lb.abs() + c.abs() + beta * pr.elbo_scale) + 10.0 * lb_err)
+                let fl = (ROUNDOFF * (lb.abs() + c.abs() + beta * pr.elbo_scale)
+                    + ESTIMATE_FACTOR * lb_err)
                     / beta
-                    + 64.0 * EPS * target.abs();
+                    + ROUNDOFF * target.abs();
                 (e, fl)
             }),
             "ima-gap" => {
                 if self.case.family.in_ima_class() {
                     let mut row = self.order_row(claim, &|_, st, pr| {
                         let gap = (pr.elbo - pr.log_p).abs();
-                        let fl = elbo_floor(pr, pr.log_p) + 10.0 * pr.log_p_err;
+                        let fl = elbo_floor(pr, pr.log_p) + ESTIMATE_FACTOR * pr.log_p_err;
                         (gap + st.c_ima.abs(), fl)
                     });
                     let cmax = self.statics().map(|s| s.c_ima.abs()).fold(0.0, f64::max);
-                    if cmax > 1e-13 {
+                    if cmax > ZERO_CONTRAST {
                         row.verdict = Verdict::Fails(format!("c_IMA = {cmax:e} for a Möbius map"));
                     }
                     row
@@ -235,7 +238,7 @@ impl CaseResults<'_> {
                             count += 1;
                             let ratio = (pr.elbo - pr.log_p).abs() / st.c_ima;
                             worst = worst.min(ratio);
-                            ok &= st.c_ima > 1e-3 && ratio > 0.5;
+                            ok &= st.c_ima > GAP_MIN_CONTRAST && ratio > GAP_OPEN_RATIO;
                         }
                     }
                     ok &= count > 0;
@@ -259,8 +262,8 @@ impl CaseResults<'_> {
                         continue;
                     }
                     for pr in res.iter().flatten() {
-                        let slack =
-                            elbo_floor(pr, pr.log_p) + 10.0 * (pr.log_p_err + pr.elbo_perturbed.1);
+                        let slack = elbo_floor(pr, pr.log_p)
+                            + ESTIMATE_FACTOR * (pr.log_p_err + pr.elbo_perturbed.1);
                         for v in [pr.elbo_perturbed.0, pr.elbo] {
                             let kl = pr.log_p - v;
                             worst = worst.min(kl);
@@ -295,8 +298,8 @@ impl CaseResults<'_> {
             // Self-consistent encoder, every point that succeeded.
             for pr in &res {
                 let margin = pr.elbo - pr.elbo_self_consistent.0;
-                let slack = 64.0 * EPS * (pr.elbo_scale + 1.0)
-                    + 10.0 * (pr.elbo_err + pr.elbo_self_consistent.1);
+                let slack = ROUNDOFF * (pr.elbo_scale + 1.0)
+                    + ESTIMATE_FACTOR * (pr.elbo_err + pr.elbo_self_consistent.1);
                 worst = worst.min(margin);
                 ok &= margin >= -slack;
             }
@@ -306,14 +309,14 @@ impl CaseResults<'_> {
             // Linear encoder: [x 1] V' = μ̂ by least squares (4 unknowns per output, n ≥ 5 rows).
             let a = DMatrix::from_fn(n, 4, |r, c| if c < 3 { self.case.xs[r][c] } else { 1.0 });
             let b = DMatrix::from_fn(n, 3, |r, c| res[r].mu[c]);
-            let Ok(v) = a.clone().svd(true, true).solve(&b, 1e-12) else {
+            let Ok(v) = a.clone().svd(true, true).solve(&b, LSQ_SINGULAR) else {
                 continue;
             };
             let lv: Vec<f64> = (0..3)
                 .map(|k| res.iter().map(|p| p.sigma2[k].ln()).sum::<f64>() / n as f64)
                 .collect();
             let q = QuadratureOptions {
-                tol: tolerance(g2),
+                tol: tol::quadrature(g2),
                 ..Default::default()
             };
             let model = &self.case.model;
@@ -335,8 +338,8 @@ impl CaseResults<'_> {
                 match v {
                     Ok((val, err)) => {
                         let margin = res[r].elbo - val;
-                        let slack =
-                            64.0 * EPS * (res[r].elbo_scale + 1.0) + 10.0 * (res[r].elbo_err + err);
+                        let slack = ROUNDOFF * (res[r].elbo_scale + 1.0)
+                            + ESTIMATE_FACTOR * (res[r].elbo_err + err);
                         worst = worst.min(margin);
                         ok &= margin >= -slack;
                         sum_lin += val;
@@ -347,7 +350,7 @@ impl CaseResults<'_> {
                 }
             }
             if all {
-                ok &= sum_lin <= sum_opt + 1e-12 * sum_opt.abs().max(1.0);
+                ok &= sum_lin <= sum_opt + MEAN_SLACK * sum_opt.abs().max(1.0);
             }
         }
         self.inequality_row(

@@ -11,6 +11,7 @@
 //! | [`run`] | one run: identities, the sweep on all threads, the rows |
 //! | [`fit`] | observed convergence orders and verdicts |
 //! | [`identities`] | the identities the oracle stands on, per model family |
+//! | [`tol`] | every tolerance, round-off floor and verdict margin, with the argument for its value |
 //! | [`report`] | the verdict tables, report.md, claims.csv and the figures |
 //! | [`svg`] | minimal log–log SVG plots |
 
@@ -23,3 +24,4 @@ pub mod report;
 pub mod run;
 pub mod svg;
 pub mod sweep;
+pub mod tol;

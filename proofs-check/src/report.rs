@@ -3,6 +3,7 @@
 use crate::claims::{CaseResults, Claim, Row, CLAIMS};
 use crate::identities::IdentityRow;
 use crate::svg::{loglog, Line, Style};
+use crate::tol::{ASYMPTOTIC_FROM, STABLE};
 use ima_oracle::io::npy::write_atomic;
 use std::fmt::Write;
 use std::path::Path;
@@ -356,7 +357,7 @@ pub fn write_all(
         let _ = writeln!(md, "| {} | {} | {} |", c.name, c.source, c.statement);
     }
     let _ = writeln!(md, "\n## Verdicts\n");
-    let _ = writeln!(md, "Observed order: the least-squares slope of log(residual) against log γ over the asymptotic range — the longest tail of the sweep whose slope stays within 0.02 of the slope over the last three decades (round-off floor excluded); in brackets that last-three-decades slope; *whole sweep* is the slope over every point with γ² ≥ 1e2, pre-asymptotic ones included. *Refused*: values of γ² at which the oracle refused some point (a Möbius pole within reach of the Gaussian, a quadrature that could not reach its tolerance) — excluded, never approximated.\n");
+    let _ = writeln!(md, "Observed order: the least-squares slope of log(residual) against log γ over the asymptotic range — the longest tail of the sweep whose slope stays within {STABLE} of the slope over the last three decades (round-off floor excluded); in brackets that last-three-decades slope; *whole sweep* is the slope over every point with γ² ≥ {ASYMPTOTIC_FROM:.0e}, pre-asymptotic ones included. *Refused*: values of γ² at which the oracle refused some point (a Möbius pole within reach of the Gaussian, a quadrature that could not reach its tolerance) — excluded, never approximated.\n");
     let _ = writeln!(md, "| claim | model | prior | stated order | observed (last 3 decades) | whole sweep ≥ 1e2 | γ² fitted | at floor | refused | largest residual (worst margin for inequalities) | verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for r in rows {
         let (st, ob) = order_text(r);

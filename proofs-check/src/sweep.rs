@@ -1,6 +1,7 @@
 //! The numbers behind every claim: for each model, point x and γ², the optimal encoder, the
 //! finite-γ marginal, and the paper's right-hand sides.
 
+use crate::tol;
 use ima_oracle::elbo::{beta_vae, elbo, QuadratureOptions};
 use ima_oracle::generate::{Family, OracleRng};
 use ima_oracle::marginal::log_marginal;
@@ -118,14 +119,6 @@ pub struct PointResult {
 /// The fixed γ0² of the β-VAE sweep: β = γ0²/γ² runs to 0 as γ² grows.
 pub const BETA_GAMMA0_SQ: f64 = 10.0;
 
-/// The quadrature tolerance at γ²: max(1e-13, min(1e-6, 1e-5/γ²)) relative — at least 1e4 times
-/// below the 1/γ²-sized residuals the claims measure (the finite-γ corrections are O(1/γ²) or
-/// larger, with constants ≳ 1e-2 here), so the relaxation at small γ² cannot change a verdict; each
-/// value's own error estimate also enters the round-off floors. Recorded in the report.
-pub fn tolerance(gamma2: f64) -> f64 {
-    (1e-5 / gamma2).clamp(1e-13, 1e-6)
-}
-
 /// γ-independent quantities at x.
 pub fn point_static(model: &Model, x: &DVector<f64>) -> Result<PointStatic, OracleError> {
     let dec = model.decoder();
@@ -151,7 +144,7 @@ pub fn point_result(
     rng: &mut OracleRng,
 ) -> Result<PointResult, OracleError> {
     let q = QuadratureOptions {
-        tol: tolerance(gamma2),
+        tol: tol::quadrature(gamma2),
         ..Default::default()
     };
     let xs = x.as_slice();
