@@ -7,6 +7,7 @@
 //! | module | contents |
 //! | --- | --- |
 //! | [`claims`] | the registry: each claim with the function that checks it; the verdict rows |
+//! | `checks` | the checks, one function per claim (private: reached through the registry) |
 //! | [`sweep`] | the models, points and per-(x, γ²) numbers every check reads |
 //! | [`run`] | one run: identities, the sweep on all threads, the rows |
 //! | [`fit`] | observed convergence orders and verdicts |
@@ -17,6 +18,7 @@
 
 #![deny(missing_docs)]
 
+mod checks;
 pub mod claims;
 pub mod fit;
 pub mod identities;
