@@ -14,6 +14,7 @@
 //! | [`identities`] | the identities the oracle stands on, per model family |
 //! | [`tol`] | every tolerance, round-off floor and verdict margin, with the argument for its value |
 //! | [`report`] | the verdict tables, report.md, claims.csv and the figures |
+//! | [`table`] | tables (aligned text, markdown, CSV) rendered from one column list |
 //! | [`svg`] | minimal log–log SVG plots |
 
 #![deny(missing_docs)]
@@ -26,4 +27,5 @@ pub mod report;
 pub mod run;
 pub mod svg;
 pub mod sweep;
+pub mod table;
 pub mod tol;
