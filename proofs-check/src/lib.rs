@@ -13,7 +13,8 @@
 //! | [`fit`] | observed convergence orders and verdicts |
 //! | [`identities`] | the identities the oracle stands on, per model family |
 //! | [`tol`] | every tolerance, round-off floor and verdict margin, with the argument for its value |
-//! | [`report`] | the verdict tables, report.md, claims.csv and the figures |
+//! | [`report`] | the verdict tables, report.md and claims.csv; writes the report folder |
+//! | [`figures`] | the paper's Fig. 2 and Fig. 4 redrawn, one residual plot per order claim |
 //! | [`table`] | tables (aligned text, markdown, CSV) rendered from one column list |
 //! | [`svg`] | minimal log–log SVG plots |
 
@@ -21,6 +22,7 @@
 
 mod checks;
 pub mod claims;
+pub mod figures;
 pub mod fit;
 pub mod identities;
 pub mod report;

@@ -1,9 +1,9 @@
 //! The verdict table (stdout), and the report folder: report.md, claims.csv and SVG figures.
 
 use crate::claims::{CaseResults, Claim, Row, CLAIMS};
+use crate::figures::{claim_figure, paper_figures};
 use crate::fit::Fit;
 use crate::identities::IdentityRow;
-use crate::svg::{loglog, Line, Style};
 use crate::table::{aligned, csv, markdown, Column};
 use crate::tol::{ASYMPTOTIC_FROM, STABLE};
 use ima_oracle::io::npy::write_atomic;
@@ -160,205 +160,6 @@ pub fn claims_csv(rows: &[Row]) -> String {
     csv(&VERDICT_CSV, rows)
 }
 
-fn mean(v: impl Iterator<Item = f64>) -> f64 {
-    let (mut s, mut n) = (0.0, 0);
-    for x in v {
-        s += x;
-        n += 1;
-    }
-    if n == 0 {
-        f64::NAN
-    } else {
-        s / n as f64
-    }
-}
-
-/// Mean over the points that succeeded of `f`, per γ², for one case.
-fn curve(
-    cr: &CaseResults,
-    f: impl Fn(usize, &crate::sweep::PointStatic, &crate::sweep::PointResult) -> f64,
-) -> Vec<(f64, f64)> {
-    (0..cr.grid.len())
-        .filter_map(|i| {
-            let m = mean(
-                cr.points
-                    .iter()
-                    .filter_map(|(st, res)| match (st, &res[i]) {
-                        (Ok(st), Ok(pr)) => Some(f(i, st, pr)),
-                        _ => None,
-                    }),
-            );
-            m.is_finite().then_some((cr.grid[i], m))
-        })
-        .collect()
-}
-
-fn figures(cases: &[CaseResults]) -> Vec<(&'static str, String)> {
-    let gaussian: Vec<&CaseResults> = cases
-        .iter()
-        .filter(|c| c.case.model.prior().name() == "gaussian")
-        .collect();
-    let label = |c: &CaseResults| c.case.family.name().to_string();
-    let grid = cases.first().map(|c| c.grid.to_vec()).unwrap_or_default();
-    let reference = |name: &str, p: f64, at: f64, y: f64| Line {
-        name: name.into(),
-        points: grid
-            .iter()
-            .map(|&g| (g, y * (g / at).powf(-p / 2.0)))
-            .collect(),
-        style: Style::Dashed,
-    };
-    let mut out = Vec::new();
-    // Fig. 2 left: σ̂² against γ².
-    let mut lines: Vec<Line> = gaussian
-        .iter()
-        .map(|c| Line {
-            name: label(c),
-            points: curve(c, |_, _, pr| pr.sigma2.max()),
-            style: Style::LineMarkers,
-        })
-        .collect();
-    lines.push(reference("1/γ²", 2.0, 1e4, 1e-4));
-    out.push((
-        "fig2-left-variance.svg",
-        loglog(
-            "σ̂² → 0 (Prop. 1), Gaussian prior, mean over x of max_k σ̂_k²",
-            "γ²",
-            "σ̂²",
-            &lines,
-        ),
-    ));
-    // Fig. 2 centre: LHS against RHS of eq. 12 (the §4.1 model).
-    if let Some(c) = gaussian
-        .iter()
-        .find(|c| c.case.family.name() == "mlp-orthogonal")
-    {
-        let mut pts = Vec::new();
-        for (i, &g2) in c.grid.iter().enumerate() {
-            for (st, res) in c.points {
-                if let (Ok(st), Ok(pr)) = (st, &res[i]) {
-                    for k in 0..3 {
-                        pts.push((1.0 / (st.neg_d2[k] + g2 * st.colnorm2[k]), pr.sigma2[k]));
-                    }
-                }
-            }
-        }
-        let lo = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
-        let hi = pts.iter().map(|p| p.0).fold(0.0, f64::max);
-        let lines = vec![
-            Line {
-                name: "σ̂_k² (all x, k, γ)".into(),
-                points: pts,
-                style: Style::Markers,
-            },
-            Line {
-                name: "LHS = RHS".into(),
-                points: vec![(lo, lo), (hi, hi)],
-                style: Style::Dashed,
-            },
-        ];
-        out.push((
-            "fig2-center-eq12.svg",
-            loglog(
-                "eq. 12: σ̂_k² against its RHS (mlp-orthogonal, §4.1)",
-                "RHS of eq. 12",
-                "σ̂_k²",
-                &lines,
-            ),
-        ));
-    }
-    // Fig. 2 right: ‖f(μ̂) − x‖ against γ².
-    let mut lines: Vec<Line> = gaussian
-        .iter()
-        .map(|c| Line {
-            name: label(c),
-            points: curve(c, |_, _, pr| pr.reconstruction),
-            style: Style::LineMarkers,
-        })
-        .collect();
-    lines.push(reference("1/γ", 1.0, 1e4, 1e-2));
-    lines.push(reference("1/γ²", 2.0, 1e4, 1e-4));
-    out.push((
-        "fig2-right-reconstruction.svg",
-        loglog(
-            "‖f(μ̂(x)) − x‖ → 0 (self-consistency), Gaussian prior",
-            "γ²",
-            "‖f(μ̂) − x‖",
-            &lines,
-        ),
-    ));
-    // Fig. 4: the §4.2 model.
-    if let Some(c) = gaussian
-        .iter()
-        .find(|c| c.case.family.name() == "mlp-triangular")
-    {
-        let cbar = mean(
-            c.points
-                .iter()
-                .filter_map(|(s, _)| s.as_ref().ok().map(|s| s.c_ima)),
-        );
-        let lines = vec![
-            Line {
-                name: "|ELBO* − log pθ|".into(),
-                points: curve(c, |_, _, pr| (pr.elbo - pr.log_p).abs()),
-                style: Style::LineMarkers,
-            },
-            Line {
-                name: "|ELBO* − (log pθ − c_IMA)|".into(),
-                points: curve(c, |_, st, pr| (pr.elbo - pr.log_p + st.c_ima).abs()),
-                style: Style::LineMarkers,
-            },
-            Line {
-                name: "|ELBO* − L_IMA (flow)|".into(),
-                points: curve(c, |_, st, pr| (pr.elbo - st.log_flow + st.c_ima).abs()),
-                style: Style::LineMarkers,
-            },
-            Line {
-                name: "mean c_IMA".into(),
-                points: grid.iter().map(|&g| (g, cbar)).collect(),
-                style: Style::Dashed,
-            },
-        ];
-        out.push((
-            "fig4-gap.svg",
-            loglog(
-                "Fig. 4: ELBO* → log pθ − c_IMA, not log pθ (mlp-triangular, §4.2)",
-                "γ²",
-                "mean over x",
-                &lines,
-            ),
-        ));
-    }
-    out
-}
-
-fn claim_figure(claim: &Claim, rows: &[Row]) -> Option<String> {
-    claim.order?;
-    let lines: Vec<Line> = rows
-        .iter()
-        .filter(|r| r.claim == claim.name)
-        .filter_map(|r| {
-            let s = r.series.as_ref()?;
-            Some(Line {
-                name: format!("{} {}", r.model, r.prior),
-                points: s
-                    .gamma2
-                    .iter()
-                    .copied()
-                    .zip(s.residual.iter().copied())
-                    .collect(),
-                style: Style::LineMarkers,
-            })
-        })
-        .collect();
-    Some(loglog(
-        &format!("{}: {}", claim.name, claim.statement),
-        "γ²",
-        "largest residual over x",
-        &lines,
-    ))
-}
-
 /// Writes report.md, claims.csv and the figures into `out` (each file atomically).
 pub fn write_all(
     out: &Path,
@@ -369,21 +170,26 @@ pub fn write_all(
     which: &[Claim],
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
-    let mut figs = figures(cases);
-    let mut claim_figs = Vec::new();
+    let mut figures: Vec<(String, String)> = paper_figures(cases)
+        .into_iter()
+        .map(|(name, svg)| (name.to_string(), svg))
+        .collect();
     for c in which {
         if let Some(svg) = claim_figure(c, rows) {
-            claim_figs.push((format!("claim-{}.svg", c.name), svg));
+            figures.push((format!("claim-{}.svg", c.name), svg));
         }
     }
-    for (name, svg) in figs
-        .drain(..)
-        .map(|(n, s)| (n.to_string(), s))
-        .chain(claim_figs.iter().cloned())
-    {
-        write_atomic(&out.join(&name), svg.as_bytes())?;
+    for (name, svg) in &figures {
+        write_atomic(&out.join(name), svg.as_bytes())?;
     }
     write_atomic(&out.join("claims.csv"), claims_csv(rows).as_bytes())?;
+    let names: Vec<&str> = figures.iter().map(|(name, _)| name.as_str()).collect();
+    let md = report_markdown(ctx, rows, ids, &names);
+    write_atomic(&out.join("report.md"), md.as_bytes())
+}
+
+/// report.md: the run, the claims, the verdicts, the identities, and links to `figures`.
+fn report_markdown(ctx: &Context, rows: &[Row], ids: &[IdentityRow], figures: &[&str]) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# proofs-check report\n");
     let _ = writeln!(
@@ -409,18 +215,10 @@ pub fn write_all(
     md += &verdict_markdown(rows);
     let _ = writeln!(md, "\n## Identities\n\n```\n{}```\n", identities_table(ids));
     let _ = writeln!(md, "## Figures\n");
-    for name in [
-        "fig2-left-variance.svg",
-        "fig2-center-eq12.svg",
-        "fig2-right-reconstruction.svg",
-        "fig4-gap.svg",
-    ] {
+    for name in figures {
         let _ = writeln!(md, "![{name}]({name})\n");
     }
-    for (name, _) in &claim_figs {
-        let _ = writeln!(md, "![{name}]({name})\n");
-    }
-    write_atomic(&out.join("report.md"), md.as_bytes())
+    md
 }
 
 #[cfg(test)]
