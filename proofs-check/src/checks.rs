@@ -77,7 +77,8 @@ pub(crate) fn eq12_ratio(cr: &CaseResults, claim: &Claim, _threads: usize) -> Ro
     })
 }
 
-/// eq. 13: |ELBO* − (log pθ − c_IMA)| with the finite-γ log pθ, whose error estimate joins the floor.
+/// eq. 13: |ELBO* − (log pθ − c_IMA)| with the finite-γ log pθ, whose error estimate joins the
+/// floor.
 pub(crate) fn eq13(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, st, pr| {
         let target = pr.log_p - st.c_ima;

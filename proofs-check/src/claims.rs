@@ -4,12 +4,13 @@
 //! and stated order, the function that checks it ([`Check`], a plain function pointer). The ten
 //! functions live in `checks.rs`, one small named function per claim. There is no second list to
 //! keep in step and no lookup by name: a claim without a check does not compile (the field is
-//! required), and a check without a claim is an unused `pub(crate)` function — a dead-code warning,
-//! which the project's clean-clippy rule does not let through. A function pointer rather than an enum of
-//! check kinds because the checks differ in shape (order fits over a residual, inequalities over
-//! margins, the IMA gap switching between the two by family), and a pointer lets each be written
-//! as what it is, next to its neighbours, with the shared machinery ([`CaseResults`]'s series and
-//! row builders) as ordinary methods.
+//! required), and a check without a claim is an unused `pub(crate)` function — a dead-code
+//! warning, which the project's clean-clippy rule does not let through.
+//!
+//! A function pointer rather than an enum of check kinds, because the checks differ in shape
+//! (order fits over a residual, inequalities over margins, the IMA gap switching between the two
+//! by family): a pointer lets each be written as what it is, next to its neighbours, with the
+//! shared machinery ([`CaseResults`]'s series and row builders) as ordinary methods.
 
 use crate::checks;
 use crate::fit::{fit, verdict, Fit, Series, Verdict};

@@ -12,7 +12,7 @@
 //! | [`run`] | one run: identities, the sweep on all threads, the rows |
 //! | [`fit`] | observed convergence orders and verdicts |
 //! | [`identities`] | the identities the oracle stands on, per model family |
-//! | [`tol`] | every tolerance, round-off floor and verdict margin, with the argument for its value |
+//! | [`tol`] | every tolerance, round-off floor and verdict margin, with the argument for it |
 //! | [`report`] | the verdict tables, report.md and claims.csv; writes the report folder |
 //! | [`figures`] | the paper's Fig. 2 and Fig. 4 redrawn, one residual plot per order claim |
 //! | [`table`] | tables (aligned text, markdown, CSV) rendered from one column list |

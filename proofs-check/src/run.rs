@@ -39,7 +39,8 @@ pub fn default_points(quick: bool) -> usize {
     }
 }
 
-/// The γ² grid: 1e2 .. 1e9, two values per decade, with --quick; else 1e1 .. 1e10, three per decade.
+/// The γ² grid: 1e2 .. 1e9, two values per decade, with --quick; else 1e1 .. 1e10, three per
+/// decade.
 pub fn grid(quick: bool) -> Vec<f64> {
     if quick {
         (0..=14).map(|i| 10f64.powf(2.0 + i as f64 / 2.0)).collect()

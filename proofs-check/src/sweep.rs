@@ -39,9 +39,9 @@ pub fn priors() -> [Prior; 2] {
     ]
 }
 
-/// Builds the cases: every family in d = 3 with each of [`priors`], `points` observations each. Sources:
-/// the prior for the MLP and affine families; uniform on [−½, ½]³ for the Möbius families (§4.3),
-/// which keeps the data away from the pole.
+/// Builds the cases: every family in d = 3 with each of [`priors`], `points` observations each.
+/// Sources: the prior for the MLP and affine families; uniform on [−½, ½]³ for the Möbius families
+/// (§4.3), which keeps the data away from the pole.
 pub fn cases(points: usize, rng: &mut OracleRng) -> Vec<Case> {
     let mut out = Vec::new();
     for family in Family::ALL {
