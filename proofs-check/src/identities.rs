@@ -7,12 +7,7 @@ use nalgebra::DVector;
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
-/// Round trip g(f(z)) = z: relative to (1 + ‖z‖), a few eps amplified by the steps' conditioning.
-const ROUND_TRIP_TOL: f64 = 1e-13;
-/// c_IMA of a Möbius map: a sum of d + 1 logarithms of O(1) numbers, each to a few eps.
-const ZERO_CONTRAST_TOL: f64 = 1e-13;
-/// Chain log|det J| against LU of J: backward-stable LU gives agreement to ~eps·κ(J); 64·eps·κ.
-const LOGDET_TOL_PER_KAPPA: f64 = 64.0 * f64::EPSILON;
+use crate::tol::{LOGDET_PER_KAPPA, ROUND_TRIP, ZERO_CONTRAST};
 
 /// One family's row.
 pub struct IdentityRow {
@@ -67,16 +62,14 @@ pub fn check(seed: u64, points: usize) -> Vec<IdentityRow> {
                         row.c_range = (row.c_range.0.min(c), row.c_range.1.max(c));
                         row.inversion = row.inversion.max(e);
                         row.logdet = row.logdet.max(dl);
-                        if e > ROUND_TRIP_TOL {
+                        if e > ROUND_TRIP {
                             row.failures
                                 .push(format!("round trip error {e:e} at {z:?}"));
                         }
-                        if c < -ZERO_CONTRAST_TOL
-                            || (fam.in_ima_class() && c.abs() > ZERO_CONTRAST_TOL)
-                        {
+                        if c < -ZERO_CONTRAST || (fam.in_ima_class() && c.abs() > ZERO_CONTRAST) {
                             row.failures.push(format!("c_IMA = {c:e} at {z:?}"));
                         }
-                        if dl > LOGDET_TOL_PER_KAPPA * kappa {
+                        if dl > LOGDET_PER_KAPPA * kappa {
                             row.failures
                                 .push(format!("log det differs from LU by {dl:e} (κ {kappa:.1e})"));
                         }

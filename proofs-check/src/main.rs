@@ -1,21 +1,13 @@
 //! proofs-check: every claim of the paper's main text, checked numerically with the ima-oracle,
-//! with the convergence order actually observed. See proofs-check/README.md for what each check
-//! computes and the derivations it relies on.
+//! with the convergence order actually observed. This binary parses the command line, runs the
+//! library (`proofs_check::run`), prints the tables and writes the report. See
+//! proofs-check/README.md for what each check computes and the derivations it relies on.
 
-mod claims;
-mod fit;
-mod identities;
-mod report;
-mod svg;
-mod sweep;
-
-use claims::{CaseResults, Claim, CLAIMS};
-use ima_oracle::batch::{par_map, thread_count};
-use ima_oracle::generate::rng;
-use std::path::PathBuf;
+use ima_oracle::batch::thread_count;
+use proofs_check::claims::{self, CLAIMS};
+use proofs_check::{report, run};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
 const HELP: &str = "\
 proofs-check — check the claims of 'Embrace the Gap: VAEs perform IMA' numerically
@@ -114,107 +106,53 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let start = Instant::now();
-    let threads = thread_count(opts.threads);
-    let points = opts.points.unwrap_or(if opts.quick { 3 } else { 20 });
-    let grid: Vec<f64> = if opts.quick {
-        (0..=14).map(|i| 10f64.powf(2.0 + i as f64 / 2.0)).collect()
-    } else {
-        (0..=27).map(|i| 10f64.powf(1.0 + i as f64 / 3.0)).collect()
-    };
-    let which: Vec<Claim> = CLAIMS
-        .iter()
-        .filter(|c| opts.claims.is_empty() || opts.claims.iter().any(|n| n == c.name))
-        .copied()
-        .collect();
-
-    // Identities (the foundation).
-    let ids = identities::check(opts.seed, 8);
-
-    // The sweep: one task per (model, point), all γ² of the grid in increasing order.
-    let cases = sweep::cases(points, &mut rng(opts.seed));
-    let tasks: Vec<(usize, usize)> = (0..cases.len())
-        .flat_map(|c| (0..points).map(move |p| (c, p)))
-        .collect();
-    eprintln!(
-        "proofs-check: {} models × {points} points × {} values of γ² on {threads} threads",
-        cases.len(),
-        grid.len()
-    );
-    let done = AtomicUsize::new(0);
-    let results = par_map(
-        tasks.len(),
-        threads,
-        || (),
-        |t, _| {
-            let (c, p) = tasks[t];
-            let case = &cases[c];
-            let x = &case.xs[p];
-            let mut prng =
-                rng(opts.seed ^ ((c as u64) << 32) ^ (p as u64 + 1).wrapping_mul(0x9E37_79B9));
-            let st = sweep::point_static(&case.model, x).map_err(|e| e.to_string());
-            let res: Vec<_> = grid
-                .iter()
-                .map(|&g2| match &st {
-                    Ok(s) => sweep::point_result(&case.model, x, s, g2, &mut prng)
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e.clone()),
-                })
-                .collect();
-            let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if k % (tasks.len() / 10).max(1) == 0 || k == tasks.len() {
-                eprintln!(
-                    "  {k}/{} points done ({:.1} s)",
-                    tasks.len(),
-                    start.elapsed().as_secs_f64()
-                );
-            }
-            (st, res)
-        },
-    );
-    let mut per_case: Vec<CaseResults> = cases
-        .iter()
-        .map(|case| CaseResults {
-            case,
-            grid: &grid,
-            points: Vec::new(),
-        })
-        .collect();
-    for (t, r) in tasks.iter().zip(results) {
-        per_case[t.0].points.push(r);
-    }
-    let rows: Vec<claims::Row> = per_case
-        .iter()
-        .flat_map(|cr| cr.rows(&which, threads))
-        .collect();
-
-    let elapsed = start.elapsed().as_secs_f64();
-    let text = report::table(&rows);
-    println!("{}", report::identities_table(&ids));
-    println!("{text}");
-    let failed = rows.iter().filter(|r| !r.verdict.ok()).count()
-        + ids.iter().filter(|r| !r.failures.is_empty()).count();
-    let ctx = report::Context {
+    let cfg = run::Config {
         quick: opts.quick,
         seed: opts.seed,
-        points,
-        grid: &grid,
-        threads,
-        elapsed,
+        points: opts.points.unwrap_or(run::default_points(opts.quick)),
+        threads: thread_count(opts.threads),
+        claims: claims::select(&opts.claims),
     };
-    if let Err(e) = report::write_all(&opts.out, &ctx, &rows, &ids, &per_case, &which) {
+    let outcome = run::run(&cfg);
+    println!("{}", report::identities_table(&outcome.ids));
+    println!("{}", report::table(&outcome.rows));
+    let ctx = report::Context {
+        quick: cfg.quick,
+        seed: cfg.seed,
+        points: cfg.points,
+        grid: &outcome.grid,
+        threads: cfg.threads,
+        elapsed: outcome.elapsed,
+    };
+    let per_case = outcome.case_results();
+    if let Err(e) = report::write_all(
+        &opts.out,
+        &ctx,
+        &outcome.rows,
+        &outcome.ids,
+        &per_case,
+        &cfg.claims,
+    ) {
         eprintln!(
             "proofs-check: cannot write the report to {}: {e}",
             opts.out.display()
         );
         return ExitCode::from(2);
     }
+    summary(&outcome, &opts.out)
+}
+
+/// Tells how it went (stderr: the count and where the report is, each failing identity; stdout:
+/// the overall verdict) and returns the exit status.
+fn summary(outcome: &run::Outcome, out: &Path) -> ExitCode {
+    let failed = outcome.failed();
     eprintln!(
-        "proofs-check: {} rows, {failed} failing; report in {} ({elapsed:.1} s)",
-        rows.len(),
-        opts.out.join("report.md").display()
+        "proofs-check: {} rows, {failed} failing; report in {} ({:.1} s)",
+        outcome.rows.len(),
+        out.join("report.md").display(),
+        outcome.elapsed
     );
-    for id in &ids {
+    for id in &outcome.ids {
         for f in &id.failures {
             eprintln!("FAIL identities {}: {f}", id.model);
         }

@@ -1,6 +1,7 @@
 //! The numbers behind every claim: for each model, point x and γ², the optimal encoder, the
 //! finite-γ marginal, and the paper's right-hand sides.
 
+use crate::tol;
 use ima_oracle::elbo::{beta_vae, elbo, QuadratureOptions};
 use ima_oracle::generate::{Family, OracleRng};
 use ima_oracle::marginal::log_marginal;
@@ -30,16 +31,21 @@ impl Case {
     }
 }
 
-/// Builds the cases: every family in d = 3 with both priors, `points` observations each. Sources:
-/// the prior for the MLP and affine families; uniform on [−½, ½]³ for the Möbius families (§4.3),
-/// which keeps the data away from the pole.
+/// The priors every family is checked under: the standard normal and the logistic with scale 0.6.
+pub fn priors() -> [Prior; 2] {
+    [
+        Prior::standard_normal(),
+        Prior::logistic(0.6).expect("valid"),
+    ]
+}
+
+/// Builds the cases: every family in d = 3 with each of [`priors`], `points` observations each.
+/// Sources: the prior for the MLP and affine families; uniform on [−½, ½]³ for the Möbius families
+/// (§4.3), which keeps the data away from the pole.
 pub fn cases(points: usize, rng: &mut OracleRng) -> Vec<Case> {
     let mut out = Vec::new();
     for family in Family::ALL {
-        for prior in [
-            Prior::standard_normal(),
-            Prior::logistic(0.6).expect("valid"),
-        ] {
+        for prior in priors() {
             let dec = family
                 .build(3, rng)
                 .expect("the generators build valid decoders");
@@ -113,14 +119,6 @@ pub struct PointResult {
 /// The fixed γ0² of the β-VAE sweep: β = γ0²/γ² runs to 0 as γ² grows.
 pub const BETA_GAMMA0_SQ: f64 = 10.0;
 
-/// The quadrature tolerance at γ²: max(1e-13, min(1e-6, 1e-5/γ²)) relative — at least 1e4 times
-/// below the 1/γ²-sized residuals the claims measure (the finite-γ corrections are O(1/γ²) or
-/// larger, with constants ≳ 1e-2 here), so the relaxation at small γ² cannot change a verdict; each
-/// value's own error estimate also enters the round-off floors. Recorded in the report.
-pub fn tolerance(gamma2: f64) -> f64 {
-    (1e-5 / gamma2).min(1e-6).max(1e-13)
-}
-
 /// γ-independent quantities at x.
 pub fn point_static(model: &Model, x: &DVector<f64>) -> Result<PointStatic, OracleError> {
     let dec = model.decoder();
@@ -146,7 +144,7 @@ pub fn point_result(
     rng: &mut OracleRng,
 ) -> Result<PointResult, OracleError> {
     let q = QuadratureOptions {
-        tol: tolerance(gamma2),
+        tol: tol::quadrature(gamma2),
         ..Default::default()
     };
     let xs = x.as_slice();
@@ -192,4 +190,26 @@ pub fn point_result(
         elbo_perturbed: (pert.value, pert.error_estimate),
         beta_objective: (b.value, b.error_estimate),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cases are every family under every prior, each pair once — the count the integration
+    /// tests rely on (families × priors), checked against the cases actually built.
+    #[test]
+    fn cases_are_families_times_priors() {
+        let cases = cases(0, &mut ima_oracle::generate::rng(1));
+        assert_eq!(cases.len(), Family::ALL.len() * priors().len());
+        for family in Family::ALL {
+            for prior in priors() {
+                let n = cases
+                    .iter()
+                    .filter(|c| c.family == family && c.model.prior().name() == prior.name())
+                    .count();
+                assert_eq!(n, 1, "{} {}", family.name(), prior.name());
+            }
+        }
+    }
 }

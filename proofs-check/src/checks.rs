@@ -1,0 +1,270 @@
+//! How each claim is checked: one function per claim, named after it and referenced from its entry
+//! in [`crate::claims::CLAIMS`]. Order claims give their residual and its round-off floor at one
+//! point (the fit and verdict are [`CaseResults::order_row`]'s); inequalities give their worst
+//! margin (the row is [`CaseResults::inequality_row`]'s). Every floor and slack is built from the
+//! named tolerances of [`crate::tol`].
+
+use crate::claims::{CaseResults, Claim, Row};
+use crate::fit::Verdict;
+use crate::sweep::{PointResult, BETA_GAMMA0_SQ};
+use crate::tol::{
+    self, ESTIMATE_FACTOR, GAP_MIN_CONTRAST, GAP_OPEN_RATIO, LSQ_SINGULAR, MEAN_SLACK, ROUNDOFF,
+    ZERO_CONTRAST,
+};
+use ima_oracle::elbo::{elbo, QuadratureOptions};
+use nalgebra::DMatrix;
+use std::f64::consts::PI;
+
+/// Round-off floor of ELBO* compared with a value of size |other|: [`ROUNDOFF`] times the sizes of
+/// the terms involved, plus [`ESTIMATE_FACTOR`] times the quadrature error estimate.
+fn elbo_floor(pr: &PointResult, other: f64) -> f64 {
+    ROUNDOFF * (pr.elbo_scale + other.abs() + 1.0) + ESTIMATE_FACTOR * pr.elbo_err
+}
+
+/// The worst margin of an inequality seen so far, and whether every margin cleared its slack.
+struct Margins {
+    worst: f64,
+    ok: bool,
+}
+
+impl Margins {
+    fn new() -> Self {
+        Margins {
+            worst: f64::INFINITY,
+            ok: true,
+        }
+    }
+
+    /// One margin that must be ≥ −slack.
+    fn add(&mut self, margin: f64, slack: f64) {
+        self.worst = self.worst.min(margin);
+        self.ok &= margin >= -slack;
+    }
+}
+
+/// Prop. 1 (mean): ‖μ̂ − g(x)‖, floor [`ROUNDOFF`] (1 + ‖g‖ + ‖x‖) κ (one solve with J_f).
+pub(crate) fn prop1_mean(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    cr.order_row(claim, &|x, st, pr| {
+        (
+            (&pr.mu - &st.g).norm(),
+            ROUNDOFF * (1.0 + st.g.norm() + x.norm()) * st.kappa,
+        )
+    })
+}
+
+/// Prop. 1 (variance): max_k σ̂_k², which has no floor (it is a positive number, not a difference).
+pub(crate) fn prop1_variance(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    cr.order_row(claim, &|_, _, pr| (pr.sigma2.max(), 0.0))
+}
+
+/// eq. 12: max_k |σ̂_k² − (−(log m)''(g_k) + γ²‖J_:k‖²)⁻¹|, floor [`ROUNDOFF`] κ² σ̂².
+pub(crate) fn eq12(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    cr.order_row(claim, &|_, st, pr| {
+        let e = (0..3)
+            .map(|k| (pr.sigma2[k] - 1.0 / (st.neg_d2[k] + pr.gamma2 * st.colnorm2[k])).abs())
+            .fold(0.0, f64::max);
+        (e, ROUNDOFF * st.kappa * st.kappa * pr.sigma2.max())
+    })
+}
+
+/// eq. 12 times γ²: max_k |σ̂_k² γ² ‖J_:k‖² − 1|, floor [`ROUNDOFF`] κ².
+pub(crate) fn eq12_ratio(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    cr.order_row(claim, &|_, st, pr| {
+        let e = (0..3)
+            .map(|k| (pr.sigma2[k] * pr.gamma2 * st.colnorm2[k] - 1.0).abs())
+            .fold(0.0, f64::max);
+        (e, ROUNDOFF * st.kappa * st.kappa)
+    })
+}
+
+/// eq. 13: |ELBO* − (log pθ − c_IMA)| with the finite-γ log pθ, whose error estimate joins the
+/// floor.
+pub(crate) fn eq13(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    cr.order_row(claim, &|_, st, pr| {
+        let target = pr.log_p - st.c_ima;
+        (
+            (pr.elbo - target).abs(),
+            elbo_floor(pr, target) + ESTIMATE_FACTOR * pr.log_p_err,
+        )
+    })
+}
+
+/// eq. 13 with eq. 4: |ELBO* − (log p_flow − c_IMA)|.
+pub(crate) fn eq13_flow(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    cr.order_row(claim, &|_, st, pr| {
+        let target = st.log_flow - st.c_ima;
+        ((pr.elbo - target).abs(), elbo_floor(pr, target))
+    })
+}
+
+/// §6: |(L_β − C(β))/β − (log p_flow − c_IMA)| with β = γ0²/γ² at fixed γ0²; the floor of L_β and C
+/// is divided by β with the residual.
+pub(crate) fn beta_vae(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    cr.order_row(claim, &|_, st, pr| {
+        let beta = BETA_GAMMA0_SQ / pr.gamma2;
+        let c = 1.5 * ((BETA_GAMMA0_SQ / (2.0 * PI)).ln() - beta * (pr.gamma2 / (2.0 * PI)).ln());
+        let (lb, lb_err) = pr.beta_objective;
+        let target = st.log_flow - st.c_ima;
+        let e = ((lb - c) / beta - target).abs();
+        let fl = (ROUNDOFF * (lb.abs() + c.abs() + beta * pr.elbo_scale)
+            + ESTIMATE_FACTOR * lb_err)
+            / beta
+            + ROUNDOFF * target.abs();
+        (e, fl)
+    })
+}
+
+/// The IMA gap: closes at O(1/γ²) in the IMA class, stays open elsewhere.
+pub(crate) fn ima_gap(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    if cr.case.family.in_ima_class() {
+        ima_gap_closes(cr, claim)
+    } else {
+        ima_gap_stays_open(cr, claim)
+    }
+}
+
+/// IMA class: |ELBO* − log pθ| + |c_IMA| = O(1/γ²), and c_IMA itself is 0 to [`ZERO_CONTRAST`].
+fn ima_gap_closes(cr: &CaseResults, claim: &Claim) -> Row {
+    let mut row = cr.order_row(claim, &|_, st, pr| {
+        let gap = (pr.elbo - pr.log_p).abs();
+        let fl = elbo_floor(pr, pr.log_p) + ESTIMATE_FACTOR * pr.log_p_err;
+        (gap + st.c_ima.abs(), fl)
+    });
+    let cmax = cr.statics().map(|s| s.c_ima.abs()).fold(0.0, f64::max);
+    if cmax > ZERO_CONTRAST {
+        row.verdict = Verdict::Fails(format!("c_IMA = {cmax:e} for a Möbius map"));
+    }
+    row
+}
+
+/// Outside the IMA class the gap stays open: at the largest γ² every point has
+/// |ELBO* − log p| > [`GAP_OPEN_RATIO`] c_IMA, and c_IMA > [`GAP_MIN_CONTRAST`] is bounded away
+/// from 0; its convergence to −c_IMA is claim eq13.
+fn ima_gap_stays_open(cr: &CaseResults, claim: &Claim) -> Row {
+    let last = cr.grid.len() - 1;
+    let mut worst = f64::INFINITY;
+    let mut ok = true;
+    let mut count = 0;
+    for (st, res) in cr.points {
+        if let (Ok(st), Ok(pr)) = (st, &res[last]) {
+            count += 1;
+            let ratio = (pr.elbo - pr.log_p).abs() / st.c_ima;
+            worst = worst.min(ratio);
+            ok &= st.c_ima > GAP_MIN_CONTRAST && ratio > GAP_OPEN_RATIO;
+        }
+    }
+    ok &= count > 0;
+    cr.inequality_row(
+        claim,
+        worst,
+        ok,
+        format!("the gap closed: min |ELBO* − log p|/c_IMA = {worst:.3e}"),
+    )
+}
+
+/// eq. 2: KL = log p − ELBO(q) ≥ 0 for a perturbed encoder, and ELBO* ≤ log p, up to the error
+/// estimates and the values' round-off.
+pub(crate) fn eq2(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    let mut m = Margins::new();
+    for (st, res) in cr.points {
+        if st.is_err() {
+            continue;
+        }
+        for pr in res.iter().flatten() {
+            let slack =
+                elbo_floor(pr, pr.log_p) + ESTIMATE_FACTOR * (pr.log_p_err + pr.elbo_perturbed.1);
+            for v in [pr.elbo_perturbed.0, pr.elbo] {
+                m.add(pr.log_p - v, slack);
+            }
+        }
+    }
+    let worst = m.worst;
+    cr.inequality_row(claim, worst, m.ok, format!("KL = {worst:e} < 0"))
+}
+
+/// eq. 10–11: ELBO of restricted encoders ≤ ELBO*, per point and on average. The self-consistent
+/// encoder (μ = g(x), σ² of eq. 12) at every point that succeeded; the linear encoder at each γ²
+/// where every point succeeded (and there are at least 5, for 4 unknowns per output).
+pub(crate) fn eq10_11(cr: &CaseResults, claim: &Claim, threads: usize) -> Row {
+    let mut m = Margins::new();
+    let n = cr.case.xs.len();
+    for (i, &g2) in cr.grid.iter().enumerate() {
+        let res: Vec<&PointResult> = cr
+            .points
+            .iter()
+            .filter_map(|(_, r)| r[i].as_ref().ok())
+            .collect();
+        for pr in &res {
+            let margin = pr.elbo - pr.elbo_self_consistent.0;
+            let slack = ROUNDOFF * (pr.elbo_scale + 1.0)
+                + ESTIMATE_FACTOR * (pr.elbo_err + pr.elbo_self_consistent.1);
+            m.add(margin, slack);
+        }
+        if res.len() == n && n >= 5 {
+            linear_encoder(cr, &res, g2, threads, &mut m);
+        }
+    }
+    let worst = m.worst;
+    cr.inequality_row(
+        claim,
+        worst,
+        m.ok,
+        format!("a restricted encoder beat ELBO* by {:e}", -worst),
+    )
+}
+
+/// The linear encoder μ(x) = V x + c at one γ²: the least-squares fit of μ̂ over all points, with
+/// σ_k² the geometric mean of σ̂_k²; its ELBO may beat ELBO* at no point (`m`), nor on average.
+fn linear_encoder(
+    cr: &CaseResults,
+    res: &[&PointResult],
+    g2: f64,
+    threads: usize,
+    m: &mut Margins,
+) {
+    let n = res.len();
+    // [x 1] V' = μ̂ by least squares (4 unknowns per output, n ≥ 5 rows).
+    let a = DMatrix::from_fn(n, 4, |r, c| if c < 3 { cr.case.xs[r][c] } else { 1.0 });
+    let b = DMatrix::from_fn(n, 3, |r, c| res[r].mu[c]);
+    let Ok(v) = a.clone().svd(true, true).solve(&b, LSQ_SINGULAR) else {
+        return;
+    };
+    let lv: Vec<f64> = (0..3)
+        .map(|k| res.iter().map(|p| p.sigma2[k].ln()).sum::<f64>() / n as f64)
+        .collect();
+    let q = QuadratureOptions {
+        tol: tol::quadrature(g2),
+        ..Default::default()
+    };
+    let model = &cr.case.model;
+    let vals = ima_oracle::batch::par_map(
+        n,
+        threads,
+        || (),
+        |r, _| {
+            let mu: Vec<f64> = (0..3)
+                .map(|c| (0..4).map(|j| a[(r, j)] * v[(j, c)]).sum())
+                .collect();
+            elbo(model, cr.case.xs[r].as_slice(), &mu, &lv, g2, &q)
+                .map(|e| (e.value, e.error_estimate))
+        },
+    );
+    let (mut sum_lin, mut sum_opt) = (0.0, 0.0);
+    let mut all = true;
+    for (r, v) in vals.iter().enumerate() {
+        match v {
+            Ok((val, err)) => {
+                let slack = ROUNDOFF * (res[r].elbo_scale + 1.0)
+                    + ESTIMATE_FACTOR * (res[r].elbo_err + err);
+                m.add(res[r].elbo - val, slack);
+                sum_lin += val;
+                sum_opt += res[r].elbo;
+            }
+            // A restricted encoder may put mass on a pole: no number, nothing to compare.
+            Err(_) => all = false,
+        }
+    }
+    if all {
+        m.ok &= sum_lin <= sum_opt + MEAN_SLACK * sum_opt.abs().max(1.0);
+    }
+}
