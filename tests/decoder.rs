@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{all_models, fd_jacobian, normal_vector, test_rng};
-use ima_oracle::decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step};
+use common::{all_models, assert_near, assert_within, fd_jacobian, normal_vector, test_rng, Tol};
 use ima_oracle::generate::{haar_orthogonal, rng};
+use ima_oracle::model::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step};
 use nalgebra::{DMatrix, DVector};
 
 /// Points at which to test a model: standard normal draws, kept a distance ≥ 0.5 from any Möbius pole
@@ -36,8 +36,12 @@ fn jacobian_matches_finite_differences() {
             let j = dec.jacobian(&z).unwrap();
             let fd = fd_jacobian(|z| dec.forward(z).unwrap(), &z, 1e-6);
             let scale = 1.0 + j.amax() + dec.forward(&z).unwrap().amax();
-            let err = (&j - &fd).amax();
-            assert!(err < 1e-8 * scale, "{name} at {z}: err {err:e}");
+            assert_within(
+                &format!("{name} at {z}: J_f"),
+                j.as_slice(),
+                fd.as_slice(),
+                Tol::Scaled(1e-8, scale),
+            );
         }
     }
 }
@@ -53,11 +57,17 @@ fn hessian_contraction_matches_finite_differences() {
             let h = dec.hessian_contraction(&z, &rv).unwrap();
             let fd = fd_jacobian(|z| dec.jacobian(z).unwrap().tr_mul(&rv), &z, 1e-5);
             let scale = 1.0 + h.amax() + dec.jacobian(&z).unwrap().amax() * rv.amax();
-            let err = (&h - &fd).amax();
-            assert!(err < 1e-7 * scale, "{name} at {z}: err {err:e}\n{h}\n{fd}");
-            assert!(
-                (&h - h.transpose()).amax() <= 1e-13 * scale,
-                "{name}: not symmetric"
+            assert_within(
+                &format!("{name} at {z}: Σ r_i ∇²f_i\n{h}\n{fd}"),
+                h.as_slice(),
+                fd.as_slice(),
+                Tol::Scaled(1e-7, scale),
+            );
+            assert_within(
+                &format!("{name}: symmetry of Σ r_i ∇²f_i"),
+                h.as_slice(),
+                h.transpose().as_slice(),
+                Tol::Scaled(1e-13, scale),
             );
         }
     }
@@ -76,9 +86,11 @@ fn log_det_matches_lu_of_assembled_jacobian() {
             let chain = dec.log_abs_det_jacobian(&z).unwrap();
             let sv = j.singular_values();
             let kappa = sv.max() / sv.min();
-            assert!(
-                (lu - chain).abs() < 1e-14 * kappa * 64.0,
-                "{name} at {z}: LU {lu} chain {chain} (κ = {kappa:.1e})"
+            assert_near(
+                &format!("{name} at {z}: log|det J| (κ = {kappa:.1e})"),
+                chain,
+                lu,
+                Tol::Scaled(64.0 * 1e-14, kappa),
             );
         }
     }
@@ -93,14 +105,20 @@ fn round_trips() {
         for z in points(&dec, 20, &mut r) {
             let x = dec.forward(&z).unwrap();
             let zz = dec.inverse(&x).unwrap();
-            assert!(
-                (&zz - &z).norm() <= 1e-13 * (1.0 + z.norm()),
-                "{name}: g(f(z)) {zz} vs {z}"
+            // The bounds are on the Euclidean norm of the error vector, so compare that norm
+            // with 0.
+            assert_near(
+                &format!("{name}: ‖g(f(z)) − z‖, g(f(z)) = {zz}, z = {z}"),
+                (&zz - &z).norm(),
+                0.0,
+                Tol::Scaled(1e-13, 1.0 + z.norm()),
             );
             let xx = dec.forward(&zz).unwrap();
-            assert!(
-                (&xx - &x).norm() <= 1e-13 * (1.0 + x.norm()),
-                "{name}: f(g(x))"
+            assert_near(
+                &format!("{name}: ‖f(g(x)) − x‖"),
+                (&xx - &x).norm(),
+                0.0,
+                Tol::Scaled(1e-13, 1.0 + x.norm()),
             );
         }
     }
@@ -113,9 +131,11 @@ fn leaky_softplus_round_trip_at_large_arguments() {
     for &t in &[-700.0, -50.0, -1e-8, 0.0, 1e-8, 50.0, 700.0, 1e5] {
         let z = DVector::from_element(4, t);
         let zz = dec.inverse(&dec.forward(&z).unwrap()).unwrap();
-        assert!(
-            (&zz - &z).amax() <= 4.0 * f64::EPSILON * (1.0 + t.abs()) / 0.2,
-            "t = {t}"
+        assert_within(
+            &format!("g(f(z)) at t = {t}"),
+            zz.as_slice(),
+            z.as_slice(),
+            Tol::Scaled(4.0 * f64::EPSILON, (1.0 + t.abs()) / 0.2),
         );
     }
 }
@@ -137,7 +157,12 @@ fn non_square_decoder() {
     let z = DVector::from_vec(vec![0.3, -0.2, 0.9]);
     let j = dec.jacobian(&z).unwrap();
     let fd = fd_jacobian(|z| dec.forward(z).unwrap(), &z, 1e-6);
-    assert!((&j - &fd).amax() < 1e-8 * (1.0 + j.amax()));
+    assert_within(
+        "J_f of a 3 → 5 decoder",
+        j.as_slice(),
+        fd.as_slice(),
+        Tol::Scaled(1e-8, 1.0 + j.amax()),
+    );
     assert!(matches!(
         dec.inverse(&DVector::zeros(5)),
         Err(DecoderError::NotInvertible { step: Some(0), .. })
@@ -214,8 +239,8 @@ fn bad_inputs_are_typed_errors() {
 }
 
 /// The difference form f(z0 + Δ) − f(z0) against the direct difference: for Δ of size 0.1–1 the
-/// direct difference is accurate to eps·|f|/|Δf| ≲ 1e-14 relative, so both must agree to 1e-12
-/// relative to |Δf| + 1e-15|f|; and for |Δ| ≈ 1e-9 against the linearisation J_f(z0)Δ
+/// direct difference is accurate to eps·|f|/|Δf| ≲ 1e-14 relative, so both must agree to
+/// 1e-12·(|Δf| + |f|) (Euclidean norms); and for |Δ| ≈ 1e-9 against the linearisation J_f(z0)Δ
 /// (error ≈ |f''||Δ|² ≈ 1e-18, far below the 1e-6 relative cancellation the direct form would
 /// suffer), to 1e-8 relative.
 #[test]
@@ -231,22 +256,31 @@ fn difference_form_matches() {
                 dec.eval_offset(dz.as_slice(), &mut ws, true).unwrap();
                 let diff = DVector::from_column_slice(ws.output_diff());
                 let direct = dec.forward(&(&z0 + &dz)).unwrap() - &f0;
-                let tol = 1e-12 * (diff.norm() + f0.norm());
-                assert!(
-                    (&diff - &direct).norm() <= tol,
-                    "{name}: {diff} vs {direct}"
+                // A bound on the Euclidean norm of the error vector: compare that norm with 0.
+                assert_near(
+                    &format!("{name}: ‖difference form − direct‖, {diff} vs {direct}"),
+                    (&diff - &direct).norm(),
+                    0.0,
+                    Tol::Scaled(1e-12, diff.norm() + f0.norm()),
                 );
                 // The Jacobian at z0 + dz is the ordinary one.
                 let j = dec.jacobian(&(&z0 + &dz)).unwrap();
-                assert!((ws.jacobian() - j).amax() <= 1e-13 * (1.0 + ws.jacobian().amax()));
+                assert_within(
+                    &format!("{name}: J at z0 + dz"),
+                    ws.jacobian().as_slice(),
+                    j.as_slice(),
+                    Tol::Scaled(1e-13, 1.0 + ws.jacobian().amax()),
+                );
             }
             let dz = normal_vector(dec.dim_in(), 1e-9, &mut r);
             dec.eval_offset(dz.as_slice(), &mut ws, false).unwrap();
             let lin = dec.jacobian(&z0).unwrap() * &dz;
             let diff = DVector::from_column_slice(ws.output_diff());
-            assert!(
-                (&diff - &lin).norm() <= 1e-8 * lin.norm(),
-                "{name}: {diff} vs {lin}"
+            assert_near(
+                &format!("{name}: ‖difference form − J_f(z0)Δ‖, {diff} vs {lin}"),
+                (&diff - &lin).norm(),
+                0.0,
+                Tol::Scaled(1e-8, lin.norm()),
             );
         }
     }

@@ -3,10 +3,11 @@
 
 mod common;
 
-use common::{normal_vector, test_rng};
-use ima_oracle::decoder::{Affine, Decoder, LeakySoftplus, Step};
+use common::{assert_near, normal_vector, test_rng, Tol};
 use ima_oracle::generate::{self, haar_orthogonal, Family};
-use ima_oracle::ima::{self, c_ima, c_ima_of_jacobian, Estimate};
+use ima_oracle::model::{Affine, Decoder, LeakySoftplus, Step};
+use ima_oracle::paper::ima::{self, c_ima, c_ima_of_jacobian};
+use ima_oracle::quadrature::SampleMean;
 use ima_oracle::{Prior, Source};
 use nalgebra::{DMatrix, DVector};
 use std::f64::consts::PI;
@@ -33,7 +34,12 @@ fn moebius_has_zero_contrast() {
         let dec = generate::moebius_decoder(d, &mut r).unwrap();
         for _ in 0..50 {
             let z = normal_vector(d, 1.0, &mut r);
-            assert!(c_ima(&dec, &z).unwrap().abs() <= 1e-13, "d={d} z={z}");
+            assert_near(
+                &format!("c_IMA d={d} z={z}"),
+                c_ima(&dec, &z).unwrap(),
+                0.0,
+                Tol::Scaled(1e-13, 1.0),
+            );
         }
     }
 }
@@ -49,14 +55,20 @@ fn hadamard() {
             let s = normal_vector(d, 2.0, &mut r).map(|t| t.abs() + 0.1);
             let w = &q * DMatrix::from_diagonal(&s);
             let z = normal_vector(d, 1.0, &mut r);
-            assert!(c_ima(&affine(w), &z).unwrap().abs() <= 1e-13);
+            assert_near(
+                "c_IMA of Q·diag(s)",
+                c_ima(&affine(w), &z).unwrap(),
+                0.0,
+                Tol::Scaled(1e-13, 1.0),
+            );
             let g = generate::uniform_matrix(d, d, -1.0, 1.0, &mut r);
             let c = c_ima(&affine(g.clone()), &z).unwrap();
             assert!(c > 0.0);
-            assert!(
-                (c - c_ima_gram(&g)).abs() < 1e-10 * (1.0 + c),
-                "{c} vs {}",
-                c_ima_gram(&g)
+            assert_near(
+                "c_IMA vs Gram form",
+                c,
+                c_ima_gram(&g),
+                Tol::Scaled(1e-10, 1.0 + c),
             );
         }
     }
@@ -79,10 +91,14 @@ fn invariant_under_column_scaling_and_permutation() {
             let z = normal_vector(d, 0.5, &mut r);
             let lhs = c_ima(&g, &z).unwrap();
             let rhs = c_ima(&f, &(&pd * &z)).unwrap();
-            assert!(
-                (lhs - rhs).abs() < 1e-12 * (1.0 + rhs.abs()),
-                "{}: {lhs} vs {rhs}",
-                fam.name()
+            assert_near(
+                &format!("{}: c_IMA(f ∘ PD, z)", fam.name()),
+                lhs,
+                rhs,
+                Tol::AbsRel {
+                    atol: 1e-12,
+                    rtol: 1e-12,
+                },
             );
         }
     }
@@ -95,14 +111,21 @@ fn rectangular_jacobians() {
     for _ in 0..20 {
         let j = DMatrix::from_column_slice(6, 3, normal_vector(18, 1.0, &mut r).as_slice());
         let c = c_ima_of_jacobian(&j);
-        assert!(c > 0.0 && (c - c_ima_gram(&j)).abs() < 1e-10 * (1.0 + c));
+        assert!(c > 0.0);
+        assert_near(
+            "QR form vs Gram form",
+            c,
+            c_ima_gram(&j),
+            Tol::Scaled(1e-10, 1.0 + c),
+        );
         let q = haar_orthogonal(6, &mut r).columns(0, 3).into_owned();
-        assert!(
+        assert_near(
+            "QR form, orthogonal columns",
             c_ima_of_jacobian(
-                &(q * DMatrix::from_diagonal(&DVector::from_vec(vec![1.0, 3.0, 0.2])))
-            )
-            .abs()
-                < 1e-13
+                &(q * DMatrix::from_diagonal(&DVector::from_vec(vec![1.0, 3.0, 0.2]))),
+            ),
+            0.0,
+            Tol::Scaled(1e-13, 1.0),
         );
     }
     // Through a 3 → 6 decoder: the same number as the QR form of its Jacobian.
@@ -117,7 +140,12 @@ fn rectangular_jacobians() {
     .unwrap();
     let z = normal_vector(3, 1.0, &mut r);
     let c = c_ima(&dec, &z).unwrap();
-    assert!((c - c_ima_gram(&dec.jacobian(&z).unwrap())).abs() < 1e-10 * (1.0 + c));
+    assert_near(
+        "c_IMA of a 3 → 6 decoder vs Gram form",
+        c,
+        c_ima_gram(&dec.jacobian(&z).unwrap()),
+        Tol::Scaled(1e-10, 1.0 + c),
+    );
 }
 
 /// For x = W z + b with z ~ N(0, v I), x ~ N(b, v W Wᵀ): the flow likelihood (eq. 4) must equal that
@@ -144,19 +172,29 @@ fn flow_likelihood_of_affine_gaussian() {
             let quad = e.dot(&chol.solve(&e));
             let expected = -0.5 * quad - 0.5 * logdet - 0.5 * d as f64 * (2.0 * PI).ln();
             let got = ima::log_flow_likelihood(&dec, &prior, &x).unwrap();
-            assert!(
-                (got - expected).abs() < tol * (1.0 + expected.abs()),
-                "{got} vs {expected}"
+            assert_near(
+                &format!("log p_flow d={d}"),
+                got,
+                expected,
+                Tol::AbsRel {
+                    atol: tol,
+                    rtol: tol,
+                },
             );
             let c = c_ima(&dec, &dec.inverse(&x).unwrap()).unwrap();
             let l = ima::l_ima(&dec, &prior, &x, 1.0).unwrap();
-            assert!((l - (got - c)).abs() < 1e-12 * (1.0 + l.abs()));
+            assert_near(
+                "L_IMA = log p_flow − c_IMA",
+                l,
+                got - c,
+                Tol::Scaled(1e-12, 1.0 + l.abs()),
+            );
         }
     }
 }
 
 /// C_IMA of an affine map is its constant c_IMA (zero spread), of a Möbius map 0; and
-/// Estimate::from_samples agrees with the two-pass textbook formulas.
+/// SampleMean::from_samples agrees with the two-pass textbook formulas.
 #[test]
 fn global_contrast() {
     let mut r = test_rng(15);
@@ -164,17 +202,38 @@ fn global_contrast() {
     let c0 = c_ima(&dec, &DVector::zeros(3)).unwrap();
     let src = Source::from(Prior::standard_normal());
     let est = ima::global_c_ima(&dec, &src, 100, &mut r).unwrap();
-    assert!((est.mean - c0).abs() < 1e-13 && est.std_err < 1e-14 && est.n == 100);
+    assert_near(
+        "C_IMA of an affine map",
+        est.mean,
+        c0,
+        Tol::Scaled(1e-13, 1.0),
+    );
+    assert_near(
+        "std_err of C_IMA of an affine map",
+        est.std_err,
+        0.0,
+        Tol::Scaled(1e-14, 1.0),
+    );
+    assert_eq!(est.n, 100);
     let m = generate::moebius_decoder(3, &mut r).unwrap();
     let u = Source::uniform(-0.5, 0.5).unwrap();
-    assert!(ima::global_c_ima(&m, &u, 100, &mut r).unwrap().mean.abs() < 1e-13);
+    assert_near(
+        "C_IMA of a Möbius map",
+        ima::global_c_ima(&m, &u, 100, &mut r).unwrap().mean,
+        0.0,
+        Tol::Scaled(1e-13, 1.0),
+    );
     let xs: Vec<f64> = (0..1000)
         .map(|i| ((i * 7919) % 1000) as f64 / 37.0)
         .collect();
     let mean = xs.iter().sum::<f64>() / 1000.0;
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 999.0;
-    let e = Estimate::from_samples(xs);
-    assert!(
-        (e.mean - mean).abs() < 1e-13 * mean && (e.std_err - (var / 1000.0).sqrt()).abs() < 1e-12
+    let e = SampleMean::from_samples(xs);
+    assert_near("SampleMean mean", e.mean, mean, Tol::Rel(1e-13));
+    assert_near(
+        "SampleMean std_err",
+        e.std_err,
+        (var / 1000.0).sqrt(),
+        Tol::Scaled(1e-12, 1.0),
     );
 }

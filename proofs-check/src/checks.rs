@@ -11,7 +11,8 @@ use crate::tol::{
     self, ESTIMATE_FACTOR, GAP_MIN_CONTRAST, GAP_OPEN_RATIO, LSQ_SINGULAR, MEAN_SLACK, ROUNDOFF,
     ZERO_CONTRAST,
 };
-use ima_oracle::elbo::{elbo, QuadratureOptions};
+use ima_oracle::objective::elbo;
+use ima_oracle::{QuadratureOptions, Query};
 use nalgebra::DMatrix;
 use std::f64::consts::PI;
 
@@ -46,8 +47,8 @@ impl Margins {
 pub(crate) fn prop1_mean(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|x, st, pr| {
         (
-            (&pr.mu - &st.g).norm(),
-            ROUNDOFF * (1.0 + st.g.norm() + x.norm()) * st.kappa,
+            (&pr.mu - st.g()).norm(),
+            ROUNDOFF * (1.0 + st.g().norm() + x.norm()) * st.kappa,
         )
     })
 }
@@ -60,8 +61,9 @@ pub(crate) fn prop1_variance(cr: &CaseResults, claim: &Claim, _threads: usize) -
 /// eq. 12: max_k |σ̂_k² − (−(log m)''(g_k) + γ²‖J_:k‖²)⁻¹|, floor [`ROUNDOFF`] κ² σ̂².
 pub(crate) fn eq12(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, st, pr| {
+        let rhs = st.eq12.sigma2(pr.gamma2);
         let e = (0..3)
-            .map(|k| (pr.sigma2[k] - 1.0 / (st.neg_d2[k] + pr.gamma2 * st.colnorm2[k])).abs())
+            .map(|k| (pr.sigma2[k] - rhs[k]).abs())
             .fold(0.0, f64::max);
         (e, ROUNDOFF * st.kappa * st.kappa * pr.sigma2.max())
     })
@@ -71,7 +73,7 @@ pub(crate) fn eq12(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
 pub(crate) fn eq12_ratio(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, st, pr| {
         let e = (0..3)
-            .map(|k| (pr.sigma2[k] * pr.gamma2 * st.colnorm2[k] - 1.0).abs())
+            .map(|k| (pr.sigma2[k] * pr.gamma2 * st.eq12.colnorm2[k] - 1.0).abs())
             .fold(0.0, f64::max);
         (e, ROUNDOFF * st.kappa * st.kappa)
     })
@@ -103,7 +105,7 @@ pub(crate) fn beta_vae(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row 
     cr.order_row(claim, &|_, st, pr| {
         let beta = BETA_GAMMA0_SQ / pr.gamma2;
         let c = 1.5 * ((BETA_GAMMA0_SQ / (2.0 * PI)).ln() - beta * (pr.gamma2 / (2.0 * PI)).ln());
-        let (lb, lb_err) = pr.beta_objective;
+        let (lb, lb_err) = (pr.beta_objective.value, pr.beta_objective.error_estimate);
         let target = st.log_flow - st.c_ima;
         let e = ((lb - c) / beta - target).abs();
         let fl = (ROUNDOFF * (lb.abs() + c.abs() + beta * pr.elbo_scale)
@@ -172,8 +174,9 @@ pub(crate) fn eq2(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
         }
         for pr in res.iter().flatten() {
             let slack =
-                elbo_floor(pr, pr.log_p) + ESTIMATE_FACTOR * (pr.log_p_err + pr.elbo_perturbed.1);
-            for v in [pr.elbo_perturbed.0, pr.elbo] {
+                elbo_floor(pr, pr.log_p)
+                + ESTIMATE_FACTOR * (pr.log_p_err + pr.elbo_perturbed.error_estimate);
+            for v in [pr.elbo_perturbed.value, pr.elbo] {
                 m.add(pr.log_p - v, slack);
             }
         }
@@ -195,9 +198,9 @@ pub(crate) fn eq10_11(cr: &CaseResults, claim: &Claim, threads: usize) -> Row {
             .filter_map(|(_, r)| r[i].as_ref().ok())
             .collect();
         for pr in &res {
-            let margin = pr.elbo - pr.elbo_self_consistent.0;
+            let margin = pr.elbo - pr.elbo_self_consistent.value;
             let slack = ROUNDOFF * (pr.elbo_scale + 1.0)
-                + ESTIMATE_FACTOR * (pr.elbo_err + pr.elbo_self_consistent.1);
+                + ESTIMATE_FACTOR * (pr.elbo_err + pr.elbo_self_consistent.error_estimate);
             m.add(margin, slack);
         }
         if res.len() == n && n >= 5 {
@@ -232,12 +235,9 @@ fn linear_encoder(
     let lv: Vec<f64> = (0..3)
         .map(|k| res.iter().map(|p| p.sigma2[k].ln()).sum::<f64>() / n as f64)
         .collect();
-    let q = QuadratureOptions {
-        tol: tol::quadrature(g2),
-        ..Default::default()
-    };
+    let q = QuadratureOptions::new(tol::quadrature(g2)).expect("a positive tolerance");
     let model = &cr.case.model;
-    let vals = ima_oracle::batch::par_map(
+    let vals = ima_oracle::parallel::par_map(
         n,
         threads,
         || (),
@@ -245,11 +245,11 @@ fn linear_encoder(
             let mu: Vec<f64> = (0..3)
                 .map(|c| (0..4).map(|j| a[(r, j)] * v[(j, c)]).sum())
                 .collect();
-            elbo(model, cr.case.xs[r].as_slice(), &mu, &lv, g2, &q)
-                .map(|e| (e.value, e.error_estimate))
+            let query = Query::new(model, cr.case.xs[r].as_slice(), g2)?;
+            elbo(&query, &query.encoder(&mu, &lv)?, &q).map(|e| (e.value, e.error_estimate))
         },
     );
-    let (mut sum_lin, mut sum_opt) = (0.0, 0.0);
+    let (mut sum_lin, mut sum_opt) = (0.0f64, 0.0f64);
     let mut all = true;
     for (r, v) in vals.iter().enumerate() {
         match v {

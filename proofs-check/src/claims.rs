@@ -132,7 +132,7 @@ impl CaseResults<'_> {
         let (s, refused) = self.series(r);
         let p = claim.order.expect("an order claim");
         let f = fit(&s, ASYMPTOTIC_FROM);
-        let (model, prior) = self.case.label();
+        let (model, prior) = crate::sweep::label(self.case);
         Row {
             claim: claim.name,
             model,
@@ -155,7 +155,7 @@ impl CaseResults<'_> {
         ok: bool,
         why: String,
     ) -> Row {
-        let (model, prior) = self.case.label();
+        let (model, prior) = crate::sweep::label(self.case);
         let refused = (0..self.grid.len())
             .filter(|&i| {
                 self.points

@@ -108,7 +108,7 @@ fn fig2_center(c: &CaseResults) -> String {
         for (st, res) in c.points {
             if let (Ok(st), Ok(pr)) = (st, &res[i]) {
                 for k in 0..3 {
-                    pts.push((1.0 / (st.neg_d2[k] + g2 * st.colnorm2[k]), pr.sigma2[k]));
+                    pts.push((st.eq12.sigma2(g2)[k], pr.sigma2[k]));
                 }
             }
         }

@@ -2,7 +2,8 @@
 //! against the LU determinant of the assembled Jacobian, c_IMA ≥ 0 (Hadamard), c_IMA = 0 for Möbius.
 
 use ima_oracle::generate::{rng, Family};
-use ima_oracle::{ima, DecoderError};
+use ima_oracle::paper::ima;
+use ima_oracle::DecoderError;
 use nalgebra::DVector;
 use rand::RngExt;
 use rand_distr::StandardNormal;

@@ -3,7 +3,7 @@
 //! library (`proofs_check::run`), prints the tables and writes the report. See
 //! proofs-check/README.md for what each check computes and the derivations it relies on.
 
-use ima_oracle::batch::thread_count;
+use ima_oracle::parallel::thread_count;
 use proofs_check::claims::{self, CLAIMS};
 use proofs_check::{report, run};
 use std::path::{Path, PathBuf};

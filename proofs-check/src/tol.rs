@@ -10,7 +10,8 @@
 /// takes a few dozen operations on numbers of the size it is multiplied by; 64 eps is a few ulps
 /// per operation times those dozens. Where a quantity goes through J_f or its inverse the floor is
 /// multiplied by κ(J_f) once per solve.
-pub const ROUNDOFF: f64 = 64.0 * f64::EPSILON;
+/// It is the library's [`ima_oracle::tol::ROUND_OFF`]: one definition for both crates.
+pub const ROUNDOFF: f64 = ima_oracle::tol::ROUND_OFF;
 
 /// What the oracle's own error estimates are multiplied by in a floor or slack: 10. An estimate is
 /// the difference between the last two quadrature rules (or Newton iterates) — the size of the

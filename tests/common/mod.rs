@@ -1,5 +1,9 @@
-//! Shared test helpers: seeded draws and central finite differences.
+//! Shared test helpers: seeded draws, central finite differences, and the one approximate
+//! comparison every test uses ([`assert_near`] / [`assert_within`], built on
+//! `ima_oracle::compare`).
 #![allow(dead_code)]
+
+pub use ima_oracle::compare::{assert_within, Tol};
 
 use ima_oracle::generate::{rng, Family, OracleRng};
 use ima_oracle::Decoder;
@@ -55,4 +59,12 @@ pub fn fd_jacobian(
         })
         .collect();
     DMatrix::from_columns(&cols)
+}
+
+/// Panics unless |got − want| is within `tol` of the reference `want` (see [`Tol`]), with a message
+/// naming `what`, both values, the difference and the bound. Every approximate assertion of the
+/// tests goes through here (or [`assert_within`] for slices).
+#[track_caller]
+pub fn assert_near(what: &str, got: f64, want: f64, tol: Tol) {
+    assert_within(what, &[got], &[want], tol);
 }
