@@ -12,10 +12,19 @@ pub struct NpyArray {
 }
 
 impl NpyArray {
-    /// An array of the given shape with `data` in C order; `None` if the lengths disagree.
-    pub fn new(shape: Vec<usize>, data: Vec<f64>) -> Option<Self> {
-        let n = shape.iter().try_fold(1usize, |a, &s| a.checked_mul(s))?;
-        (n == data.len()).then_some(NpyArray { shape, data })
+    /// An array of the given shape with `data` in C order; [`NpyErrorKind::ShapeMismatch`] if the
+    /// shape's product is not `data.len()`.
+    pub fn new(shape: Vec<usize>, data: Vec<f64>) -> Result<Self, NpyErrorKind> {
+        let product = shape.iter().try_fold(1usize, |a, &s| a.checked_mul(s));
+        if product == Some(data.len()) {
+            Ok(NpyArray { shape, data })
+        } else {
+            Err(NpyErrorKind::ShapeMismatch {
+                shape,
+                product,
+                len: data.len(),
+            })
+        }
     }
 
     /// An array whose shape the caller has already checked against `data` (the reader has).
@@ -68,5 +77,44 @@ impl NpyArray {
     /// The index of the first non-finite entry, if any.
     pub fn first_non_finite(&self) -> Option<usize> {
         self.data.iter().position(|t| !t.is_finite())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_checks_the_shape_against_the_data() {
+        assert_eq!(
+            NpyArray::new(vec![2, 3], vec![0.0; 6]).unwrap().shape(),
+            &[2, 3]
+        );
+        assert_eq!(NpyArray::new(vec![], vec![1.5]).unwrap().data(), &[1.5]);
+        assert!(NpyArray::new(vec![0, 4], vec![]).is_ok());
+        let e = NpyArray::new(vec![2, 3], vec![0.0; 5]).unwrap_err();
+        assert_eq!(
+            e,
+            NpyErrorKind::ShapeMismatch {
+                shape: vec![2, 3],
+                product: Some(6),
+                len: 5
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "shape [2, 3] holds 6 entries but the data has 5"
+        );
+        // (2^16)^4 = 2^64 already overflows a 64-bit usize.
+        let huge = vec![1 << 16, 1 << 16, 1 << 16, 1 << 16, 2];
+        let e = NpyArray::new(huge.clone(), vec![]).unwrap_err();
+        assert_eq!(
+            e,
+            NpyErrorKind::ShapeMismatch {
+                shape: huge,
+                product: None,
+                len: 0
+            }
+        );
     }
 }

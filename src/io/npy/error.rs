@@ -4,8 +4,11 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// What went wrong reading or writing an `.npy` file.
+/// What went wrong reading or writing an `.npy` file (or building an [`NpyArray`]).
+///
+/// [`NpyArray`]: super::NpyArray
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum NpyErrorKind {
     /// The file could not be opened, read or written.
     Io(String),
@@ -43,6 +46,15 @@ pub enum NpyErrorKind {
         /// Flat (C-order) index of the first such entry.
         index: usize,
     },
+    /// A shape and a data vector that disagree: the shape's product is not the data's length.
+    ShapeMismatch {
+        /// The shape given.
+        shape: Vec<usize>,
+        /// The product of the shape (`None` when it overflows `usize`).
+        product: Option<usize>,
+        /// The length of the data given.
+        len: usize,
+    },
 }
 
 /// An error about one `.npy` file (or an in-memory buffer, when `path` is `None`).
@@ -54,13 +66,9 @@ pub struct NpyError {
     pub kind: NpyErrorKind,
 }
 
-impl fmt::Display for NpyError {
+impl fmt::Display for NpyErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.path {
-            Some(p) => write!(f, "{}: ", p.display())?,
-            None => write!(f, "npy buffer: ")?,
-        }
-        match &self.kind {
+        match self {
             NpyErrorKind::Io(e) => write!(f, "{e}"),
             NpyErrorKind::BadMagic => write!(f, "not an .npy file (bad magic string)"),
             NpyErrorKind::UnsupportedVersion(a, b) => {
@@ -84,6 +92,30 @@ impl fmt::Display for NpyError {
             NpyErrorKind::NonFinite { index } => {
                 write!(f, "entry {index} (C order) is NaN or infinite")
             }
+            NpyErrorKind::ShapeMismatch {
+                shape,
+                product: Some(n),
+                len,
+            } => write!(f, "shape {shape:?} holds {n} entries but the data has {len}"),
+            NpyErrorKind::ShapeMismatch {
+                shape,
+                product: None,
+                len,
+            } => write!(
+                f,
+                "shape {shape:?} holds more entries than usize can count but the data has {len}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NpyErrorKind {}
+
+impl fmt::Display for NpyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}: {}", p.display(), self.kind),
+            None => write!(f, "npy buffer: {}", self.kind),
         }
     }
 }
@@ -93,12 +125,7 @@ impl std::error::Error for NpyError {}
 impl NpyError {
     /// The problem, without the file name.
     pub fn kind_message(&self) -> String {
-        let full = NpyError {
-            path: None,
-            kind: self.kind.clone(),
-        }
-        .to_string();
-        full.trim_start_matches("npy buffer: ").to_string()
+        self.kind.to_string()
     }
 }
 
