@@ -17,6 +17,7 @@
 //! | --- | --- |
 //! | `load.rs` | [`load_model`]: the manifest parser, one function per directive |
 //! | `save.rs` | [`save_model`] |
+//! | `tests.rs` | every error of the manifest parser, with file and line |
 
 mod load;
 mod save;
@@ -63,3 +64,5 @@ impl fmt::Display for ModelFileError {
 
 impl std::error::Error for ModelFileError {}
 
+#[cfg(test)]
+mod tests;
