@@ -1,13 +1,21 @@
 //! `ima-oracle check`: compare another implementation's arrays with the oracle's.
+//!
+//! Three kinds of check, one function each, each giving one [`report::Line`] per quantity: the
+//! entry-by-entry comparison of a quantity with its namesake in `--ours` ([`exact`]), the z-test of a
+//! Monte Carlo estimate `NAME_mc` against the exact `NAME` with its standard errors `NAME_mc_se`
+//! ([`ztest`]), and the data consistency f(z) vs x ([`consistency`]). [`report`] renders the lines.
+
+mod consistency;
+mod exact;
+mod report;
+mod ztest;
 
 use crate::args::Args;
-use ima_oracle::compare::compare;
 use ima_oracle::io::model_file::load_model;
 use ima_oracle::io::npy::{read_npy, NpyArray};
-use nalgebra::DVector;
-use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+/// The help text.
 pub const HELP: &str = "\
 ima-oracle check — compare another implementation's arrays with the oracle's
 
@@ -36,6 +44,57 @@ OPTIONS:
 
 Exit status 0 only when at least one quantity was compared and everything agrees.";
 
+/// The folders and tolerances of one run.
+struct Settings {
+    /// The oracle's outputs.
+    ours: PathBuf,
+    /// The other implementation's outputs.
+    theirs: PathBuf,
+    /// Relative tolerance of the exact comparison.
+    rtol: f64,
+    /// Absolute tolerance of the exact comparison.
+    atol: f64,
+    /// False-alarm probability of the z-tests.
+    alpha: f64,
+}
+
+impl Settings {
+    /// The folders (which must exist) and the tolerances (which must be in range) from `a`.
+    fn from_args(a: &Args) -> Result<Self, String> {
+        let ours = a.path("ours")?;
+        let theirs = a.path("theirs")?;
+        for (flag, dir) in [("--ours", &ours), ("--theirs", &theirs)] {
+            if !dir.is_dir() {
+                return Err(format!("{flag} {}: not a folder", dir.display()));
+            }
+        }
+        let rtol = a.f64_or("rtol", Some(1e-9))?;
+        let atol = a.f64_or("atol", Some(1e-12))?;
+        let alpha = a.f64_or("alpha", Some(1e-3))?;
+        if rtol < 0.0 || atol < 0.0 || !(alpha > 0.0 && alpha < 1.0) {
+            return Err("--rtol and --atol must be >= 0 and --alpha in (0, 1)".into());
+        }
+        Ok(Settings {
+            ours,
+            theirs,
+            rtol,
+            atol,
+            alpha,
+        })
+    }
+}
+
+/// One array of theirs: the quantity it holds, its file and its contents.
+struct Theirs<'a> {
+    /// The quantity: the file name without `.npy`.
+    stem: &'a str,
+    /// The file name, in `--theirs`.
+    file: &'a str,
+    /// The contents.
+    array: NpyArray,
+}
+
+/// Reads `dir/name`, or `None` if there is no such file.
 fn load(dir: &Path, name: &str) -> Result<Option<NpyArray>, String> {
     let p = dir.join(name);
     if !p.exists() {
@@ -44,239 +103,43 @@ fn load(dir: &Path, name: &str) -> Result<Option<NpyArray>, String> {
     read_npy(&p).map(Some).map_err(|e| e.to_string())
 }
 
-/// The row (first-axis index) of a flat C-order index.
-fn row_of(a: &NpyArray, flat: usize) -> usize {
-    let per_row: usize = a.shape().iter().skip(1).product();
-    flat.checked_div(per_row).unwrap_or(0)
+/// The names of the `.npy` files in `dir`, sorted.
+fn npy_names(dir: &Path) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".npy"))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
+/// Runs `check`: the report, and whether everything agrees.
 pub fn run(raw: &[String]) -> Result<(String, bool), String> {
     let a = Args::parse(raw, &["ours", "theirs", "rtol", "atol", "alpha"], &[])?;
     if a.help {
         return Ok((HELP.into(), true));
     }
     let model = load_model(a.model()?).map_err(|e| e.to_string())?;
-    let ours = a.path("ours")?;
-    let theirs = a.path("theirs")?;
-    for (flag, dir) in [("--ours", &ours), ("--theirs", &theirs)] {
-        if !dir.is_dir() {
-            return Err(format!("{flag} {}: not a folder", dir.display()));
-        }
-    }
-    let rtol = a.f64_or("rtol", Some(1e-9))?;
-    let atol = a.f64_or("atol", Some(1e-12))?;
-    let alpha = a.f64_or("alpha", Some(1e-3))?;
-    if rtol < 0.0 || atol < 0.0 || !(alpha > 0.0 && alpha < 1.0) {
-        return Err("--rtol and --atol must be >= 0 and --alpha in (0, 1)".into());
-    }
-    let mut names: Vec<String> = std::fs::read_dir(&theirs)
-        .map_err(|e| format!("{}: {e}", theirs.display()))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".npy"))
-        .collect();
-    names.sort();
-    let mut report = format!(
-        "{:<22} {:>14} {:>11} {:>11} {:>9}  result\n",
-        "quantity", "shape", "max abs", "max rel", "worst row"
-    );
-    let (mut compared, mut all_ok) = (0, true);
-    let num = |v: f64| {
-        if v.is_nan() {
-            "-".to_string()
-        } else {
-            format!("{v:.3e}")
-        }
-    };
-    let mut line =
-        |name: &str, shape: String, abs: f64, rel: f64, worst: String, ok: bool, note: &str| {
-            let _ = writeln!(
-                report,
-                "{name:<22} {shape:>14} {:>11} {:>11} {worst:>9}  {}{note}",
-                num(abs),
-                num(rel),
-                if ok { "agrees" } else { "DIFFERS" }
-            );
-        };
-    for name in &names {
+    let s = Settings::from_args(&a)?;
+    let mut lines = Vec::new();
+    for name in npy_names(&s.theirs)? {
         let stem = name.trim_end_matches(".npy");
+        // Standard errors go with their estimate; z and x with the data-consistency check.
         if stem.ends_with("_mc_se") || stem == "z" || stem == "x" {
             continue;
         }
-        let th = load(&theirs, name)?.expect("listed");
-        if let Some(base) = stem.strip_suffix("_mc") {
-            // z-test of a stochastic estimate.
-            let se = load(&theirs, &format!("{stem}_se.npy"))?.ok_or_else(|| {
-                format!(
-                    "{}: a z-test needs {stem}_se.npy beside it",
-                    theirs.join(name).display()
-                )
-            })?;
-            let Some(ex) = load(&ours, &format!("{base}.npy"))? else {
-                line(
-                    stem,
-                    format!("{:?}", th.shape()),
-                    f64::NAN,
-                    f64::NAN,
-                    "-".into(),
-                    true,
-                    "  (no exact value in ours: not tested)",
-                );
-                continue;
-            };
-            if th.shape() != ex.shape() || se.shape() != ex.shape() {
-                return Err(format!(
-                    "{stem}: shapes {:?} (theirs), {:?} (se), {:?} (ours) differ",
-                    th.shape(),
-                    se.shape(),
-                    ex.shape()
-                ));
-            }
-            let m = th.data().len().max(1) as f64;
-            let zcrit = (2.0 * (m / alpha).ln()).sqrt();
-            let (mut zmax, mut worst) = (0.0f64, 0);
-            for (k, ((t, s), e)) in th.data().iter().zip(se.data()).zip(ex.data()).enumerate() {
-                let z = if *s > 0.0 {
-                    (t - e).abs() / s
-                } else if t == e {
-                    0.0
-                } else {
-                    f64::INFINITY
-                };
-                // NaN (an invalid z) counts as the worst.
-                if z.is_nan() || z > zmax {
-                    zmax = z;
-                    worst = k;
-                }
-            }
-            let ok = zmax <= zcrit;
-            compared += 1;
-            all_ok &= ok;
-            line(
-                stem,
-                format!("{:?}", th.shape()),
-                f64::NAN,
-                f64::NAN,
-                row_of(&th, worst).to_string(),
-                ok,
-                &format!("  (z-test: max |z| = {zmax:.2}, limit {zcrit:.2})"),
-            );
-            continue;
-        }
-        let Some(ou) = load(&ours, name)? else {
-            line(
-                stem,
-                format!("{:?}", th.shape()),
-                f64::NAN,
-                f64::NAN,
-                "-".into(),
-                true,
-                "  (not in ours: not compared)",
-            );
-            continue;
-        };
-        if th.shape() != ou.shape() {
-            compared += 1;
-            all_ok = false;
-            line(
-                stem,
-                format!("{:?}", th.shape()),
-                f64::NAN,
-                f64::NAN,
-                "-".into(),
-                false,
-                &format!("  (ours has shape {:?})", ou.shape()),
-            );
-            continue;
-        }
-        // Entries the oracle refused (NaN in ours) cannot be verified unless theirs refused too.
-        let (mut t_kept, mut o_kept, mut index) = (Vec::new(), Vec::new(), Vec::new());
-        let mut unverified = 0usize;
-        for (k, (&t, &o)) in th.data().iter().zip(ou.data()).enumerate() {
-            if o.is_nan() {
-                unverified += usize::from(!t.is_nan());
-            } else {
-                t_kept.push(t);
-                o_kept.push(o);
-                index.push(k);
-            }
-        }
-        let c = compare(&t_kept, &o_kept, rtol, atol);
-        let ok = c.agrees && unverified == 0;
-        let (amax, rmax) = (c.max_abs, c.max_rel);
-        let worst = c.worst.map_or(0, |i| index[i]);
-        compared += 1;
-        all_ok &= ok;
-        let note = if unverified > 0 {
-            format!("  ({unverified} entries the oracle refused)")
-        } else {
-            String::new()
-        };
-        line(
+        let theirs = Theirs {
             stem,
-            format!("{:?}", th.shape()),
-            amax,
-            rmax,
-            row_of(&th, worst).to_string(),
-            ok,
-            &note,
-        );
+            file: &name,
+            array: read_npy(s.theirs.join(&name)).map_err(|e| e.to_string())?,
+        };
+        lines.push(match stem.strip_suffix("_mc") {
+            Some(base) => ztest::z_test(&s, &theirs, base)?,
+            None => exact::compare_entries(&s, &theirs)?,
+        });
     }
-    // Data consistency.
-    if let (Some(z), Some(x)) = (load(&theirs, "z.npy")?, load(&theirs, "x.npy")?) {
-        let (d, dd) = (model.dim_latent(), model.dim_observed());
-        let zm = z.to_matrix().map_err(|k| format!("z.npy: {k:?}"))?;
-        let xm = x.to_matrix().map_err(|k| format!("x.npy: {k:?}"))?;
-        if zm.ncols() != d || xm.ncols() != dd || zm.nrows() != xm.nrows() {
-            return Err(format!(
-                "z.npy {:?} and x.npy {:?} do not fit a model with d = {d}, D = {dd}",
-                z.shape(),
-                x.shape()
-            ));
-        }
-        let (mut worst, mut wi) = (0.0f64, 0);
-        for i in 0..zm.nrows() {
-            let zi = DVector::from_iterator(d, zm.row(i).iter().copied());
-            let xi = DVector::from_iterator(dd, xm.row(i).iter().copied());
-            let e = match model.decoder().forward(&zi) {
-                Ok(f) => (f - &xi).norm() / (1.0 + xi.norm()),
-                Err(_) => f64::INFINITY,
-            };
-            if e.is_nan() || e > worst {
-                worst = e;
-                wi = i;
-            }
-        }
-        let ok = worst <= atol + rtol;
-        compared += 1;
-        all_ok &= ok;
-        line(
-            "f(z) vs x",
-            format!("{:?}", x.shape()),
-            f64::NAN,
-            worst,
-            wi.to_string(),
-            ok,
-            "  (data consistency: |f(z) - x|/(1 + |x|))",
-        );
-    }
-    if compared == 0 {
-        let _ = writeln!(
-            report,
-            "nothing was compared: no file of {} has a namesake in {}",
-            theirs.display(),
-            ours.display()
-        );
-        return Ok((report, false));
-    }
-    let _ = writeln!(
-        report,
-        "{}",
-        if all_ok {
-            "everything agrees"
-        } else {
-            "some quantities DIFFER"
-        }
-    );
-    Ok((report, all_ok))
+    lines.extend(consistency::f_of_z_vs_x(&s, &model)?);
+    Ok(report::render(&lines, &s.theirs, &s.ours))
 }

@@ -12,8 +12,14 @@ pub struct Output {
 
 impl Output {
     /// Adds `name.npy` with the given shape and C-order data.
+    ///
+    /// # Panics
+    /// If the shape's product is not `data.len()`. Every caller builds the shape and the data of an
+    /// output from the same point count and dimensions, so a mismatch is a bug in the command, not
+    /// bad input.
     pub fn add(&mut self, name: &str, shape: Vec<usize>, data: Vec<f64>) {
-        let a = NpyArray::new(shape, data).expect("shape and data of an output agree");
+        let a = NpyArray::new(shape, data)
+            .unwrap_or_else(|e| panic!("output {name}.npy: {e} (a bug in the command)"));
         self.arrays.push((format!("{name}.npy"), a));
     }
 

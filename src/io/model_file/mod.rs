@@ -1,0 +1,68 @@
+//! Model folders: a plain-text manifest `model.txt` and `.npy` arrays (format documented in
+//! `docs/model-format.md`, version 1).
+//!
+//! ```text
+//! ima-oracle model 1
+//! dim 3                                  # latent dimension d; D follows from the steps
+//! prior gaussian 1.0                     # gaussian VARIANCE | logistic SCALE
+//! step linear W1.npy b1.npy              # W stored (out, in) like torch.nn.Linear.weight; bias optional
+//! step leaky_softplus 0.2                # alpha
+//! step moebius 1.0 A.npy a.npy b.npy     # alpha, orthogonal A, pole a, shift b
+//! ```
+//!
+//! One directive per line, steps applied top to bottom; `#` starts a comment; paths are relative to
+//! the manifest. Every error names the file, the line and the problem.
+//!
+//! | file | contents |
+//! | --- | --- |
+//! | `load.rs` | [`load_model`]: the manifest parser, one function per directive |
+//! | `save.rs` | [`save_model`] |
+//! | `tests.rs` | every error of the manifest parser, with file and line |
+
+mod load;
+mod save;
+
+pub use load::load_model;
+pub use save::save_model;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The manifest's first line.
+pub const MAGIC_LINE: &str = "ima-oracle model 1";
+
+/// An error loading or saving a model folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFileError {
+    /// The file concerned (the manifest or an array).
+    pub path: PathBuf,
+    /// The manifest line (1-based), when the problem is tied to one.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ModelFileError {
+    /// An error about `path` (at `line` of it, if given).
+    fn new(path: &Path, line: Option<usize>, message: String) -> Self {
+        ModelFileError {
+            path: path.to_path_buf(),
+            line,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for ModelFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{l}: {}", self.path.display(), self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ModelFileError {}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,45 @@
+//! Writing a model folder: `model.txt` and one `.npy` per array, every file written atomically.
+
+use super::{ModelFileError, MAGIC_LINE};
+use crate::model::Step;
+use crate::io::npy::{self, NpyArray};
+use crate::model::Model;
+use crate::model::Prior;
+use std::path::Path;
+
+/// Writes `model` as a folder `dir` (created if needed): `model.txt` and one `.npy` per array
+/// (`W{l}.npy`, `b{l}.npy`, `A{l}.npy`, `a{l}.npy`, `bshift{l}.npy`, l the 0-based step). Every file
+/// is written atomically.
+pub fn save_model(model: &Model, dir: impl AsRef<Path>) -> Result<(), ModelFileError> {
+    let dir = dir.as_ref();
+    let io = |p: &Path, e: String| ModelFileError::new(p, None, e);
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e.to_string()))?;
+    let mut text = format!("{MAGIC_LINE}\ndim {}\n", model.dim_latent());
+    text += &match *model.prior() {
+        Prior::Gaussian { variance } => format!("prior gaussian {variance:?}\n"),
+        Prior::Logistic { scale } => format!("prior logistic {scale:?}\n"),
+    };
+    let write = |name: String, a: NpyArray| -> Result<String, ModelFileError> {
+        let p = dir.join(&name);
+        npy::write_npy(&p, &a).map_err(|e| io(&p, e.to_string()))?;
+        Ok(name)
+    };
+    for (l, step) in model.decoder().steps().iter().enumerate() {
+        match step {
+            Step::Affine(a) => {
+                let w = write(format!("W{l}.npy"), NpyArray::from_matrix(a.weight()))?;
+                let b = write(format!("b{l}.npy"), NpyArray::from_vector(a.bias()))?;
+                text += &format!("step linear {w} {b}\n");
+            }
+            Step::LeakySoftplus(s) => text += &format!("step leaky_softplus {:?}\n", s.alpha()),
+            Step::Moebius(m) => {
+                let a = write(format!("A{l}.npy"), NpyArray::from_matrix(m.rotation()))?;
+                let p = write(format!("a{l}.npy"), NpyArray::from_vector(m.pole()))?;
+                let s = write(format!("bshift{l}.npy"), NpyArray::from_vector(m.shift()))?;
+                text += &format!("step moebius {:?} {a} {p} {s}\n", m.alpha());
+            }
+        }
+    }
+    let manifest = dir.join("model.txt");
+    npy::write_atomic(&manifest, text.as_bytes()).map_err(|e| io(&manifest, e.to_string()))
+}
