@@ -68,7 +68,7 @@ pub fn evaluate(query: &Query, opts: &QuadratureOptions) -> Result<Evaluation, O
         log_flow: ima::log_flow_likelihood(dec, model.prior(), query.x())?,
         log_marginal,
         optimal,
-        eq12_rhs: Eq12Terms::at(model, g.clone())?.sigma2(query.gamma2()),
+        eq12_rhs: Eq12Terms::at(model, g.clone())?.sigma2(query.precision()),
         g,
     })
 }

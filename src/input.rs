@@ -209,10 +209,16 @@ impl<'m> Query<'m> {
         &self.x
     }
 
-    /// γ².
+    /// γ² (the value; [`Query::precision`] for the validated type).
     #[inline]
     pub fn gamma2(&self) -> f64 {
         self.gamma2.get()
+    }
+
+    /// γ², as the validated type.
+    #[inline]
+    pub fn precision(&self) -> Gamma2 {
+        self.gamma2
     }
 
     /// An encoder for this query's latent dimension: [`Encoder::new`], plus

@@ -12,7 +12,7 @@ use crate::tol::{
     ZERO_CONTRAST,
 };
 use ima_oracle::objective::elbo;
-use ima_oracle::{QuadratureOptions, Query};
+use ima_oracle::{Gamma2, QuadratureOptions, Query};
 use nalgebra::DMatrix;
 use std::f64::consts::PI;
 
@@ -61,7 +61,9 @@ pub(crate) fn prop1_variance(cr: &CaseResults, claim: &Claim, _threads: usize) -
 /// eq. 12: max_k |σ̂_k² − (−(log m)''(g_k) + γ²‖J_:k‖²)⁻¹|, floor [`ROUNDOFF`] κ² σ̂².
 pub(crate) fn eq12(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, st, pr| {
-        let rhs = st.eq12.sigma2(pr.gamma2);
+        let rhs = st
+            .eq12
+            .sigma2(Gamma2::new(pr.gamma2).expect("a grid value"));
         let e = (0..3)
             .map(|k| (pr.sigma2[k] - rhs[k]).abs())
             .fold(0.0, f64::max);
@@ -173,8 +175,7 @@ pub(crate) fn eq2(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
             continue;
         }
         for pr in res.iter().flatten() {
-            let slack =
-                elbo_floor(pr, pr.log_p)
+            let slack = elbo_floor(pr, pr.log_p)
                 + ESTIMATE_FACTOR * (pr.log_p_err + pr.elbo_perturbed.error_estimate);
             for v in [pr.elbo_perturbed.value, pr.elbo] {
                 m.add(pr.log_p - v, slack);

@@ -4,6 +4,7 @@
 use crate::claims::{CaseResults, Claim, Row};
 use crate::svg::{loglog, Line, Style};
 use crate::sweep::{PointResult, PointStatic};
+use ima_oracle::Gamma2;
 
 fn mean(v: impl Iterator<Item = f64>) -> f64 {
     let (mut s, mut n) = (0.0, 0);
@@ -107,9 +108,8 @@ fn fig2_center(c: &CaseResults) -> String {
     for (i, &g2) in c.grid.iter().enumerate() {
         for (st, res) in c.points {
             if let (Ok(st), Ok(pr)) = (st, &res[i]) {
-                for k in 0..3 {
-                    pts.push((st.eq12.sigma2(g2)[k], pr.sigma2[k]));
-                }
+                let rhs = st.eq12.sigma2(Gamma2::new(g2).expect("a grid value"));
+                pts.extend(rhs.iter().zip(pr.sigma2.iter()).map(|(&r, &s)| (r, s)));
             }
         }
     }

@@ -4,8 +4,8 @@
 use crate::claims::{CaseResults, Claim, Row};
 use crate::identities::{self, IdentityRow};
 use crate::sweep::{self, Case, PointResult, PointStatic};
-use ima_oracle::parallel::par_map;
 use ima_oracle::generate::rng;
+use ima_oracle::parallel::par_map;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 

@@ -118,7 +118,7 @@ pub fn point_result(
     let f_mu = model.decoder().forward(&o.mu)?;
     let self_consistent = Encoder::new(
         st.g().as_slice(),
-        st.eq12.sigma2(gamma2).map(f64::ln).as_slice(),
+        st.eq12.sigma2(query.precision()).map(f64::ln).as_slice(),
     )?;
     let sc = elbo(&query, &self_consistent, &q)?;
     let pert_mu: Vec<f64> = (0..3)
@@ -151,6 +151,7 @@ pub fn point_result(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ima_oracle::generate::Family;
 
     /// The cases are every family under every prior, each pair once — the count the integration
     /// tests rely on (families × priors), checked against the cases actually built.

@@ -146,7 +146,7 @@ pub struct OptimalEncoder {
 /// The self-consistent start of Prop. 1: μ = g(x), log σ² = log of the RHS of eq. 12.
 pub fn self_consistent_encoder(query: &Query) -> Result<Encoder, OracleError> {
     let terms = Eq12Terms::at_observation(query.model(), query.x())?;
-    let logvar = terms.sigma2(query.gamma2()).map(f64::ln);
+    let logvar = terms.sigma2(query.precision()).map(f64::ln);
     Encoder::new(terms.z.as_slice(), logvar.as_slice())
 }
 

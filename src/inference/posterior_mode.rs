@@ -90,7 +90,7 @@ pub fn posterior_mode(query: &Query, start: Option<&[f64]>) -> Result<PosteriorM
         }
         Ok(e)
     };
-    let scale0 = Eq12Terms::at(model, z0.clone())?.sigma(gamma2);
+    let scale0 = Eq12Terms::at(model, z0.clone())?.sigma(query.precision());
     let floor = newton_decrement_floor(d, gamma2, x.amax());
     let s = maximize(
         "posterior mode (Newton)",

@@ -10,6 +10,7 @@
 //! Accuracy: −(log m)'' and ‖J_:k‖² are closed forms to a few ulps; P_k then to a few ulps.
 
 use crate::error::OracleError;
+use crate::input::Gamma2;
 use crate::model::Model;
 use nalgebra::DVector;
 
@@ -42,17 +43,17 @@ impl Eq12Terms {
 
     /// P_k = −(log m)''(z_k) + γ² ‖J_:k‖², the precision of eq. 12.
     #[inline]
-    pub fn precision(&self, k: usize, gamma2: f64) -> f64 {
-        self.neg_d2[k] + gamma2 * self.colnorm2[k]
+    pub fn precision(&self, k: usize, gamma2: Gamma2) -> f64 {
+        self.neg_d2[k] + gamma2.get() * self.colnorm2[k]
     }
 
     /// σ_k² = 1/P_k, k = 1 … d: the RHS of eq. 12.
-    pub fn sigma2(&self, gamma2: f64) -> DVector<f64> {
+    pub fn sigma2(&self, gamma2: Gamma2) -> DVector<f64> {
         DVector::from_fn(self.z.len(), |k, _| 1.0 / self.precision(k, gamma2))
     }
 
     /// σ_k = 1/√P_k: the natural length scale of coordinate k of the posterior.
-    pub fn sigma(&self, gamma2: f64) -> DVector<f64> {
+    pub fn sigma(&self, gamma2: Gamma2) -> DVector<f64> {
         DVector::from_fn(self.z.len(), |k, _| 1.0 / self.precision(k, gamma2).sqrt())
     }
 }

@@ -9,7 +9,7 @@
 //! * Reconstruction: tensor-product Gauss–Hermite over ξ ~ N(0, I_d), z = μ + σ ⊙ ξ, with the residual
 //!   in difference form r(z) = [x − f(μ)] − [f(μ + σξ) − f(μ)] (see [`crate::model::Decoder::eval_offset`]).
 //! * Prior cross-entropy: closed form for the Gaussian prior, a 1-D trapezoid rule per coordinate
-//!   for the logistic prior (see [`prior_term`](super::prior_term())).
+//!   for the logistic prior (see `prior_term.rs`).
 //! * Entropy: closed form.
 //!
 //! # Derivatives

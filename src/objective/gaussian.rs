@@ -7,12 +7,12 @@ use std::f64::consts::PI;
 /// (D/2) log(γ²/2π): the log normalising constant of p(x | z) = N(f(z), γ⁻² I_D). Accurate to a
 /// few ulps.
 #[inline]
-pub fn log_normaliser(dim_observed: usize, gamma2: f64) -> f64 {
+pub(crate) fn log_normaliser(dim_observed: usize, gamma2: f64) -> f64 {
     0.5 * dim_observed as f64 * (gamma2 / (2.0 * PI)).ln()
 }
 
 /// The entropy of q = N(μ, diag e^{s}): Σ_k ½ (log 2π + 1 + s_k). Accurate to a few ulps per term.
-pub fn entropy<'a>(logvar: impl IntoIterator<Item = &'a f64>) -> f64 {
+pub(crate) fn entropy<'a>(logvar: impl IntoIterator<Item = &'a f64>) -> f64 {
     logvar
         .into_iter()
         .map(|s| 0.5 * ((2.0 * PI).ln() + 1.0 + s))

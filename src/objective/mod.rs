@@ -4,8 +4,8 @@
 //! | --- | --- |
 //! | `elbo.rs` | [`elbo`], [`elbo_on_rule`], [`beta_vae`], [`beta_vae_on_rule`]: the ELBO and the β-VAE objective (§6) with gradient and Hessian in (μ, log σ²) |
 //! | `reconstruction.rs` | −(γ²/2) E_q‖x − f(z)‖² and its derivatives, node by node; [`ElboWorkspace`] |
-//! | `prior_term.rs` | [`prior_term`]: E_q[log m(z_k)] and its derivatives (closed form, or a trapezoid rule) |
-//! | `gaussian.rs` | the closed-form Gaussian terms: [`log_normaliser`] (D/2) log(γ²/2π) and the [`entropy`] of q |
+//! | `prior_term.rs` | E_q[log m(z_k)] and its derivatives in (μ, log σ²) (closed form, or a trapezoid rule) |
+//! | `gaussian.rs` | the closed-form Gaussian terms: (D/2) log(γ²/2π) and the entropy of q |
 //! | `montecarlo.rs` | [`elbo_monte_carlo`]: the reparameterised estimator backends use, with standard errors |
 
 mod elbo;
@@ -18,7 +18,7 @@ pub use elbo::{
     beta_vae, beta_vae_on_rule, elbo, elbo_on_rule, DerivativeOrder, ElboDerivatives, ElboEstimate,
     ElboParts,
 };
-pub use gaussian::{entropy, log_normaliser};
+pub(crate) use gaussian::{entropy, log_normaliser};
 pub use montecarlo::{elbo_monte_carlo, McEstimate};
-pub use prior_term::{prior_term, PriorTerm};
+pub(crate) use prior_term::prior_term;
 pub use reconstruction::ElboWorkspace;

@@ -24,25 +24,25 @@ use std::f64::consts::PI;
 
 /// E_{N(μ, σ²)}[log m(t)] and its derivatives in (μ, s = log σ²).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PriorTerm {
+pub(crate) struct PriorTerm {
     /// E[log m(t)].
-    pub value: f64,
+    pub(crate) value: f64,
     /// ∂/∂μ.
-    pub d_mu: f64,
+    pub(crate) d_mu: f64,
     /// ∂/∂s.
-    pub d_s: f64,
+    pub(crate) d_s: f64,
     /// ∂²/∂μ².
-    pub d_mu_mu: f64,
+    pub(crate) d_mu_mu: f64,
     /// ∂²/∂μ∂s.
-    pub d_mu_s: f64,
+    pub(crate) d_mu_s: f64,
     /// ∂²/∂s².
-    pub d_s_s: f64,
+    pub(crate) d_s_s: f64,
 }
 
 /// The prior term of one coordinate (module table). Errors for a logistic prior when
 /// σ > [`MAX_SIGMA_OVER_SCALE`]·s: the rule would need more than ~1e6 nodes
 /// ([`OracleError::InvalidParameter`], "logvar").
-pub fn prior_term(prior: &Prior, mu: f64, sigma: f64) -> Result<PriorTerm, OracleError> {
+pub(crate) fn prior_term(prior: &Prior, mu: f64, sigma: f64) -> Result<PriorTerm, OracleError> {
     match *prior {
         Prior::Gaussian { variance } => Ok(gaussian_term(variance, mu, sigma)),
         Prior::Logistic { scale } => {

@@ -20,7 +20,7 @@ use nalgebra::DVector;
 
 /// RHS of eq. 12: σ_k² = 1/(−(log m)''(g_k(x)) + γ² ‖J_f(g(x))[:, k]‖²), k = 1 … d.
 pub fn eq12_sigma2(query: &Query) -> Result<DVector<f64>, OracleError> {
-    Ok(Eq12Terms::at_observation(query.model(), query.x())?.sigma2(query.gamma2()))
+    Ok(Eq12Terms::at_observation(query.model(), query.x())?.sigma2(query.precision()))
 }
 
 /// The IMA-regularised flow log-likelihood log p_flow(x) − c_IMA(f, g(x)) = L_IMA with λ = 1: the
