@@ -1,6 +1,9 @@
 //! The ima-oracle binary end to end: happy paths of every subcommand, and bad inputs — missing
 //! files, wrong shapes, NaN, an unknown step, a manifest typo, data the model does not reproduce.
 
+mod common;
+
+use common::{assert_near, assert_within, Tol};
 use ima_oracle::io::npy::{read_npy, write_npy, NpyArray};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -111,9 +114,15 @@ fn sample_eval_elbo_check() {
         read_npy(ev.join("g.npy")).unwrap(),
         read_npy(data.join("z.npy")).unwrap(),
     );
-    for (a, b) in g.data().iter().zip(z.data()) {
-        assert!((a - b).abs() <= 1e-13 * (1.0 + b.abs()));
-    }
+    assert_within(
+        "g(x) vs z",
+        g.data(),
+        z.data(),
+        Tol::AbsRel {
+            atol: 1e-13,
+            rtol: 1e-13,
+        },
+    );
     let o = run(&[
         "elbo",
         &mlp3(),
@@ -137,16 +146,24 @@ fn sample_eval_elbo_check() {
         read_npy(el.join("elbo.npy")).unwrap(),
         read_npy(ev.join("elbo_star.npy")).unwrap(),
     );
-    for (a, b) in e.data().iter().zip(es.data()) {
-        // The same ELBO at the same (μ̂, log σ̂²): only the rule may differ (tolerance 1e-13).
-        assert!((a - b).abs() <= 2e-13 * b.abs().max(1.0), "{a} vs {b}");
-    }
+    // The same ELBO at the same (μ̂, log σ̂²): only the rule may differ (tolerance 1e-13).
+    assert_within(
+        "ELBO at (μ̂, log σ̂²) vs ELBO*",
+        e.data(),
+        es.data(),
+        Tol::Mixed(2e-13),
+    );
     // The gradient vanishes at the optimum: in natural units (∂/∂μ × σ̂) its round-off is
     // ~eps·γ·‖x‖ ≈ 1e-13 here; 1e-6 only asserts "zero" against gradients of O(1) away from it.
     let gm = read_npy(el.join("grad_mu.npy")).unwrap();
     let s2 = read_npy(ev.join("sigma2_hat.npy")).unwrap();
-    for (gr, v) in gm.data().iter().zip(s2.data()) {
-        assert!((gr * v.sqrt()).abs() < 1e-6, "{gr}");
+    for (k, (gr, v)) in gm.data().iter().zip(s2.data()).enumerate() {
+        assert_near(
+            &format!("∂ELBO/∂μ × σ̂ [{k}] at the optimum"),
+            gr * v.sqrt(),
+            0.0,
+            Tol::Scaled(1e-6, 1.0),
+        );
     }
     // check: their copy of our numbers, the MC estimate, and the data agree...
     std::fs::create_dir_all(&theirs).unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{normal_vector, test_rng};
+use common::{assert_within, normal_vector, test_rng, Tol};
 use ima_oracle::generate::{haar_orthogonal, Family};
 use ima_oracle::io::model_file::{load_model, save_model};
 use ima_oracle::io::npy::read_npy;
@@ -37,8 +37,13 @@ fn mlp3_matches_its_definition() {
             DMatrix::from_row_slice(3, 3, a.data())
         })
         .collect();
-    for wi in &w {
-        assert!((wi.transpose() * wi - DMatrix::identity(3, 3)).amax() < 1e-14);
+    for (i, wi) in w.iter().enumerate() {
+        assert_within(
+            &format!("W{}ᵀW{}", i + 1, i + 1),
+            (wi.transpose() * wi).as_slice(),
+            DMatrix::<f64>::identity(3, 3).as_slice(),
+            Tol::Scaled(1e-14, 1.0),
+        );
     }
     let act = |t: f64| 0.2 * t + 0.8 * t.exp().ln_1p();
     let z = DVector::from_vec(vec![0.3, -1.1, 0.7]);
@@ -47,9 +52,11 @@ fn mlp3_matches_its_definition() {
         h = (wi * h).map(act);
     }
     let f = model.decoder().forward(&z).unwrap();
-    assert!(
-        (&f - &h).amax() <= 1e-15 * h.amax().max(1.0) * 4.0,
-        "{f} vs {h}"
+    assert_within(
+        "f(z) vs the hand-evaluated MLP3",
+        f.as_slice(),
+        h.as_slice(),
+        Tol::Scaled(1e-15 * 4.0, h.amax().max(1.0)),
     );
 }
 

@@ -2,12 +2,13 @@
 
 mod common;
 
-use common::{normal_vector, test_rng};
-use ima_oracle::elbo::{elbo_on_rule, ElboRule, ElboWorkspace, Order, QuadratureOptions};
+use common::{assert_near, assert_within, normal_vector, test_rng, Tol};
 use ima_oracle::generate::{self, Family};
-use ima_oracle::optimal::{optimal_encoder, optimal_encoder_from};
-use ima_oracle::theory::AffineGaussian;
-use ima_oracle::{Affine, Decoder, Model, OracleError, Prior};
+use ima_oracle::inference::{newton_on_rule, optimal_encoder, optimal_encoder_from};
+use ima_oracle::objective::{elbo_on_rule, DerivativeOrder, ElboWorkspace};
+use ima_oracle::paper::AffineGaussian;
+use ima_oracle::quadrature::{QuadratureOptions, TensorRule};
+use ima_oracle::{Affine, Decoder, Encoder, Model, OracleError, Prior, Query};
 use nalgebra::{DMatrix, DVector};
 
 /// Affine decoder, Gaussian prior: μ̂ is the posterior mean, σ̂_k² = 1/Λ_kk and ELBO* = log p − ½(Σ log Λ_kk −
@@ -32,23 +33,26 @@ fn affine_gaussian_closed_forms() {
         let model = Model::new(Prior::gaussian(1.3).unwrap(), dec).unwrap();
         for gamma2 in [1.0f64, 1e1, 1e3, 1e5, 1e8, 1e10] {
             let x = normal_vector(d, 1.0, &mut r);
-            let o = optimal_encoder(&model, x.as_slice(), gamma2, &QuadratureOptions::default())
-                .unwrap();
-            let c = AffineGaussian::new(&model, x.as_slice(), gamma2).unwrap();
-            let dm = (&o.mu - &c.posterior_mean).amax();
-            assert!(
-                dm <= 1e-13 * c.posterior_mean.amax().max(1.0),
-                "d={d} γ²={gamma2}: μ̂ off by {dm:e}"
+            let query = Query::new(&model, x.as_slice(), gamma2).unwrap();
+            let o = optimal_encoder(&query, &QuadratureOptions::default()).unwrap();
+            let c = AffineGaussian::new(&query).unwrap();
+            assert_within(
+                &format!("d={d} γ²={gamma2}: μ̂"),
+                o.mu.as_slice(),
+                c.posterior_mean.as_slice(),
+                Tol::Scaled(1e-13, c.posterior_mean.amax().max(1.0)),
             );
-            let ds = (&o.sigma2 - &c.sigma2).component_div(&c.sigma2).amax();
-            assert!(
-                ds <= 1e-13,
-                "d={d} γ²={gamma2}: σ̂² off by {ds:e} (relative)"
+            assert_within(
+                &format!("d={d} γ²={gamma2}: σ̂²"),
+                o.sigma2.as_slice(),
+                c.sigma2.as_slice(),
+                Tol::Rel(1e-13),
             );
-            let de = (o.elbo - c.elbo_star).abs();
-            assert!(
-                de <= 1e-13 * c.elbo_star.abs().max(1.0),
-                "d={d} γ²={gamma2}: ELBO* off by {de:e}"
+            assert_near(
+                &format!("d={d} γ²={gamma2}: ELBO*"),
+                o.elbo,
+                c.elbo_star,
+                Tol::Mixed(1e-13),
             );
             assert!(o.min_curvature > 0.0);
         }
@@ -69,12 +73,27 @@ fn ill_conditioned_affine() {
     let tol = 64.0 * f64::EPSILON * 1e6;
     for gamma2 in [1e2, 1e6, 1e10] {
         let x = normal_vector(3, 1.0, &mut r);
-        let o =
-            optimal_encoder(&model, x.as_slice(), gamma2, &QuadratureOptions::default()).unwrap();
-        let c = AffineGaussian::new(&model, x.as_slice(), gamma2).unwrap();
-        assert!((&o.mu - &c.posterior_mean).amax() <= tol * c.posterior_mean.amax().max(1.0));
-        assert!((&o.sigma2 - &c.sigma2).component_div(&c.sigma2).amax() <= tol);
-        assert!((o.elbo - c.elbo_star).abs() <= tol * c.elbo_star.abs().max(1.0));
+        let query = Query::new(&model, x.as_slice(), gamma2).unwrap();
+        let o = optimal_encoder(&query, &QuadratureOptions::default()).unwrap();
+        let c = AffineGaussian::new(&query).unwrap();
+        assert_within(
+            &format!("γ²={gamma2}: μ̂"),
+            o.mu.as_slice(),
+            c.posterior_mean.as_slice(),
+            Tol::Scaled(tol, c.posterior_mean.amax().max(1.0)),
+        );
+        assert_within(
+            &format!("γ²={gamma2}: σ̂²"),
+            o.sigma2.as_slice(),
+            c.sigma2.as_slice(),
+            Tol::Rel(tol),
+        );
+        assert_near(
+            &format!("γ²={gamma2}: ELBO*"),
+            o.elbo,
+            c.elbo_star,
+            Tol::Mixed(tol),
+        );
     }
 }
 
@@ -92,38 +111,29 @@ fn price_identity_and_local_optimality() {
             for gamma2 in [1e2, 1e5, 1e8] {
                 let z = normal_vector(3, 0.4, &mut r);
                 let x = model.decoder().forward(&z).unwrap();
-                let o = match optimal_encoder(
-                    &model,
-                    x.as_slice(),
-                    gamma2,
-                    &QuadratureOptions::default(),
-                ) {
+                let query = Query::new(&model, x.as_slice(), gamma2).unwrap();
+                let o = match optimal_encoder(&query, &QuadratureOptions::default()) {
                     // The documented refusal: at γ² = 1e2 the Möbius pole is within ~10 σ of q.
                     Err(OracleError::PoleTooClose { .. }) if gamma2 < 1e5 => continue,
                     other => other.unwrap(),
                 };
-                let rule = ElboRule::new(o.nodes_per_dim, 3, 1 << 22).unwrap();
+                let rule = TensorRule::new(o.nodes_per_dim, 3, 1 << 22).unwrap();
                 let mut ws = ElboWorkspace::new(&model);
-                let e = elbo_on_rule(
-                    &model,
-                    x.as_slice(),
-                    o.mu.as_slice(),
-                    o.logvar.as_slice(),
-                    gamma2,
-                    &rule,
-                    Order::Hessian,
-                    &mut ws,
-                )
-                .unwrap();
+                let enc = query.encoder(o.mu.as_slice(), o.logvar.as_slice()).unwrap();
+                let e =
+                    elbo_on_rule(&query, &enc, &rule, DerivativeOrder::Hessian, &mut ws).unwrap();
                 let h = e.hessian.unwrap();
                 for k in 0..3 {
                     let lhs = 1.0 / o.sigma2[k];
-                    assert!(
-                        (-h[(k, k)] - lhs).abs() <= 1e-9 * lhs,
-                        "{} {} γ²={gamma2}: {} vs {lhs}",
-                        fam.name(),
-                        prior.name(),
-                        -h[(k, k)]
+                    assert_near(
+                        &format!(
+                            "{} {} γ²={gamma2}: −∂²ELBO/∂μ_{k}² vs 1/σ̂_{k}²",
+                            fam.name(),
+                            prior.name()
+                        ),
+                        -h[(k, k)],
+                        lhs,
+                        Tol::Rel(1e-9),
                     );
                 }
                 // Perturbations of size 1e-3 in natural units lower the ELBO by ≥ ~1e-7 × curvature.
@@ -132,18 +142,11 @@ fn price_identity_and_local_optimality() {
                     let p = normal_vector(6, 1e-3, &mut r);
                     let mu: Vec<f64> = (0..3).map(|k| o.mu[k] + p[k] * sig[k]).collect();
                     let lv: Vec<f64> = (0..3).map(|k| o.logvar[k] + p[3 + k]).collect();
-                    let v = elbo_on_rule(
-                        &model,
-                        x.as_slice(),
-                        &mu,
-                        &lv,
-                        gamma2,
-                        &rule,
-                        Order::Value,
-                        &mut ws,
-                    )
-                    .unwrap()
-                    .value;
+                    let perturbed = query.encoder(&mu, &lv).unwrap();
+                    let v =
+                        elbo_on_rule(&query, &perturbed, &rule, DerivativeOrder::Value, &mut ws)
+                            .unwrap()
+                            .value;
                     assert!(
                         v < e.value,
                         "{}: a perturbation increased ELBO*",
@@ -166,20 +169,18 @@ fn works_from_one_to_1e10_with_quadratic_rate() {
         let z = normal_vector(3, 0.5, &mut r);
         let x = model.decoder().forward(&z).unwrap();
         for gamma2 in [1.0, 1e2, 1e4, 1e6, 1e8, 1e10] {
-            let o = optimal_encoder(&model, x.as_slice(), gamma2, &QuadratureOptions::default())
-                .unwrap();
+            let query = Query::new(&model, x.as_slice(), gamma2).unwrap();
+            let o = optimal_encoder(&query, &QuadratureOptions::default()).unwrap();
             assert!(o.min_curvature > 0.0 && o.error_estimate <= 1e-13 * o.elbo.abs().max(1.0));
             // Replay the last solve to see its decrements.
-            let rule = ElboRule::new(o.nodes_per_dim, 3, 1 << 22).unwrap();
+            let rule = TensorRule::new(o.nodes_per_dim, 3, 1 << 22).unwrap();
             let start: DVector<f64> = DVector::from_iterator(
                 6,
                 z.iter().copied().chain(o.logvar.iter().map(|s| s + 0.5)),
             );
-            let res = ima_oracle::optimal::newton_on_rule(
-                &model,
-                x.as_slice(),
-                gamma2,
-                &start,
+            let res = newton_on_rule(
+                &query,
+                &Encoder::from_theta(&start).unwrap(),
                 &rule,
                 &Default::default(),
                 &mut ElboWorkspace::new(&model),
@@ -214,19 +215,27 @@ fn start_independence_at_large_gamma() {
         .decoder()
         .forward(&normal_vector(3, 0.5, &mut r))
         .unwrap();
-    let a = optimal_encoder(&model, x.as_slice(), 1e6, &QuadratureOptions::default()).unwrap();
+    let query = Query::new(&model, x.as_slice(), 1e6).unwrap();
+    let a = optimal_encoder(&query, &QuadratureOptions::default()).unwrap();
     let mu0: Vec<f64> = a.mu.iter().map(|m| m + 3e-3).collect();
     let b = optimal_encoder_from(
-        &model,
-        x.as_slice(),
-        1e6,
-        &mu0,
-        &[-10.0; 3],
+        &query,
+        &query.encoder(&mu0, &[-10.0; 3]).unwrap(),
         &QuadratureOptions::default(),
     )
     .unwrap();
-    assert!((a.elbo - b.elbo).abs() <= 1e-13 * a.elbo.abs().max(1.0));
-    assert!((&a.mu - &b.mu).amax() <= 1e-12);
+    assert_near(
+        "ELBO* from another start",
+        b.elbo,
+        a.elbo,
+        Tol::Mixed(1e-13),
+    );
+    assert_within(
+        "μ̂ from another start",
+        b.mu.as_slice(),
+        a.mu.as_slice(),
+        Tol::Scaled(1e-12, 1.0),
+    );
 }
 
 #[test]
@@ -238,16 +247,17 @@ fn errors() {
     )
     .unwrap();
     let q = QuadratureOptions::default();
+    // Bad inputs are refused where they are validated: when the query is built.
     assert!(matches!(
-        optimal_encoder(&model, &[0.0, f64::NAN, 0.0], 10.0, &q),
+        Query::new(&model, &[0.0, f64::NAN, 0.0], 10.0),
         Err(OracleError::NonFinite { .. })
     ));
     assert!(matches!(
-        optimal_encoder(&model, &[0.0; 3], 0.0, &q),
+        Query::new(&model, &[0.0; 3], 0.0),
         Err(OracleError::InvalidParameter { .. })
     ));
     assert!(matches!(
-        optimal_encoder(&model, &[0.0; 2], 1.0, &q),
+        Query::new(&model, &[0.0; 2], 1.0),
         Err(OracleError::DimensionMismatch { .. })
     ));
     // A non-invertible (D > d) decoder has no self-consistent start.
@@ -258,19 +268,17 @@ fn errors() {
     )
     .unwrap();
     assert!(matches!(
-        optimal_encoder(&tall, &[0.0; 3], 1.0, &q),
+        optimal_encoder(&Query::new(&tall, &[0.0; 3], 1.0).unwrap(), &q),
         Err(OracleError::Decoder(_))
     ));
     // ... but can be solved from a given start, and matches its closed form.
+    let query = Query::new(&tall, &[0.3, -0.2, 0.4], 50.0).unwrap();
     let o = optimal_encoder_from(
-        &tall,
-        &[0.3, -0.2, 0.4],
-        50.0,
-        &[0.0, 0.0],
-        &[-3.0, -3.0],
+        &query,
+        &query.encoder(&[0.0, 0.0], &[-3.0, -3.0]).unwrap(),
         &q,
     )
     .unwrap();
-    let c = AffineGaussian::new(&tall, &[0.3, -0.2, 0.4], 50.0).unwrap();
-    assert!((o.elbo - c.elbo_star).abs() < 1e-13 * c.elbo_star.abs().max(1.0));
+    let c = AffineGaussian::new(&query).unwrap();
+    assert_near("tall ELBO*", o.elbo, c.elbo_star, Tol::Mixed(1e-13));
 }

@@ -4,10 +4,9 @@
 mod common;
 
 use common::{normal_vector, test_rng};
-use ima_oracle::batch::par_map;
-use ima_oracle::elbo::{ElboWorkspace, QuadratureOptions};
-use ima_oracle::optimal::optimal_encoder;
-use ima_oracle::{generate, Model, Prior};
+use ima_oracle::objective::ElboWorkspace;
+use ima_oracle::parallel::par_map;
+use ima_oracle::{generate, optimal_encoder, Model, Prior, QuadratureOptions, Query};
 use std::process::Command;
 
 #[test]
@@ -32,9 +31,8 @@ fn optimal_encoders_bitwise_identical() {
             threads,
             || ElboWorkspace::new(&model),
             |i, _| {
-                let o =
-                    optimal_encoder(&model, xs[i].as_slice(), 1e5, &QuadratureOptions::default())
-                        .unwrap();
+                let query = Query::new(&model, xs[i].as_slice(), 1e5).unwrap();
+                let o = optimal_encoder(&query, &QuadratureOptions::default()).unwrap();
                 (
                     o.elbo.to_bits(),
                     o.mu.iter().map(|m| m.to_bits()).collect::<Vec<_>>(),
