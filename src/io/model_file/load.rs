@@ -4,10 +4,9 @@
 //! function, and every error names the file and the line.
 
 use super::{ModelFileError, MAGIC_LINE};
-use crate::model::{Affine, Decoder, LeakySoftplus, Moebius, Step};
 use crate::io::npy::{self, NpyArray};
-use crate::model::Model;
-use crate::model::Prior;
+use crate::model::{Affine, Decoder, LeakySoftplus, Model, Moebius, Prior, Step};
+
 use nalgebra::{DMatrix, DVector};
 use std::path::{Path, PathBuf};
 

@@ -1,10 +1,9 @@
 //! Writing a model folder: `model.txt` and one `.npy` per array, every file written atomically.
 
 use super::{ModelFileError, MAGIC_LINE};
-use crate::model::Step;
 use crate::io::npy::{self, NpyArray};
-use crate::model::Model;
-use crate::model::Prior;
+use crate::model::{Model, Prior, Step};
+
 use std::path::Path;
 
 /// Writes `model` as a folder `dir` (created if needed): `model.txt` and one `.npy` per array
