@@ -44,6 +44,18 @@ OPTIONS:
 
 Exit status 0 only when at least one quantity was compared and everything agrees.";
 
+/// The default relative tolerance: 1e-9. An f64 backend computing the same quantities by other
+/// (stable) formulas agrees with the oracle to ~1e-12–1e-14; its own quadratures, to their
+/// tolerance. 1e-9 leaves room for a backend's looser quadrature while catching any real error.
+const DEFAULT_RTOL: f64 = 1e-9;
+
+/// The default absolute tolerance: 1e-12, for quantities near zero (c_IMA of a Möbius map,
+/// μ̂ − g(x) at large γ²), where a relative tolerance is meaningless.
+const DEFAULT_ATOL: f64 = 1e-12;
+
+/// The default false-alarm probability of the z-tests: 1e-3 over all entries of a quantity.
+const DEFAULT_ALPHA: f64 = 1e-3;
+
 /// The folders and tolerances of one run.
 struct Settings {
     /// The oracle's outputs.
@@ -68,9 +80,9 @@ impl Settings {
                 return Err(format!("{flag} {}: not a folder", dir.display()));
             }
         }
-        let rtol = a.f64_or("rtol", Some(1e-9))?;
-        let atol = a.f64_or("atol", Some(1e-12))?;
-        let alpha = a.f64_or("alpha", Some(1e-3))?;
+        let rtol = a.f64_or("rtol", Some(DEFAULT_RTOL))?;
+        let atol = a.f64_or("atol", Some(DEFAULT_ATOL))?;
+        let alpha = a.f64_or("alpha", Some(DEFAULT_ALPHA))?;
         if rtol < 0.0 || atol < 0.0 || !(alpha > 0.0 && alpha < 1.0) {
             return Err("--rtol and --atol must be >= 0 and --alpha in (0, 1)".into());
         }

@@ -230,10 +230,10 @@ impl StepOps for LeakySoftplus {
             if c == 0.0 {
                 continue;
             }
-            for k in 0..d {
+            for (k, h_k) in hs.chunks_exact_mut(d).enumerate() {
                 let pk = c * ps[k * n + i];
-                for l in 0..d {
-                    hs[k * d + l] += pk * ps[l * n + i];
+                for (l, h_kl) in h_k.iter_mut().enumerate() {
+                    *h_kl += pk * ps[l * n + i];
                 }
             }
         }
