@@ -52,7 +52,9 @@ pub struct Comparison {
     pub agrees: bool,
 }
 
-/// Compares paired slices entry by entry against `tol`.
+/// Compares paired slices entry by entry against `tol`. Slices of different lengths never agree
+/// (`worst` is then the first unpaired index); an entry whose difference or bound is NaN (a NaN
+/// value, reference or scale) never agrees and counts as the worst.
 pub fn compare_within(theirs: &[f64], ours: &[f64], tol: Tol) -> Comparison {
     let mut c = Comparison {
         max_abs: 0.0,
@@ -66,12 +68,18 @@ pub fn compare_within(theirs: &[f64], ours: &[f64], tol: Tol) -> Comparison {
         let e = if e.is_nan() { f64::INFINITY } else { e };
         c.max_abs = c.max_abs.max(e);
         c.max_rel = c.max_rel.max(e / o.abs().max(f64::MIN_POSITIVE));
+        // A NaN bound, or ∞ against an infinite bound: no agreement, the worst possible excess.
         let excess = e - tol.bound(*o);
-        if excess > worst_excess {
+        let excess = if excess.is_nan() { f64::INFINITY } else { excess };
+        if excess > worst_excess || c.worst.is_none() {
             worst_excess = excess;
             c.worst = Some(i);
         }
         c.agrees &= excess <= 0.0;
+    }
+    if theirs.len() != ours.len() {
+        c.agrees = false;
+        c.worst = c.worst.or(Some(theirs.len().min(ours.len())));
     }
     c
 }
@@ -87,7 +95,8 @@ pub fn compare(theirs: &[f64], ours: &[f64], rtol: f64, atol: f64) -> Comparison
 pub fn assert_within(what: &str, theirs: &[f64], ours: &[f64], tol: Tol) {
     assert_eq!(theirs.len(), ours.len(), "{what}: lengths differ");
     let c = compare_within(theirs, ours, tol);
-    if let (false, Some(i)) = (c.agrees, c.worst) {
+    if !c.agrees {
+        let i = c.worst.unwrap_or(0);
         panic!(
             "{what}[{i}] = {:e} differs from the reference {:e} by {:e} > {:e} ({tol:?}; max abs error {:e}, max rel error {:e})",
             theirs[i],
@@ -142,6 +151,29 @@ mod tests {
         );
         assert!(compare_within(&[1.5], &[1.0], Tol::Rel(0.5)).agrees);
         assert!(!compare_within(&[1.5], &[1.0], Tol::Rel(0.49)).agrees);
+    }
+
+    /// NaN never agrees, whether it is the value, the reference or the scale of the bound; and
+    /// slices of different lengths never agree.
+    #[test]
+    fn nan_and_lengths_never_agree() {
+        let nan = f64::NAN;
+        assert!(!compare_within(&[nan], &[1.0], Tol::Rel(1.0)).agrees);
+        assert!(!compare_within(&[1.0], &[nan], Tol::Rel(1.0)).agrees);
+        assert!(!compare_within(&[1.0], &[nan], Tol::AbsRel { atol: 1.0, rtol: 1.0 }).agrees);
+        assert!(!compare_within(&[1.0], &[1.0], Tol::Scaled(1e-6, nan)).agrees);
+        assert!(!compare_within(&[nan], &[1.0], Tol::Scaled(1e-6, 1.0 + nan)).agrees);
+        assert!(!compare_within(&[f64::INFINITY], &[1.0], Tol::Scaled(1.0, f64::INFINITY)).agrees);
+        let c = compare_within(&[1.0, nan, 3.0], &[1.0, 2.0, 3.0], Tol::Rel(1.0));
+        assert_eq!((c.agrees, c.worst), (false, Some(1)));
+        assert!(!compare(&[1.0, 2.0], &[1.0], 1.0, 1.0).agrees);
+        assert!(!compare(&[], &[1.0], 1.0, 1.0).agrees);
+    }
+
+    #[test]
+    #[should_panic(expected = "differs")]
+    fn assert_within_fails_on_a_nan_scale() {
+        assert_within("x", &[1.0], &[1.0], Tol::Scaled(1e-6, f64::NAN));
     }
 
     #[test]
