@@ -70,7 +70,11 @@ pub fn compare_within(theirs: &[f64], ours: &[f64], tol: Tol) -> Comparison {
         c.max_rel = c.max_rel.max(e / o.abs().max(f64::MIN_POSITIVE));
         // A NaN bound, or ∞ against an infinite bound: no agreement, the worst possible excess.
         let excess = e - tol.bound(*o);
-        let excess = if excess.is_nan() { f64::INFINITY } else { excess };
+        let excess = if excess.is_nan() {
+            f64::INFINITY
+        } else {
+            excess
+        };
         if excess > worst_excess || c.worst.is_none() {
             worst_excess = excess;
             c.worst = Some(i);
@@ -160,7 +164,17 @@ mod tests {
         let nan = f64::NAN;
         assert!(!compare_within(&[nan], &[1.0], Tol::Rel(1.0)).agrees);
         assert!(!compare_within(&[1.0], &[nan], Tol::Rel(1.0)).agrees);
-        assert!(!compare_within(&[1.0], &[nan], Tol::AbsRel { atol: 1.0, rtol: 1.0 }).agrees);
+        assert!(
+            !compare_within(
+                &[1.0],
+                &[nan],
+                Tol::AbsRel {
+                    atol: 1.0,
+                    rtol: 1.0
+                }
+            )
+            .agrees
+        );
         assert!(!compare_within(&[1.0], &[1.0], Tol::Scaled(1e-6, nan)).agrees);
         assert!(!compare_within(&[nan], &[1.0], Tol::Scaled(1e-6, 1.0 + nan)).agrees);
         assert!(!compare_within(&[f64::INFINITY], &[1.0], Tol::Scaled(1.0, f64::INFINITY)).agrees);

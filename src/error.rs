@@ -1,7 +1,7 @@
 //! The error type of the oracle's numerical routines (ELBO, optimal encoder, marginal likelihood).
 
-use crate::model::DecoderError;
-use crate::quadrature::RuleError;
+use crate::model::{DecoderError, PoleRefusal};
+use crate::quadrature::{QuadratureError, RuleError};
 use std::fmt;
 
 /// Why a Newton solve stopped without converging (see [`OracleError::NotConverged`]).
@@ -86,7 +86,7 @@ pub enum OracleError {
         requested: f64,
         /// The best error estimate reached.
         achieved: f64,
-        /// Nodes per dimension at the last attempt.
+        /// Nodes per dimension of the largest rule tried.
         nodes_per_dim: usize,
     },
     /// An iterative solver stopped without converging; no iterate is returned.
@@ -114,6 +114,45 @@ impl From<RuleError> for OracleError {
     }
 }
 
+impl From<PoleRefusal> for OracleError {
+    fn from(e: PoleRefusal) -> Self {
+        match e {
+            PoleRefusal::MinusInfinity { step } => OracleError::MinusInfinity { step },
+            PoleRefusal::PoleTooClose {
+                step,
+                mahalanobis,
+                mass_bound,
+            } => OracleError::PoleTooClose {
+                step,
+                mahalanobis,
+                mass_bound,
+            },
+        }
+    }
+}
+
+impl From<QuadratureError> for OracleError {
+    fn from(e: QuadratureError) -> Self {
+        match e {
+            QuadratureError::Rule(e) => OracleError::Rule(e),
+            QuadratureError::InvalidOption { what, value } => {
+                OracleError::InvalidParameter { what, value }
+            }
+            QuadratureError::NotConverged {
+                what,
+                requested,
+                achieved,
+                nodes_per_dim,
+            } => OracleError::QuadratureNotConverged {
+                what,
+                requested,
+                achieved,
+                nodes_per_dim,
+            },
+        }
+    }
+}
+
 impl fmt::Display for OracleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -130,29 +169,30 @@ impl fmt::Display for OracleError {
             OracleError::InvalidParameter { what, value } => {
                 write!(f, "{what} = {value} is outside its domain")
             }
-            OracleError::MinusInfinity { step } => write!(
-                f,
-                "the exact value is -inf: E_q|f(z)|^2 diverges at the pole of the Moebius step {step} in dimension d <= 2"
-            ),
-            OracleError::PoleTooClose {
+            // One text per refusal: the lower layers' own messages.
+            &OracleError::MinusInfinity { step } => PoleRefusal::MinusInfinity { step }.fmt(f),
+            &OracleError::PoleTooClose {
                 step,
                 mahalanobis,
                 mass_bound,
-            } => write!(
-                f,
-                "the pole of step {step} lies {mahalanobis:.3} standard deviations from the Gaussian's centre \
-                 (mass that far out <= {mass_bound:.3e}); the quadrature cannot be trusted there"
-            ),
-            OracleError::QuadratureNotConverged {
+            } => PoleRefusal::PoleTooClose {
+                step,
+                mahalanobis,
+                mass_bound,
+            }
+            .fmt(f),
+            &OracleError::QuadratureNotConverged {
                 what,
                 requested,
                 achieved,
                 nodes_per_dim,
-            } => write!(
-                f,
-                "{what}: quadrature error estimate {achieved:.3e} above the requested {requested:.3e} \
-                 with {nodes_per_dim} nodes per dimension (the node budget is exhausted)"
-            ),
+            } => QuadratureError::NotConverged {
+                what,
+                requested,
+                achieved,
+                nodes_per_dim,
+            }
+            .fmt(f),
             OracleError::NotConverged {
                 what,
                 iterations,

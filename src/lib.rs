@@ -19,18 +19,20 @@
 //!
 //! ## Layers
 //!
-//! Data flow one way, each layer using only those above it in this table:
+//! Data flow one way: each layer uses only those above it in this table (and [`tol`], which every
+//! layer reads).
 //!
 //! | layer | contents |
 //! | --- | --- |
-//! | [`tol`], [`error`], [`input`] | every tolerance, named and justified; the error types; the validated inputs [`Gamma2`], [`Beta`], [`Encoder`], [`Query`] |
-//! | [`model`] | priors, sources, decoder steps and chains, [`Model`], seeded generators of the paper's families |
-//! | [`quadrature`] | Gauss–Hermite and tensor rules, compensated sums, the one refinement loop ([`QuadratureOptions`]) |
+//! | [`tol`] | every tolerance, floor and budget, named, with the argument for its value |
+//! | [`model`] | priors, sources, decoder steps and chains, [`Model`] (with its poles: [`model::PoleRefusal`]), seeded generators of the paper's families |
+//! | [`quadrature`] | Gauss–Hermite and tensor rules, compensated sums, the one refinement loop ([`QuadratureOptions`], [`quadrature::QuadratureError`]) |
+//! | [`error`], [`input`] | [`OracleError`], which wraps the model's and the quadrature's errors; the validated inputs [`Gamma2`], [`Beta`], [`Encoder`], [`Query`] |
 //! | [`objective`] | the exact ELBO (eq. 1) with gradient and Hessian, the β-VAE objective (§6), the Monte Carlo estimator |
-//! | [`inference`] | Newton; the optimal encoder μ̂, σ̂², ELBO* (eq. 7–8); the posterior mode; log pθ(x) at finite γ; KL (eq. 2) |
+//! | [`inference`] | Newton; the self-consistent start (μ = g(x), eq. 12); the optimal encoder μ̂, σ̂², ELBO* (eq. 7–8); the posterior mode; log pθ(x) at finite γ; KL (eq. 2) |
 //! | [`paper`] | c_IMA, C_IMA, the flow likelihood, L_IMA (eq. 4, 6); the RHS of eq. 12 and 13; affine–Gaussian closed forms |
 //! | [`evaluate()`], [`compare`], [`parallel`] | every quantity at one query; the comparison criterion; thread-count-independent parallel maps |
-//! | [`io`] | `.npy` files and model folders (`docs/model-format.md`) |
+//! | [`io`] | `.npy` files and model folders (`docs/model-format.md`), beside the numerical layers (it builds models) |
 //!
 //! Validation happens once, at the boundary: a [`Query`] (model, x, γ²) and an [`Encoder`] are
 //! checked when built, [`QuadratureOptions`] too, and the numerical core takes them as they are.

@@ -173,7 +173,7 @@ pub fn optimal_encoder_from(
     let r = refine(
         opts,
         "ELBO* (optimal encoder)",
-        |n, prev: Option<&NewtonResult>| {
+        |n, prev: Option<&NewtonResult>| -> Result<Option<NewtonResult>, OracleError> {
             let Some(rule) = TensorRule::within_budget(n, d, opts.max_total())? else {
                 return Ok(None);
             };

@@ -2,9 +2,52 @@
 
 use super::decoder::{Decoder, DecoderError, Step};
 use super::prior::Prior;
-use crate::error::OracleError;
 use crate::tol::POLE_MASS_TOL;
 use nalgebra::DVector;
+use std::fmt;
+
+/// Why a Gaussian expectation of the decoder is refused near a pole (it becomes
+/// `OracleError::MinusInfinity` or `OracleError::PoleTooClose`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum PoleRefusal {
+    /// E‖f‖² = ∞ for a Möbius step in d ≤ 2: the exact ELBO is −∞.
+    MinusInfinity {
+        /// The Möbius step.
+        step: usize,
+    },
+    /// The pole carries Gaussian mass above [`POLE_MASS_TOL`].
+    PoleTooClose {
+        /// The Möbius step.
+        step: usize,
+        /// The pole's Mahalanobis distance from the Gaussian's centre.
+        mahalanobis: f64,
+        /// The Chernoff bound on the mass at least that far out.
+        mass_bound: f64,
+    },
+}
+
+impl fmt::Display for PoleRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PoleRefusal::MinusInfinity { step } => write!(
+                f,
+                "the exact value is -inf: E_q|f(z)|^2 diverges at the pole of the Moebius step {step} in dimension d <= 2"
+            ),
+            PoleRefusal::PoleTooClose {
+                step,
+                mahalanobis,
+                mass_bound,
+            } => write!(
+                f,
+                "the pole of step {step} lies {mahalanobis:.3} standard deviations from the Gaussian's centre \
+                 (mass that far out <= {mass_bound:.3e}); the quadrature cannot be trusted there"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PoleRefusal {}
 
 /// The generative model p0(z) = Π m(z_k), x | z ~ N(f(z), γ⁻² I). γ² is not part of the model:
 /// every routine takes it as an argument, since the paper sweeps it.
@@ -91,19 +134,19 @@ impl Model {
 
     /// Guards a Gaussian expectation over N(centre, Σ) in latent space against the poles, where
     /// `mahalanobis2(v)` returns vᵀ Σ⁻¹ v. For d ≤ 2 with `square_integrable_needed` (E‖f‖² — the
-    /// ELBO), the exact value is −∞: [`OracleError::MinusInfinity`]. Otherwise errors with
-    /// [`OracleError::PoleTooClose`] when the Chernoff bound on the Gaussian mass beyond the pole's
+    /// ELBO), the exact value is −∞: [`PoleRefusal::MinusInfinity`]. Otherwise refuses with
+    /// [`PoleRefusal::PoleTooClose`] when the Chernoff bound on the Gaussian mass beyond the pole's
     /// Mahalanobis radius exceeds [`POLE_MASS_TOL`].
     pub(crate) fn guard_poles(
         &self,
         centre: &[f64],
         mahalanobis2: impl Fn(&DVector<f64>) -> f64,
         square_integrable_needed: bool,
-    ) -> Result<(), OracleError> {
+    ) -> Result<(), PoleRefusal> {
         let d = self.dim_latent();
         for (step, pole) in &self.poles {
             if square_integrable_needed && d <= 2 {
-                return Err(OracleError::MinusInfinity { step: *step });
+                return Err(PoleRefusal::MinusInfinity { step: *step });
             }
             let v = pole - DVector::from_column_slice(centre);
             check_pole_mass(*step, d, mahalanobis2(&v))?;
@@ -113,7 +156,7 @@ impl Model {
 
     /// Guards the blur N(x, γ⁻² I_D) of the x-space marginal against the observation-space
     /// singularities of g = f⁻¹ ([`Model::x_poles`]), as [`Model::guard_poles`] does in latent space.
-    pub(crate) fn guard_x_poles(&self, x: &DVector<f64>, gamma2: f64) -> Result<(), OracleError> {
+    pub(crate) fn guard_x_poles(&self, x: &DVector<f64>, gamma2: f64) -> Result<(), PoleRefusal> {
         for (step, xp) in &self.x_poles {
             check_pole_mass(*step, self.dim_observed(), gamma2 * (xp - x).norm_squared())?;
         }
@@ -123,10 +166,10 @@ impl Model {
 
 /// Refuses a pole at squared Mahalanobis distance `t` from the centre of a Gaussian in `dim`
 /// dimensions when the Chernoff bound on the mass that far out exceeds [`POLE_MASS_TOL`].
-fn check_pole_mass(step: usize, dim: usize, t: f64) -> Result<(), OracleError> {
+fn check_pole_mass(step: usize, dim: usize, t: f64) -> Result<(), PoleRefusal> {
     let bound = chi2_tail_bound(dim, t);
     if bound > POLE_MASS_TOL {
-        return Err(OracleError::PoleTooClose {
+        return Err(PoleRefusal::PoleTooClose {
             step,
             mahalanobis: t.sqrt(),
             mass_bound: bound,

@@ -22,7 +22,7 @@ mod source;
 pub mod special;
 
 pub use decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step, Workspace};
-pub use generative_model::{chi2_tail_bound, Model};
+pub use generative_model::{chi2_tail_bound, Model, PoleRefusal};
 pub(crate) use prior::gaussian_log_norm;
 pub use prior::{DistributionError, Prior};
 pub use sigmoid::{sigmoid, softplus};

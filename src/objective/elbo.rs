@@ -228,7 +228,7 @@ pub fn beta_vae(
     let r = refine(
         opts,
         "ELBO",
-        |n, _| {
+        |n, _| -> Result<Option<ElboDerivatives>, OracleError> {
             let Some(rule) = TensorRule::within_budget(n, model.dim_latent(), opts.max_total())?
             else {
                 return Ok(None);

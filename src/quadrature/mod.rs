@@ -13,8 +13,8 @@ mod sum;
 mod tensor;
 
 pub use gauss_hermite::GaussHermite;
-pub use refine::QuadratureOptions;
 pub(crate) use refine::{race, refine, Candidate};
+pub use refine::{QuadratureError, QuadratureOptions};
 pub use sum::{log_sum_exp, Neumaier, SampleMean};
 pub use tensor::TensorRule;
 

@@ -12,8 +12,66 @@
 //! in reach, a decoder failure). The ELBO and the optimal encoder run one candidate; the marginal
 //! likelihood runs two routes.
 
-use crate::error::OracleError;
-use crate::tol::{DEFAULT_MAX_NODES, DEFAULT_MAX_TOTAL, DEFAULT_MIN_NODES, DEFAULT_TOL};
+use super::RuleError;
+use crate::tol::{
+    DEFAULT_MAX_NODES, DEFAULT_MAX_TOTAL, DEFAULT_MIN_NODES, DEFAULT_TOL, GH_MAX_NODES,
+};
+use std::fmt;
+
+/// Why a tolerance-driven quadrature has no answer, or its options are invalid.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum QuadratureError {
+    /// A rule could not be built.
+    Rule(RuleError),
+    /// An option is outside its domain (a tolerance ≤ 0, min_nodes > max_nodes, …).
+    InvalidOption {
+        /// Which option.
+        what: &'static str,
+        /// The value received.
+        value: f64,
+    },
+    /// No two successive rules agreed to the tolerance within the node budget.
+    NotConverged {
+        /// What was being integrated.
+        what: &'static str,
+        /// The tolerance requested (relative to max(1, |value|)).
+        requested: f64,
+        /// The best agreement reached between two successive rules.
+        achieved: f64,
+        /// Nodes per dimension of the largest rule tried.
+        nodes_per_dim: usize,
+    },
+}
+
+impl fmt::Display for QuadratureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QuadratureError::Rule(e) => write!(f, "quadrature rule: {e}"),
+            QuadratureError::InvalidOption { what, value } => {
+                write!(f, "{what} = {value} is outside its domain")
+            }
+            QuadratureError::NotConverged {
+                what,
+                requested,
+                achieved,
+                nodes_per_dim,
+            } => write!(
+                f,
+                "{what}: quadrature error estimate {achieved:.3e} above the requested {requested:.3e} \
+                 with {nodes_per_dim} nodes per dimension (the node budget is exhausted)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for QuadratureError {}
+
+impl From<RuleError> for QuadratureError {
+    fn from(e: RuleError) -> Self {
+        QuadratureError::Rule(e)
+    }
+}
 
 /// How precisely, and within what budget, a tolerance-driven quadrature must converge. Built
 /// validated (the fields cannot hold a bad value); `Default` is tol = [`DEFAULT_TOL`], nodes per
@@ -41,9 +99,9 @@ impl Default for QuadratureOptions {
 impl QuadratureOptions {
     /// The defaults with tolerance `tol` (absolute error relative to max(1, |value|)). Errors unless
     /// `tol` is finite and positive.
-    pub fn new(tol: f64) -> Result<Self, OracleError> {
+    pub fn new(tol: f64) -> Result<Self, QuadratureError> {
         if !(tol > 0.0 && tol.is_finite()) {
-            return Err(OracleError::InvalidParameter {
+            return Err(QuadratureError::InvalidOption {
                 what: "quadrature tolerance",
                 value: tol,
             });
@@ -55,17 +113,17 @@ impl QuadratureOptions {
     }
 
     /// The same with nodes per dimension from `min_nodes` to `max_nodes`. Errors unless
-    /// 1 ≤ min_nodes ≤ max_nodes ≤ [`crate::tol::GH_MAX_NODES`].
-    pub fn with_nodes(self, min_nodes: usize, max_nodes: usize) -> Result<Self, OracleError> {
+    /// 1 ≤ min_nodes ≤ max_nodes ≤ [`GH_MAX_NODES`].
+    pub fn with_nodes(self, min_nodes: usize, max_nodes: usize) -> Result<Self, QuadratureError> {
         if min_nodes == 0 || min_nodes > max_nodes {
-            return Err(OracleError::InvalidParameter {
+            return Err(QuadratureError::InvalidOption {
                 what: "min_nodes (must be in 1..=max_nodes)",
                 value: min_nodes as f64,
             });
         }
-        if max_nodes > crate::tol::GH_MAX_NODES {
-            return Err(OracleError::InvalidParameter {
-                what: "max_nodes (at most GH_MAX_NODES = 256)",
+        if max_nodes > GH_MAX_NODES {
+            return Err(QuadratureError::InvalidOption {
+                what: "max_nodes (above tol::GH_MAX_NODES)",
                 value: max_nodes as f64,
             });
         }
@@ -77,9 +135,9 @@ impl QuadratureOptions {
     }
 
     /// The same with at most `max_total` tensor nodes (n^d). Errors for 0.
-    pub fn with_max_total(self, max_total: usize) -> Result<Self, OracleError> {
+    pub fn with_max_total(self, max_total: usize) -> Result<Self, QuadratureError> {
         if max_total == 0 {
-            return Err(OracleError::InvalidParameter {
+            return Err(QuadratureError::InvalidOption {
                 what: "max_total (must be positive)",
                 value: 0.0,
             });
@@ -115,16 +173,15 @@ impl QuadratureOptions {
 
 /// The computation of one candidate on the n-node rule: `Ok(None)` when that rule exceeds the
 /// candidate's budget; the second argument is the candidate's result on the previous, smaller rule
-/// (a warm start), if any.
-pub(crate) type Solve<'a, T> =
-    Box<dyn FnMut(usize, Option<&T>) -> Result<Option<T>, OracleError> + 'a>;
+/// (a warm start), if any. `E` is the caller's error type.
+pub(crate) type Solve<'a, T, E> = Box<dyn FnMut(usize, Option<&T>) -> Result<Option<T>, E> + 'a>;
 
 /// One method in a [`race`].
-pub(crate) struct Candidate<'a, T> {
+pub(crate) struct Candidate<'a, T, E> {
     /// What it computes, for error messages.
     pub what: &'static str,
     /// The computation.
-    pub solve: Solve<'a, T>,
+    pub solve: Solve<'a, T, E>,
 }
 
 /// Two successive rules of one candidate that agree.
@@ -141,26 +198,39 @@ pub(crate) struct Refined<T> {
     pub winner: usize,
 }
 
+/// How a candidate left the race.
+enum Exit<E> {
+    /// Its rule outgrew its budget.
+    Budget,
+    /// It raised an error.
+    Error(E),
+}
+
 /// Grows the rule of every candidate together until one candidate's two successive values agree
-/// to the tolerance (module docs). `initial_error` is the error of a candidate that could not
-/// even be set up. When no candidate converges: the error of the last candidate to drop out if it
-/// dropped out by an error; else [`OracleError::QuadratureNotConverged`] with the best agreement
-/// reached (or [`OracleError::InvalidParameter`] if not even the first rule fits the budget).
-pub(crate) fn race<T>(
+/// to the tolerance (module docs). `initial_error` is the error of a candidate that could not even
+/// be set up. When no candidate converges, the answer is, in this order:
+/// 1. the error of the last candidate to drop out, if it dropped out by an error (it stopped the
+///    race: a single failing candidate reports its own failure);
+/// 2. [`QuadratureError::NotConverged`] with the best agreement reached, if any candidate compared
+///    two rules (the budget ran out while agreement was being approached);
+/// 3. the last error raised (or `initial_error`), if there was one;
+/// 4. [`QuadratureError::InvalidOption`] on `min_nodes`: not even the first rule fits the budget.
+pub(crate) fn race<T, E: From<QuadratureError>>(
     opts: &QuadratureOptions,
-    mut candidates: Vec<Candidate<'_, T>>,
+    mut candidates: Vec<Candidate<'_, T, E>>,
     value: impl Fn(&T) -> f64,
-    initial_error: Option<OracleError>,
-) -> Result<Refined<T>, OracleError> {
+    initial_error: Option<E>,
+) -> Result<Refined<T>, E> {
     let mut n = opts.min_nodes;
+    let mut largest = n;
     let mut prev: Vec<Option<T>> = candidates.iter().map(|_| None).collect();
     let mut alive = vec![true; candidates.len()];
     let mut best = (
         f64::INFINITY,
-        n,
         candidates.first().map_or("quadrature", |c| c.what),
     );
-    let mut last_stop = initial_error;
+    let mut last_error = initial_error;
+    let mut last_exit: Option<Exit<()>> = None;
     let mut produced = false;
     loop {
         for (i, c) in candidates.iter_mut().enumerate() {
@@ -170,11 +240,12 @@ pub(crate) fn race<T>(
             match (c.solve)(n, prev[i].as_ref()) {
                 Ok(Some(cur)) => {
                     produced = true;
+                    largest = n;
                     if let Some(before) = &prev[i] {
                         let v = value(&cur);
                         let err = (v - value(before)).abs();
                         if err < best.0 {
-                            best = (err, n, c.what);
+                            best = (err, c.what);
                         }
                         if err <= opts.tol * v.abs().max(1.0) {
                             let prev = prev[i].take().expect("checked");
@@ -191,11 +262,12 @@ pub(crate) fn race<T>(
                 }
                 Ok(None) => {
                     alive[i] = false;
-                    last_stop = None;
+                    last_exit = Some(Exit::Budget);
                 }
                 Err(e) => {
                     alive[i] = false;
-                    last_stop = Some(e);
+                    last_error = Some(e);
+                    last_exit = Some(Exit::Error(()));
                 }
             }
         }
@@ -205,28 +277,31 @@ pub(crate) fn race<T>(
         }
         n = m;
     }
-    match last_stop {
-        Some(e) if !alive.contains(&true) => Err(e),
-        _ if !produced => Err(OracleError::InvalidParameter {
+    let stopped_by_error = matches!(last_exit, Some(Exit::Error(()))) && !alive.contains(&true);
+    match last_error {
+        Some(e) if stopped_by_error || !best.0.is_finite() => Err(e),
+        _ if !produced => Err(QuadratureError::InvalidOption {
             what: "min_nodes (n^d exceeds max_total)",
             value: opts.min_nodes as f64,
-        }),
-        _ => Err(OracleError::QuadratureNotConverged {
-            what: best.2,
+        }
+        .into()),
+        _ => Err(QuadratureError::NotConverged {
+            what: best.1,
             requested: opts.tol,
             achieved: best.0,
-            nodes_per_dim: best.1,
-        }),
+            nodes_per_dim: largest,
+        }
+        .into()),
     }
 }
 
 /// [`race`] with one candidate.
-pub(crate) fn refine<'a, T>(
+pub(crate) fn refine<'a, T, E: From<QuadratureError>>(
     opts: &QuadratureOptions,
     what: &'static str,
-    solve: impl FnMut(usize, Option<&T>) -> Result<Option<T>, OracleError> + 'a,
+    solve: impl FnMut(usize, Option<&T>) -> Result<Option<T>, E> + 'a,
     value: impl Fn(&T) -> f64,
-) -> Result<Refined<T>, OracleError> {
+) -> Result<Refined<T>, E> {
     race(
         opts,
         vec![Candidate {
@@ -250,7 +325,7 @@ mod tests {
         let r = refine(
             &opts,
             "test",
-            |n, _| Ok(Some(1.0 + 0.5f64.powi(n as i32))),
+            |n, _| Ok::<_, QuadratureError>(Some(1.0 + 0.5f64.powi(n as i32))),
             |v: &f64| *v,
         )
         .unwrap();
@@ -259,43 +334,117 @@ mod tests {
         assert_eq!(r.err, 0.5f64.powi(28) - 0.5f64.powi(42));
     }
 
-    /// A race: the faster candidate answers; a candidate that errors drops out; when none
-    /// converges the last error is reported; the budget exhausted gives QuadratureNotConverged.
+    /// The caller's error in these tests: the loop's own, or a refusal of the computation.
+    #[derive(Debug, PartialEq)]
+    enum E {
+        Quadrature(QuadratureError),
+        Refused(&'static str),
+    }
+
+    impl From<QuadratureError> for E {
+        fn from(e: QuadratureError) -> Self {
+            E::Quadrature(e)
+        }
+    }
+
+    fn candidate<'a>(
+        what: &'static str,
+        solve: impl FnMut(usize, Option<&f64>) -> Result<Option<f64>, E> + 'a,
+    ) -> Candidate<'a, f64, E> {
+        Candidate {
+            what,
+            solve: Box::new(solve),
+        }
+    }
+
+    /// Each outcome of the race, in the order of precedence of [`race`]'s docs. Node counts run
+    /// 6, 9, 13, 19, 28, 42, 63, 94, 96 (the default range).
     #[test]
     fn race_outcomes() {
         let opts = QuadratureOptions::new(1e-9).unwrap();
-        let slow = |_: usize, _: Option<&f64>| Ok(Some(1.0));
-        let fails = |_: usize, _: Option<&f64>| -> Result<Option<f64>, OracleError> {
-            Err(OracleError::MinusInfinity { step: 3 })
-        };
+        let value = |v: &f64| *v;
+        let constant = |_: usize, _: Option<&f64>| Ok(Some(1.0));
+        let never = |n: usize, _: Option<&f64>| Ok(Some(1.0 / n as f64));
+        let refused = |_: usize, _: Option<&f64>| Err(E::Refused("pole"));
+        // The candidate that converges answers, whatever the others do.
         let r = race(
             &opts,
             vec![
-                Candidate {
-                    what: "fails",
-                    solve: Box::new(fails),
-                },
-                Candidate {
-                    what: "slow",
-                    solve: Box::new(slow),
-                },
+                candidate("refused", refused),
+                candidate("constant", constant),
             ],
-            |v| *v,
+            value,
             None,
-        )
-        .unwrap();
+        );
+        let r = r.unwrap();
         assert_eq!((r.winner, r.nodes), (1, 9));
-        let e = refine(&opts, "fails", fails, |v: &f64| *v).err().unwrap();
-        assert_eq!(e, OracleError::MinusInfinity { step: 3 });
-        let never = |n: usize, _: Option<&f64>| Ok(Some(1.0 / n as f64));
-        let e = refine(&opts, "never", never, |v: &f64| *v).err().unwrap();
+        // 1. The last candidate to drop out did so by an error: that error, even after agreement
+        //    was being approached (one candidate failing at its third rule).
+        let late = |n: usize, _: Option<&f64>| {
+            if n < 13 {
+                Ok(Some(1.0 / n as f64))
+            } else {
+                Err(E::Refused("late"))
+            }
+        };
+        assert_eq!(
+            refine(&opts, "late", late, value).err(),
+            Some(E::Refused("late"))
+        );
+        let budget_early = |n: usize, _: Option<&f64>| Ok((n < 9).then_some(1.0));
+        let r = race(
+            &opts,
+            vec![candidate("budget", budget_early), candidate("late", late)],
+            value,
+            None,
+        );
+        assert_eq!(r.err(), Some(E::Refused("late")));
+        // 2. The budget ended the race after two rules were compared: NotConverged, with the best
+        //    agreement and the largest rule tried.
+        let budget_late = |n: usize, _: Option<&f64>| Ok((n < 42).then(|| 1.0 / n as f64));
+        let r = race(
+            &opts,
+            vec![candidate("late", late), candidate("budget", budget_late)],
+            value,
+            None,
+        );
+        match r.err() {
+            Some(E::Quadrature(QuadratureError::NotConverged {
+                what,
+                nodes_per_dim,
+                achieved,
+                ..
+            })) => {
+                assert_eq!((what, nodes_per_dim), ("budget", 28));
+                assert_eq!(achieved, 1.0 / 19.0 - 1.0 / 28.0);
+            }
+            other => panic!("{other:?}"),
+        }
+        let r = refine(&opts, "never", never, value);
         assert!(matches!(
-            e,
-            OracleError::QuadratureNotConverged { what: "never", .. }
+            r.err(),
+            Some(E::Quadrature(QuadratureError::NotConverged {
+                nodes_per_dim: 96,
+                ..
+            }))
         ));
+        // 3. No rule pair was ever compared: the error raised, here the set-up error of a route
+        //    that never ran, although the other route then ran out of budget.
+        let one_value = |n: usize, _: Option<&f64>| Ok((n < 9).then_some(1.0));
+        let r = race(
+            &opts,
+            vec![candidate("one", one_value)],
+            value,
+            Some(E::Refused("setup")),
+        );
+        assert_eq!(r.err(), Some(E::Refused("setup")));
+        // 4. Not even the first rule fits: the budget is too small for min_nodes.
         let too_big = |_: usize, _: Option<&f64>| Ok(None);
-        let e = refine(&opts, "big", too_big, |v: &f64| *v).err().unwrap();
-        assert!(matches!(e, OracleError::InvalidParameter { .. }));
+        let r = refine(&opts, "big", too_big, value);
+        assert!(matches!(
+            r.err(),
+            Some(E::Quadrature(QuadratureError::InvalidOption { .. }))
+        ));
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub enum Route {
 
 /// A route in the race, with what the estimate reports about it.
 struct Entry<'a> {
-    candidate: Candidate<'a, f64>,
+    candidate: Candidate<'a, f64, OracleError>,
     route: Route,
     offset: f64,
 }
