@@ -25,12 +25,12 @@ pub const EPS: f64 = f64::EPSILON;
 /// size of the terms involved (and by a condition number where one amplifies the error).
 pub const ROUND_OFF: f64 = 64.0 * EPS;
 
-/// The absolute round-off of an objective value that is a sum of terms of total size
-/// `sum_abs_terms`: 8 eps (1 + Σ|terms|). Each term is a compensated sum or a closed form accurate
-/// to a few ulps (≤ 4 eps relative); doubling that covers the final additions. Newton uses it to
-/// know when a predicted increase is too small for the value to judge.
-pub fn value_noise(sum_abs_terms: f64) -> f64 {
-    8.0 * EPS * (1.0 + sum_abs_terms)
+/// The absolute round-off of an objective value that is a sum of `terms`: 8 eps (1 + Σ|terms|),
+/// summed left to right from 1. Each term is a compensated sum or a closed form accurate to a few
+/// ulps (≤ 4 eps relative); doubling that covers the final additions. Newton uses it to know when
+/// a predicted increase is too small for the value to judge.
+pub fn value_noise(terms: impl IntoIterator<Item = f64>) -> f64 {
+    8.0 * EPS * terms.into_iter().fold(1.0, |acc, t| acc + t.abs())
 }
 
 /// The round-off floor of a Newton decrement λ² in natural coordinates for an objective with the

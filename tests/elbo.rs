@@ -374,7 +374,16 @@ fn huge_sigma_with_logistic_prior_is_refused() {
     let query = Query::new(&model, &[0.0], 1.0).unwrap();
     let wide = Encoder::new(&[0.0], &[30.0]).unwrap();
     let e = elbo_on_rule(&query, &wide, &rule, DerivativeOrder::Value, &mut ws).unwrap_err();
-    assert!(matches!(e, OracleError::InvalidParameter { .. }), "{e}");
+    // The refusal names the offending log σ² (30 > 2 log(5e3 · 0.5) ≈ 15.6).
+    assert!(
+        matches!(e, OracleError::InvalidParameter { value, .. } if value == 30.0),
+        "{e}"
+    );
+    // The Monte Carlo estimator refuses it too (the same encoder, the same limit).
+    let mut r = ima_oracle::generate::rng(1);
+    let mc =
+        ima_oracle::objective::elbo_monte_carlo(&query, &wide, ima_oracle::Beta::ONE, 4, &mut r);
+    assert!(matches!(mc, Err(OracleError::InvalidParameter { value, .. }) if value == 30.0));
     let ok = Encoder::new(&[0.0], &[10.0]).unwrap();
     assert!(elbo_on_rule(&query, &ok, &rule, DerivativeOrder::Value, &mut ws).is_ok());
 }

@@ -6,15 +6,14 @@
 
 use crate::claims::{CaseResults, Claim, Row};
 use crate::fit::Verdict;
-use crate::sweep::{PointResult, BETA_GAMMA0_SQ};
+use crate::sweep::{PointResult, BETA_GAMMA0_SQ, DIM};
 use crate::tol::{
     self, ESTIMATE_FACTOR, GAP_MIN_CONTRAST, GAP_OPEN_RATIO, LSQ_SINGULAR, MEAN_SLACK, ROUNDOFF,
     ZERO_CONTRAST,
 };
-use ima_oracle::objective::elbo;
+use ima_oracle::objective::{beta_vae_offset, elbo};
 use ima_oracle::{Gamma2, QuadratureOptions, Query};
 use nalgebra::DMatrix;
-use std::f64::consts::PI;
 
 /// Round-off floor of ELBO* compared with a value of size |other|: [`ROUNDOFF`] times the sizes of
 /// the terms involved, plus [`ESTIMATE_FACTOR`] times the quadrature error estimate.
@@ -64,7 +63,7 @@ pub(crate) fn eq12(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
         let rhs = st
             .eq12
             .sigma2(Gamma2::new(pr.gamma2).expect("a grid value"));
-        let e = (0..3)
+        let e = (0..DIM)
             .map(|k| (pr.sigma2[k] - rhs[k]).abs())
             .fold(0.0, f64::max);
         (e, ROUNDOFF * st.kappa * st.kappa * pr.sigma2.max())
@@ -74,7 +73,7 @@ pub(crate) fn eq12(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
 /// eq. 12 times γ²: max_k |σ̂_k² γ² ‖J_:k‖² − 1|, floor [`ROUNDOFF`] κ².
 pub(crate) fn eq12_ratio(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, st, pr| {
-        let e = (0..3)
+        let e = (0..DIM)
             .map(|k| (pr.sigma2[k] * pr.gamma2 * st.eq12.colnorm2[k] - 1.0).abs())
             .fold(0.0, f64::max);
         (e, ROUNDOFF * st.kappa * st.kappa)
@@ -85,7 +84,7 @@ pub(crate) fn eq12_ratio(cr: &CaseResults, claim: &Claim, _threads: usize) -> Ro
 /// floor.
 pub(crate) fn eq13(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, st, pr| {
-        let target = pr.log_p - st.c_ima;
+        let target = pr.eq13_rhs(st);
         (
             (pr.elbo - target).abs(),
             elbo_floor(pr, target) + ESTIMATE_FACTOR * pr.log_p_err,
@@ -96,7 +95,7 @@ pub(crate) fn eq13(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
 /// eq. 13 with eq. 4: |ELBO* − (log p_flow − c_IMA)|.
 pub(crate) fn eq13_flow(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, st, pr| {
-        let target = st.log_flow - st.c_ima;
+        let target = st.l_ima();
         ((pr.elbo - target).abs(), elbo_floor(pr, target))
     })
 }
@@ -105,10 +104,11 @@ pub(crate) fn eq13_flow(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row
 /// is divided by β with the residual.
 pub(crate) fn beta_vae(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, st, pr| {
-        let beta = BETA_GAMMA0_SQ / pr.gamma2;
-        let c = 1.5 * ((BETA_GAMMA0_SQ / (2.0 * PI)).ln() - beta * (pr.gamma2 / (2.0 * PI)).ln());
+        let gamma0 = Gamma2::new(BETA_GAMMA0_SQ).expect("a positive constant");
+        let c = beta_vae_offset(DIM, gamma0, pr.beta);
+        let beta = pr.beta.get();
         let (lb, lb_err) = (pr.beta_objective.value, pr.beta_objective.error_estimate);
-        let target = st.log_flow - st.c_ima;
+        let target = st.l_ima();
         let e = ((lb - c) / beta - target).abs();
         let fl = (ROUNDOFF * (lb.abs() + c.abs() + beta * pr.elbo_scale)
             + ESTIMATE_FACTOR * lb_err)
@@ -130,7 +130,7 @@ pub(crate) fn ima_gap(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
 /// IMA class: |ELBO* − log pθ| + |c_IMA| = O(1/γ²), and c_IMA itself is 0 to [`ZERO_CONTRAST`].
 fn ima_gap_closes(cr: &CaseResults, claim: &Claim) -> Row {
     let mut row = cr.order_row(claim, &|_, st, pr| {
-        let gap = (pr.elbo - pr.log_p).abs();
+        let gap = pr.gap().abs();
         let fl = elbo_floor(pr, pr.log_p) + ESTIMATE_FACTOR * pr.log_p_err;
         (gap + st.c_ima.abs(), fl)
     });
@@ -152,7 +152,7 @@ fn ima_gap_stays_open(cr: &CaseResults, claim: &Claim) -> Row {
     for (st, res) in cr.points {
         if let (Ok(st), Ok(pr)) = (st, &res[last]) {
             count += 1;
-            let ratio = (pr.elbo - pr.log_p).abs() / st.c_ima;
+            let ratio = pr.gap().abs() / st.c_ima;
             worst = worst.min(ratio);
             ok &= st.c_ima > GAP_MIN_CONTRAST && ratio > GAP_OPEN_RATIO;
         }
@@ -204,7 +204,7 @@ pub(crate) fn eq10_11(cr: &CaseResults, claim: &Claim, threads: usize) -> Row {
                 + ESTIMATE_FACTOR * (pr.elbo_err + pr.elbo_self_consistent.error_estimate);
             m.add(margin, slack);
         }
-        if res.len() == n && n >= 5 {
+        if res.len() == n && n >= DIM + 2 {
             linear_encoder(cr, &res, g2, threads, &mut m);
         }
     }
@@ -228,12 +228,16 @@ fn linear_encoder(
 ) {
     let n = res.len();
     // [x 1] V' = μ̂ by least squares (4 unknowns per output, n ≥ 5 rows).
-    let a = DMatrix::from_fn(n, 4, |r, c| if c < 3 { cr.case.xs[r][c] } else { 1.0 });
+    let a = DMatrix::from_fn(
+        n,
+        DIM + 1,
+        |r, c| if c < DIM { cr.case.xs[r][c] } else { 1.0 },
+    );
     let b = DMatrix::from_fn(n, 3, |r, c| res[r].mu[c]);
     let Ok(v) = a.clone().svd(true, true).solve(&b, LSQ_SINGULAR) else {
         return;
     };
-    let lv: Vec<f64> = (0..3)
+    let lv: Vec<f64> = (0..DIM)
         .map(|k| res.iter().map(|p| p.sigma2[k].ln()).sum::<f64>() / n as f64)
         .collect();
     let q = QuadratureOptions::new(tol::quadrature(g2)).expect("a positive tolerance");
@@ -243,8 +247,8 @@ fn linear_encoder(
         threads,
         || (),
         |r, _| {
-            let mu: Vec<f64> = (0..3)
-                .map(|c| (0..4).map(|j| a[(r, j)] * v[(j, c)]).sum())
+            let mu: Vec<f64> = (0..DIM)
+                .map(|c| (0..=DIM).map(|j| a[(r, j)] * v[(j, c)]).sum())
                 .collect();
             let query = Query::new(model, cr.case.xs[r].as_slice(), g2)?;
             elbo(&query, &query.encoder(&mu, &lv)?, &q).map(|e| (e.value, e.error_estimate))

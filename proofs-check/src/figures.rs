@@ -158,17 +158,17 @@ fn fig4(c: &CaseResults, grid: &[f64]) -> String {
     let lines = vec![
         Line {
             name: "|ELBO* − log pθ|".into(),
-            points: curve(c, |_, _, pr| (pr.elbo - pr.log_p).abs()),
+            points: curve(c, |_, _, pr| pr.gap().abs()),
             style: Style::LineMarkers,
         },
         Line {
             name: "|ELBO* − (log pθ − c_IMA)|".into(),
-            points: curve(c, |_, st, pr| (pr.elbo - pr.log_p + st.c_ima).abs()),
+            points: curve(c, |_, st, pr| (pr.elbo - pr.eq13_rhs(st)).abs()),
             style: Style::LineMarkers,
         },
         Line {
             name: "|ELBO* − L_IMA (flow)|".into(),
-            points: curve(c, |_, st, pr| (pr.elbo - st.log_flow + st.c_ima).abs()),
+            points: curve(c, |_, st, pr| (pr.elbo - st.l_ima()).abs()),
             style: Style::LineMarkers,
         },
         Line {

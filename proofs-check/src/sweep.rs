@@ -23,6 +23,9 @@ pub fn label(case: &Case) -> (String, String) {
     )
 }
 
+/// The latent (and observed) dimension of every case: d = D = 3, as in the paper's §4.1–4.3.
+pub const DIM: usize = 3;
+
 /// The priors every family is checked under: the standard normal and the logistic with scale 0.6.
 pub fn priors() -> [Prior; 2] {
     [
@@ -35,7 +38,7 @@ pub fn priors() -> [Prior; 2] {
 /// drawn from the family's data source ([`ima_oracle::generate::Family::data_source`]: the prior,
 /// or uniform on [−½, ½]³ for the Möbius families, §4.3, which keeps the data away from the pole).
 pub fn cases(points: usize, rng: &mut OracleRng) -> Vec<Case> {
-    family_cases(3, &priors(), points, rng).expect("the generators build valid decoders and data")
+    family_cases(DIM, &priors(), points, rng).expect("the generators build valid decoders and data")
 }
 
 /// What does not depend on γ at one x.
@@ -55,6 +58,23 @@ impl PointStatic {
     /// g(x).
     pub fn g(&self) -> &DVector<f64> {
         &self.eq12.z
+    }
+
+    /// L_IMA = log p_flow(x) − c_IMA(f, g(x)): the γ → ∞ limit of ELBO* (eq. 13 with eq. 4).
+    pub fn l_ima(&self) -> f64 {
+        self.log_flow - self.c_ima
+    }
+}
+
+impl PointResult {
+    /// The RHS of eq. 13 at this γ: log pθ(x) − c_IMA(f, g(x)).
+    pub fn eq13_rhs(&self, st: &PointStatic) -> f64 {
+        self.log_p - st.c_ima
+    }
+
+    /// The gap ELBO* − log pθ(x) (eq. 2 at the optimum; → −c_IMA by eq. 13).
+    pub fn gap(&self) -> f64 {
+        self.elbo - self.log_p
     }
 }
 
@@ -83,7 +103,9 @@ pub struct PointResult {
     pub elbo_self_consistent: ElboEstimate,
     /// ELBO of a perturbed encoder (for eq. 2).
     pub elbo_perturbed: ElboEstimate,
-    /// The β-VAE objective at (γ0², β = γ0²/γ²) evaluated at q̂(γ²).
+    /// β = γ0²/γ² of the β-VAE sweep.
+    pub beta: Beta,
+    /// The β-VAE objective at (γ0², β) evaluated at q̂(γ²).
     pub beta_objective: ElboEstimate,
 }
 
@@ -116,15 +138,11 @@ pub fn point_result(
     let o = optimal_encoder(&query, &q)?;
     let m = log_marginal(&query, &q)?;
     let f_mu = model.decoder().forward(&o.mu)?;
-    let self_consistent = Encoder::new(
-        st.g().as_slice(),
-        st.eq12.sigma2(query.precision()).map(f64::ln).as_slice(),
-    )?;
-    let sc = elbo(&query, &self_consistent, &q)?;
-    let pert_mu: Vec<f64> = (0..3)
+    let sc = elbo(&query, &st.eq12.encoder(query.precision())?, &q)?;
+    let pert_mu: Vec<f64> = (0..DIM)
         .map(|k| o.mu[k] + 0.5 * o.sigma2[k].sqrt() * rng.sample::<f64, _>(StandardNormal))
         .collect();
-    let pert_lv: Vec<f64> = (0..3)
+    let pert_lv: Vec<f64> = (0..DIM)
         .map(|k| o.logvar[k] + 0.5 * rng.sample::<f64, _>(StandardNormal))
         .collect();
     let pert = elbo(&query, &query.encoder(&pert_mu, &pert_lv)?, &q)?;
@@ -144,6 +162,7 @@ pub fn point_result(
         log_p_err: m.error_estimate,
         elbo_self_consistent: sc,
         elbo_perturbed: pert,
+        beta,
         beta_objective: b,
     })
 }

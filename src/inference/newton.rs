@@ -107,10 +107,9 @@ pub(crate) fn maximize<T>(
             .expect("a Hessian evaluation has a Hessian");
         let gmax = g.amax();
         last_gmax = gmax;
-        let n = theta.len();
         let sc = scale(&theta);
         let gs = g.component_mul(&sc);
-        let a = DMatrix::from_fn(n, n, |i, k| -h[(i, k)] * sc[i] * sc[k]);
+        let a = natural_neg_hessian(h, &sc);
         let not_converged = |reason| OracleError::NotConverged {
             what,
             iterations: it,
@@ -169,6 +168,13 @@ pub(crate) fn maximize<T>(
         grad_norm: last_gmax,
         reason: StopReason::IterationLimit,
     })
+}
+
+/// −D H D with D = diag(`scale`): the negative Hessian in natural coordinates, positive definite
+/// at a strict maximum.
+pub(crate) fn natural_neg_hessian(h: &DMatrix<f64>, scale: &DVector<f64>) -> DMatrix<f64> {
+    let n = scale.len();
+    DMatrix::from_fn(n, n, |i, k| -h[(i, k)] * scale[i] * scale[k])
 }
 
 /// The outcome of a backtracking line search.

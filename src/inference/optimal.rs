@@ -23,7 +23,7 @@
 //! about. [`OptimalEncoder::min_curvature`] > 0 certifies a strict local maximum; to look for others,
 //! start [`optimal_encoder_from`] elsewhere and compare ELBO*.
 
-use super::newton::{maximize, Eval, NewtonOptions, Termination};
+use super::newton::{maximize, natural_neg_hessian, Eval, NewtonOptions, Termination};
 use super::self_consistent::Eq12Terms;
 use crate::error::OracleError;
 use crate::input::{Encoder, Query};
@@ -71,18 +71,13 @@ pub fn newton_on_rule(
         let e = elbo_on_rule(query, &Encoder::from_theta(t)?, rule, order, ws)?;
         Ok(Eval {
             value: e.value,
-            value_noise: value_noise(e.parts.size()),
+            value_noise: value_noise(e.parts.terms()),
             gradient: e.gradient,
             hessian: e.hessian,
             extra: e.parts,
         })
     };
-    let scale = |t: &DVector<f64>| {
-        DVector::from_fn(
-            2 * d,
-            |i, _| if i < d { (0.5 * t[d + i]).exp() } else { 1.0 },
-        )
-    };
+    let scale = |t: &DVector<f64>| natural_scale(t, d);
     let floor = |t: &DVector<f64>| {
         let fmax = query
             .model()
@@ -109,6 +104,18 @@ pub fn newton_on_rule(
         evaluations: s.evaluations,
         decrements: s.decrements,
         termination: s.termination,
+    })
+}
+
+/// The natural scales of θ = (μ, s = log σ²): σ_k = e^{s_k/2} for μ_k (the ELBO varies on the
+/// scale of σ in μ), 1 for s_k.
+fn natural_scale(theta: &DVector<f64>, d: usize) -> DVector<f64> {
+    DVector::from_fn(2 * d, |i, _| {
+        if i < d {
+            (0.5 * theta[d + i]).exp()
+        } else {
+            1.0
+        }
     })
 }
 
@@ -145,9 +152,7 @@ pub struct OptimalEncoder {
 
 /// The self-consistent start of Prop. 1: μ = g(x), log σ² = log of the RHS of eq. 12.
 pub fn self_consistent_encoder(query: &Query) -> Result<Encoder, OracleError> {
-    let terms = Eq12Terms::at_observation(query.model(), query.x())?;
-    let logvar = terms.sigma2(query.precision()).map(f64::ln);
-    Encoder::new(terms.z.as_slice(), logvar.as_slice())
+    Eq12Terms::at_observation(query.model(), query.x())?.encoder(query.precision())
 }
 
 /// The optimal encoder from the self-consistent start ([`self_consistent_encoder`]).
@@ -189,15 +194,13 @@ pub fn optimal_encoder_from(
         |res| res.parts.total(),
     )?;
     let (prev, cur) = (r.prev, r.cur);
-    let sig = cur.theta.rows(d, d).map(|s| (0.5 * s).exp());
-    let scale = DVector::from_fn(2 * d, |i, _| if i < d { sig[i] } else { 1.0 });
+    let scale = natural_scale(&cur.theta, d);
     let location_error = (0..2 * d)
         .map(|i| (cur.theta[i] - prev.theta[i]).abs() / scale[i])
         .fold(0.0, f64::max);
-    let a = DMatrix::from_fn(2 * d, 2 * d, |i, k| {
-        -cur.hessian[(i, k)] * scale[i] * scale[k]
-    });
-    let min_curvature = a.symmetric_eigenvalues().min();
+    let min_curvature = natural_neg_hessian(&cur.hessian, &scale)
+        .symmetric_eigenvalues()
+        .min();
     let logvar = cur.theta.rows(d, d).into_owned();
     Ok(OptimalEncoder {
         mu: cur.theta.rows(0, d).into_owned(),

@@ -66,7 +66,7 @@ pub fn posterior_mode(query: &Query, start: Option<&[f64]>) -> Result<PosteriorM
         let rec = 0.5 * gamma2 * r.norm_squared();
         let mut e = Eval {
             value: lp - rec,
-            value_noise: value_noise(rec + lp.abs()),
+            value_noise: value_noise([rec, lp]),
             gradient: None,
             hessian: None,
             extra: r.clone(),

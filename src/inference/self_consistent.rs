@@ -10,7 +10,7 @@
 //! Accuracy: −(log m)'' and ‖J_:k‖² are closed forms to a few ulps; P_k then to a few ulps.
 
 use crate::error::OracleError;
-use crate::input::Gamma2;
+use crate::input::{Encoder, Gamma2};
 use crate::model::Model;
 use nalgebra::DVector;
 
@@ -50,6 +50,13 @@ impl Eq12Terms {
     /// σ_k² = 1/P_k, k = 1 … d: the RHS of eq. 12.
     pub fn sigma2(&self, gamma2: Gamma2) -> DVector<f64> {
         DVector::from_fn(self.z.len(), |k, _| 1.0 / self.precision(k, gamma2))
+    }
+
+    /// The self-consistent encoder μ = z (= g(x)), log σ_k² = log of the RHS of eq. 12. Errors if
+    /// σ² leaves the range an [`Encoder`] accepts.
+    pub fn encoder(&self, gamma2: Gamma2) -> Result<Encoder, OracleError> {
+        let logvar = self.sigma2(gamma2).map(f64::ln);
+        Encoder::new(self.z.as_slice(), logvar.as_slice())
     }
 
     /// σ_k = 1/√P_k: the natural length scale of coordinate k of the posterior.

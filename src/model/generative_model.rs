@@ -1,6 +1,6 @@
 //! A model: a prior and a decoder (paper eq. 3), plus where the decoder's poles lie in latent space.
 
-use super::decoder::{Decoder, DecoderError, Step};
+use super::decoder::{Decoder, DecoderError, Step, Workspace};
 use super::prior::Prior;
 use crate::tol::POLE_MASS_TOL;
 use nalgebra::DVector;
@@ -162,6 +162,19 @@ impl Model {
         }
         Ok(())
     }
+}
+
+/// offset + log p0(z) − log|det J_f(z)|: the flow log-density (eq. 4) at the z = g(x) that `ws`
+/// holds after [`Decoder::inverse_into`], plus `offset` (0 for the density itself; a quadrature's
+/// log-weight for the x-space marginal — added first, so that one definition serves both with the
+/// same summation order).
+pub(crate) fn shifted_log_flow(
+    decoder: &Decoder,
+    prior: &Prior,
+    ws: &Workspace,
+    offset: f64,
+) -> Result<f64, DecoderError> {
+    Ok(offset + prior.log_density_sum(ws.input()) - decoder.log_abs_det_from(ws)?)
 }
 
 /// Refuses a pole at squared Mahalanobis distance `t` from the centre of a Gaussian in `dim`

@@ -22,9 +22,10 @@ mod source;
 pub mod special;
 
 pub use decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step, Workspace};
+pub(crate) use generative_model::shifted_log_flow;
 pub use generative_model::{chi2_tail_bound, Model, PoleRefusal};
 pub(crate) use prior::gaussian_log_norm;
 pub use prior::{DistributionError, Prior};
+pub(crate) use sigmoid::sigmoid_pair;
 pub use sigmoid::{sigmoid, softplus};
-pub(crate) use sigmoid::{sigmoid_pair, sigmoid_prime};
 pub use source::Source;

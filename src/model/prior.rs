@@ -12,7 +12,7 @@
 //! above uses |t| so that no exponential overflows), accurate to a few ulps for every finite t.
 //! The parameters are validated when the prior is built; evaluation cannot fail.
 
-use super::sigmoid::sigmoid_prime;
+use super::sigmoid::{sigmoid_prime, softplus};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 use std::f64::consts::PI;
@@ -109,7 +109,7 @@ impl Prior {
             Prior::Gaussian { variance } => -0.5 * t * t / variance + gaussian_log_norm(variance),
             Prior::Logistic { scale } => {
                 let a = t.abs() / scale;
-                -scale.ln() - a - 2.0 * (-a).exp().ln_1p()
+                -scale.ln() - a - 2.0 * softplus(-a)
             }
         }
     }

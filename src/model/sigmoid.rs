@@ -3,8 +3,8 @@
 //!
 //! | function | formula | evaluated as |
 //! | --- | --- | --- |
-//! | [`sigmoid`] | 1/(1 + e^{−u}) | 1/(1 + e^{−u}) for u ≥ 0, eᵘ/(1 + eᵘ) otherwise |
-//! | `sigmoid_pair` | (σ(u), σ(−u)) | both from e^{−\|u\|}: no 1 − σ cancellation |
+//! | `sigmoid_pair` | (σ(u), σ(−u)) | both from e = e^{−\|u\|}: 1/(1 + e) and e/(1 + e), no 1 − σ cancellation |
+//! | [`sigmoid`] | 1/(1 + e^{−u}) | the first of the pair |
 //! | `sigmoid_prime` | σ(u)(1 − σ(u)) | e^{−\|u\|}/(1 + e^{−\|u\|})² |
 //! | [`softplus`] | log(1 + eᵘ) | max(u, 0) + log1p(e^{−\|u\|}) |
 //!
@@ -14,12 +14,7 @@
 /// The logistic sigmoid σ(u) = 1/(1 + e^{−u}), evaluated without overflow for every finite u.
 #[inline]
 pub fn sigmoid(u: f64) -> f64 {
-    if u >= 0.0 {
-        1.0 / (1.0 + (-u).exp())
-    } else {
-        let e = u.exp();
-        e / (1.0 + e)
-    }
+    sigmoid_pair(u).0
 }
 
 /// (σ(u), σ(−u)) = (σ(u), 1 − σ(u)), both from e^{−|u|} without cancellation.

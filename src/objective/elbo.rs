@@ -52,10 +52,10 @@
 //! IMA-regularised likelihood as γ/√β → ∞.
 
 use super::gaussian::{entropy, log_normaliser};
-use super::prior_term::prior_term;
+use super::prior_term::{check_prior_width, prior_term};
 use super::reconstruction::{self, ElboWorkspace};
 use crate::error::OracleError;
-use crate::input::{Beta, Encoder, Query};
+use crate::input::{Beta, Encoder, Gamma2, Query};
 use crate::quadrature::{refine, QuadratureOptions, TensorRule};
 use nalgebra::{DMatrix, DVector};
 
@@ -104,12 +104,19 @@ impl ElboParts {
         self.expected_log_likelihood() - beta.get() * self.kl_to_prior()
     }
 
-    /// Σ of the terms' sizes, the scale of the value's round-off ([`crate::tol::value_noise`]).
+    /// The four terms, in the order of the sum.
+    pub fn terms(&self) -> [f64; 4] {
+        [
+            self.log_normaliser,
+            self.reconstruction,
+            self.prior,
+            self.entropy,
+        ]
+    }
+
+    /// Σ of the terms' sizes, left to right: the scale of the value's round-off.
     pub fn size(&self) -> f64 {
-        self.log_normaliser.abs()
-            + self.reconstruction.abs()
-            + self.prior.abs()
-            + self.entropy.abs()
+        self.terms().iter().map(|t| t.abs()).sum()
     }
 }
 
@@ -161,6 +168,7 @@ pub fn beta_vae_on_rule(
             found: rule.dim(),
         });
     }
+    check_prior_width(model.prior(), enc)?;
     let sigma = enc.sigma();
     model.guard_poles(
         enc.mu().as_slice(),
@@ -169,7 +177,7 @@ pub fn beta_vae_on_rule(
     )?;
     ws.prior.clear();
     for (&m, &s) in enc.mu().iter().zip(sigma) {
-        ws.prior.push(prior_term(model.prior(), m, s)?);
+        ws.prior.push(prior_term(model.prior(), m, s));
     }
     reconstruction::accumulate(query, enc, rule, order, ws)?;
     let gamma2 = query.gamma2();
@@ -188,6 +196,14 @@ pub fn beta_vae_on_rule(
         hessian: (order >= DerivativeOrder::Hessian)
             .then(|| reconstruction::hessian(&ws.sums, enc, gamma2, b, &ws.prior)),
     })
+}
+
+/// The constant C(β) of the β-VAE identity of the module docs: the β-objective at precision γ²
+/// equals β·ELBO at precision γ²/β plus C(β) = (D/2) log(γ²/2π) − β (D/2) log(γ²/(2πβ)), for every
+/// encoder. (`gamma2` is the β-objective's precision.)
+pub fn beta_vae_offset(dim_observed: usize, gamma2: Gamma2, beta: Beta) -> f64 {
+    let b = beta.get();
+    log_normaliser(dim_observed, gamma2.get()) - b * log_normaliser(dim_observed, gamma2.get() / b)
 }
 
 /// An ELBO (or β-objective) value with its quadrature error estimate.

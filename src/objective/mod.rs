@@ -15,8 +15,8 @@ mod prior_term;
 mod reconstruction;
 
 pub use elbo::{
-    beta_vae, beta_vae_on_rule, elbo, elbo_on_rule, DerivativeOrder, ElboDerivatives, ElboEstimate,
-    ElboParts,
+    beta_vae, beta_vae_offset, beta_vae_on_rule, elbo, elbo_on_rule, DerivativeOrder,
+    ElboDerivatives, ElboEstimate, ElboParts,
 };
 pub(crate) use gaussian::{entropy, log_normaliser};
 pub use montecarlo::{elbo_monte_carlo, McEstimate};

@@ -12,7 +12,7 @@
 //! The estimate is the sample mean; its standard error is s/√K. β = 1 gives the ELBO.
 
 use super::gaussian::{entropy, log_normaliser};
-use super::prior_term::{prior_term, PriorTerm};
+use super::prior_term::{check_prior_width, prior_term, PriorTerm};
 use super::reconstruction::{base_residual, jt_r, residual};
 use crate::error::OracleError;
 use crate::input::{Beta, Encoder, Query};
@@ -52,16 +52,15 @@ pub fn elbo_monte_carlo(
     }
     query.check_encoder(enc)?;
     let model = query.model();
+    check_prior_width(model.prior(), enc)?;
     let (d, dd) = (model.dim_latent(), model.dim_observed());
     let (dec, prior, gamma2, beta) = (model.decoder(), model.prior(), query.gamma2(), beta.get());
     let (mu, sigma) = (enc.mu(), enc.sigma());
     // The Gaussian prior's term is exact (the closed-form KL); other priors are sampled.
     let exact_prior: Option<Vec<PriorTerm>> = match prior {
-        Prior::Gaussian { .. } => Some(
-            (0..d)
-                .map(|k| prior_term(prior, mu[k], sigma[k]))
-                .collect::<Result<_, _>>()?,
-        ),
+        Prior::Gaussian { .. } => {
+            Some((0..d).map(|k| prior_term(prior, mu[k], sigma[k])).collect())
+        }
         _ => None,
     };
     let mut ws = dec.workspace();

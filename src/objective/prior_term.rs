@@ -17,6 +17,7 @@
 //! ∂²/∂s² = (σ²/4) E[ℓ'' ξ²] + (σ/4) E[ℓ' ξ] — exact derivatives of the discretised expectation.
 
 use crate::error::OracleError;
+use crate::input::Encoder;
 use crate::model::Prior;
 use crate::quadrature::Neumaier;
 use crate::tol::{MAX_SIGMA_OVER_SCALE, PRIOR_MAX_STEP, PRIOR_NODES_PER_STRIP, PRIOR_XI_MAX};
@@ -39,21 +40,28 @@ pub(crate) struct PriorTerm {
     pub(crate) d_s_s: f64,
 }
 
-/// The prior term of one coordinate (module table). Errors for a logistic prior when
-/// σ > [`MAX_SIGMA_OVER_SCALE`]·s: the rule would need more than ~1e6 nodes
-/// ([`OracleError::InvalidParameter`], "logvar").
-pub(crate) fn prior_term(prior: &Prior, mu: f64, sigma: f64) -> Result<PriorTerm, OracleError> {
-    match *prior {
-        Prior::Gaussian { variance } => Ok(gaussian_term(variance, mu, sigma)),
-        Prior::Logistic { scale } => {
-            if sigma > MAX_SIGMA_OVER_SCALE * scale {
-                return Err(OracleError::InvalidParameter {
-                    what: "logvar (sigma above 5e3 logistic scales: the prior term would need > 1e6 nodes)",
-                    value: 2.0 * sigma.ln(),
-                });
-            }
-            Ok(logistic_term(prior, scale, mu, sigma))
+/// Refuses an encoder wider than the prior term can integrate: for a logistic prior of scale s,
+/// log σ_k² > 2 log([`MAX_SIGMA_OVER_SCALE`]·s) (the trapezoid rule would need ~1e6 nodes or more;
+/// [`OracleError::InvalidParameter`], "logvar", with the offending log σ²). The Gaussian prior's
+/// term is a closed form: no limit.
+pub(crate) fn check_prior_width(prior: &Prior, enc: &Encoder) -> Result<(), OracleError> {
+    if let Prior::Logistic { scale } = *prior {
+        let limit = 2.0 * (MAX_SIGMA_OVER_SCALE * scale).ln();
+        if let Some(&s) = enc.logvar().iter().find(|&&s| s > limit) {
+            return Err(OracleError::InvalidParameter {
+                what: "logvar (sigma above tol::MAX_SIGMA_OVER_SCALE logistic scales: the prior term would need ~1e6 nodes)",
+                value: s,
+            });
         }
+    }
+    Ok(())
+}
+
+/// The prior term of one coordinate (module table), for σ within [`check_prior_width`]'s limit.
+pub(crate) fn prior_term(prior: &Prior, mu: f64, sigma: f64) -> PriorTerm {
+    match *prior {
+        Prior::Gaussian { variance } => gaussian_term(variance, mu, sigma),
+        Prior::Logistic { scale } => logistic_term(prior, scale, mu, sigma),
     }
 }
 
@@ -112,7 +120,7 @@ mod tests {
         let p = Prior::logistic(0.7).unwrap();
         let gh = GaussHermite::new(40).unwrap();
         for (mu, sigma) in [(0.0, 0.01), (1.5, 0.05), (-3.0, 0.1)] {
-            let got = prior_term(&p, mu, sigma).unwrap().value;
+            let got = prior_term(&p, mu, sigma).value;
             let reference = gh.expect(|xi| p.log_density(mu + sigma * xi));
             assert!(
                 (got - reference).abs() <= 1e-14 * reference.abs(),
@@ -127,7 +135,7 @@ mod tests {
     fn converged_at_large_sigma() {
         let p = Prior::logistic(0.3).unwrap();
         for (mu, sigma) in [(0.2, 1.0), (-1.0, 3.0), (0.0, 10.0)] {
-            let got = prior_term(&p, mu, sigma).unwrap().value;
+            let got = prior_term(&p, mu, sigma).value;
             let h = (PI * 0.3 / sigma / 14.0).min(0.25);
             let n = (PRIOR_XI_MAX / h).ceil() as i64;
             let fine: f64 = (-n..=n)

@@ -9,7 +9,7 @@
 //! | --- | --- | --- |
 //! | value | Σ w ‖r‖² (compensated) | every order |
 //! | gradient | Σ w (Jᵀr)_k, Σ w (Jᵀr)_k ξ_k (compensated) | gradient, Hessian |
-//! | Hessian | Σ w G_kl, Σ w G_kl ξ_l, Σ w G_kl ξ_k ξ_l, G = JᵀJ − Σ_i r_i ∇²f_i (plain sums) | Hessian |
+//! | Hessian | Σ w G_kl, Σ w G_kl ξ_l, Σ w G_kl ξ_k ξ_l, G = ∇²h = 2(JᵀJ − Σ_i r_i ∇²f_i), h = ‖x − f(z)‖² (plain sums) | Hessian |
 //!
 //! The Hessian sums are plain: the Hessian only steers Newton, and its round-off (≤ N eps
 //! relative) is harmless there. Nothing here allocates: every buffer lives in [`ElboWorkspace`].
@@ -107,7 +107,7 @@ impl NodeSums {
         }
     }
 
-    /// Adds the Hessian sums of G = ∇²h/2 = JᵀJ − C at one node (`jac` column-major D × d, `cont`
+    /// Adds the Hessian sums of G = ∇²h = 2(JᵀJ − C) at one node (`jac` column-major D × d, `cont`
     /// the d × d contraction C = Σ_i r_i ∇²f_i). G is symmetric: only k ≤ l of the symmetric sums.
     #[inline]
     fn add_hessian(&mut self, w: f64, xi: &[f64], jac: &[f64], cont: &[f64], dd: usize) {

@@ -100,7 +100,7 @@ impl AffineGaussian {
             .sum();
         let mut prior_sum = 0.0;
         for (&m, &s) in enc.mu().iter().zip(enc.sigma()) {
-            prior_sum += prior_term(&prior, m, s)?.value;
+            prior_sum += prior_term(&prior, m, s).value;
         }
         Ok(
             log_normaliser(w.nrows(), gamma2) - 0.5 * gamma2 * (res.norm_squared() + spread)

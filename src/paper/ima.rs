@@ -15,7 +15,7 @@
 //! eps times Σ_k |log‖J[:, k]‖| + Σ_l |log|det J_l||, and is exactly 0 to that accuracy for Möbius maps.
 
 use crate::model::generate::OracleRng;
-use crate::model::{Decoder, DecoderError, Prior, Source, Workspace};
+use crate::model::{shifted_log_flow, Decoder, DecoderError, Prior, Source, Workspace};
 use crate::quadrature::SampleMean;
 use nalgebra::{DMatrix, DVector};
 
@@ -78,12 +78,7 @@ pub fn log_flow_likelihood(
 ) -> Result<f64, DecoderError> {
     let mut ws = decoder.workspace();
     decoder.inverse_into(x.as_slice(), &mut ws)?;
-    flow_at_inverse(decoder, prior, &ws)
-}
-
-/// log p0(z) − log|det J_f(z)| at the z = g(x) held by `ws` after [`Decoder::inverse_into`].
-fn flow_at_inverse(decoder: &Decoder, prior: &Prior, ws: &Workspace) -> Result<f64, DecoderError> {
-    Ok(prior.log_density_sum(ws.input()) - decoder.log_abs_det_from(ws)?)
+    shifted_log_flow(decoder, prior, &ws, 0.0)
 }
 
 /// L_IMA(x) = log p_flow(x) − λ c_IMA(f, g(x)) (§2; Thm. 1 has λ = 1).
@@ -97,5 +92,5 @@ pub fn l_ima(
     decoder.inverse_into(x.as_slice(), &mut ws)?;
     let z = ws.input().to_vec();
     let c = c_ima_with(decoder, &z, &mut ws)?;
-    Ok(flow_at_inverse(decoder, prior, &ws)? - lambda * c)
+    Ok(shifted_log_flow(decoder, prior, &ws, 0.0)? - lambda * c)
 }

@@ -3,7 +3,7 @@
 
 use crate::error::OracleError;
 use crate::input::Query;
-use crate::model::Workspace;
+use crate::model::{shifted_log_flow, Workspace};
 use crate::quadrature::{log_sum_exp, TensorRule};
 
 /// The route at one (x, γ²), with its buffers.
@@ -53,9 +53,9 @@ impl<'a> XSpace<'a> {
                 *o = xi + u / self.gamma;
             }
             dec.inverse_into(&self.y, &mut self.ws)?;
-            let ld = dec.log_abs_det_from(&self.ws)?;
+            let log_w = rule.weight(j).ln();
             self.terms
-                .push(rule.weight(j).ln() + prior.log_density_sum(self.ws.input()) - ld);
+                .push(shifted_log_flow(dec, prior, &self.ws, log_w)?);
         }
         Ok(Some(log_sum_exp(&self.terms)))
     }

@@ -18,7 +18,7 @@
 
 use super::error::DecoderError;
 use super::StepOps;
-use crate::model::{sigmoid, sigmoid_pair, sigmoid_prime, softplus};
+use crate::model::{sigmoid, sigmoid_pair, softplus};
 use crate::tol::{DIFF_FORM_MAX_STEP, SOFTPLUS_INVERSE_MAX_ITER};
 use nalgebra::DMatrix;
 use std::f64::consts::LN_2;
@@ -62,13 +62,14 @@ impl LeakySoftplus {
     /// a'(t) = α + (1 − α) σ(t).
     #[inline]
     pub fn d1(&self, t: f64) -> f64 {
-        self.alpha + (1.0 - self.alpha) * sigmoid(t)
+        self.slope(sigmoid(t))
     }
 
     /// a''(t) = (1 − α) σ(t)(1 − σ(t)).
     #[inline]
     pub fn d2(&self, t: f64) -> f64 {
-        (1.0 - self.alpha) * sigmoid_prime(t)
+        let (s, c) = sigmoid_pair(t);
+        self.weighted_curvature(1.0, s, c)
     }
 
     /// Solves a(t) = y.
@@ -107,16 +108,35 @@ impl LeakySoftplus {
     #[inline]
     pub fn value_diff(&self, t: f64, dt: f64) -> f64 {
         if dt.abs() <= DIFF_FORM_MAX_STEP {
-            self.alpha * dt + (1.0 - self.alpha) * (sigmoid(t) * dt.exp_m1()).ln_1p()
+            self.diff_from(dt, sigmoid(t) * dt.exp_m1())
         } else {
             self.value(t + dt) - self.value(t)
         }
     }
 
+    /// a' = α + (1 − α) s, given s = σ(t) (from the cache or computed).
+    #[inline]
+    fn slope(&self, s: f64) -> f64 {
+        self.alpha + (1.0 - self.alpha) * s
+    }
+
+    /// r·a'' = r (1 − α) s c, given s = σ(t) and c = σ(−t) (from the cache or computed); r = 1
+    /// for a'' itself, the residual weight in the second-derivative sandwich.
+    #[inline]
+    fn weighted_curvature(&self, r: f64, s: f64, c: f64) -> f64 {
+        r * (1.0 - self.alpha) * s * c
+    }
+
+    /// a(t + Δ) − a(t) = α Δ + (1 − α) log1p(se), given se = σ(t)·expm1(Δ) (the small-Δ form).
+    #[inline]
+    fn diff_from(&self, dt: f64, se: f64) -> f64 {
+        self.alpha * dt + (1.0 - self.alpha) * se.ln_1p()
+    }
+
     /// a'(u_i) from the cache.
     #[inline]
     fn d1_cached(&self, aux: &[f64], i: usize) -> f64 {
-        self.alpha + (1.0 - self.alpha) * aux[i]
+        self.slope(aux[i])
     }
 }
 
@@ -178,7 +198,7 @@ impl StepOps for LeakySoftplus {
                 let em = dt.exp_m1();
                 let se = s0[i] * em;
                 let q = 1.0 + se;
-                out[i] = self.alpha * dt + (1.0 - self.alpha) * se.ln_1p();
+                out[i] = self.diff_from(dt, se);
                 s[i] = s0[i] * (1.0 + em) / q;
                 c[i] = c0[i] / q;
             } else {
@@ -226,7 +246,7 @@ impl StepOps for LeakySoftplus {
         let ps = p.as_slice();
         let hs = h.as_mut_slice();
         for (i, &ri) in r.iter().enumerate() {
-            let c = ri * (1.0 - self.alpha) * aux[i] * aux[n + i];
+            let c = self.weighted_curvature(ri, aux[i], aux[n + i]);
             if c == 0.0 {
                 continue;
             }
