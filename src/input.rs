@@ -66,8 +66,9 @@ impl Beta {
     }
 }
 
-/// Checks length and finiteness of a vector argument.
-fn check_vec(what: &'static str, v: &[f64], expected: usize) -> Result<(), OracleError> {
+/// Checks length and finiteness of a vector argument (the one check of raw vectors at the
+/// boundary: [`Query::new`], [`Encoder::new`], a Newton start).
+pub(crate) fn check_vec(what: &'static str, v: &[f64], expected: usize) -> Result<(), OracleError> {
     if v.len() != expected {
         return Err(OracleError::DimensionMismatch {
             what,
@@ -224,7 +225,14 @@ impl<'m> Query<'m> {
     /// An encoder for this query's latent dimension: [`Encoder::new`], plus
     /// [`OracleError::DimensionMismatch`] unless μ has length d.
     pub fn encoder(&self, mu: &[f64], logvar: &[f64]) -> Result<Encoder, OracleError> {
-        check_vec("mu", mu, self.model.dim_latent())?;
+        let d = self.model.dim_latent();
+        if mu.len() != d {
+            return Err(OracleError::DimensionMismatch {
+                what: "mu",
+                expected: d,
+                found: mu.len(),
+            });
+        }
         Encoder::new(mu, logvar)
     }
 

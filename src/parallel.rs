@@ -1,5 +1,5 @@
 //! Parallel maps over points with `std::thread::scope`, whose results do not depend on the number
-//! of threads (the module was `batch` before; it is about threads, not batches of lanes): point i is always computed by the same sequential code on its own inputs, and the
+//! of threads: point i is always computed by the same sequential code on its own inputs, and the
 //! results are stored by index. Each worker thread builds its own scratch state once.
 
 use std::num::NonZeroUsize;

@@ -3,7 +3,7 @@
 //!
 //! | group | constants |
 //! | --- | --- |
-//! | round-off | [`ROUND_OFF`], [`value_noise`], [`newton_decrement_floor`] |
+//! | round-off | [`EPS`], [`ROUND_OFF`], [`value_noise`], [`newton_decrement_floor`] |
 //! | model validation | [`RCOND_MIN`], [`ORTHOGONALITY_TOL`], [`LOGVAR_MAX`] |
 //! | leaky softplus | [`DIFF_FORM_MAX_STEP`], [`SOFTPLUS_INVERSE_MAX_ITER`] |
 //! | Gauss–Hermite rules | [`GH_MAX_NODES`], [`GH_POLISH_STEPS`] |
@@ -54,8 +54,8 @@ pub const RCOND_MIN: f64 = ROUND_OFF;
 pub const ORTHOGONALITY_TOL: f64 = 1e-12;
 
 /// The largest |log σ²| of an encoder: 700. Then σ² = e^s and σ = e^{s/2} are finite, normal
-/// numbers (e^709 overflows, e^{−708} is the smallest normal), so every product σ·ξ in a
-/// quadrature stays finite and keeps full relative precision.
+/// numbers (e^710 overflows; the smallest normal is 2.2e-308 ≈ e^{−708.4}), so every product σ·ξ
+/// in a quadrature stays finite and keeps full relative precision.
 pub const LOGVAR_MAX: f64 = 700.0;
 
 /// The largest |Δ| for which the leaky softplus difference a(t + Δ) − a(t) uses the form
@@ -71,7 +71,8 @@ pub const SOFTPLUS_INVERSE_MAX_ITER: usize = 200;
 
 /// The largest Gauss–Hermite rule: 256 nodes per dimension. Far beyond any convergence need here
 /// (96 is the default budget); the construction (Golub–Welsch + polish, weights from the scaled
-/// three-term recurrence) is tested to 1e-13 on all moments up to this size.
+/// three-term recurrence) is tested at this size: Σw = 1 and the even moments up to degree 40 to
+/// 1e-13 relative.
 pub const GH_MAX_NODES: usize = 256;
 
 /// Newton polishing steps per Gauss–Hermite node after the eigenvalue solve: the eigenvalues are
@@ -147,8 +148,8 @@ pub const LEVENBERG_BASE: f64 = 1e-8;
 /// Growth of the Levenberg shift per failed Cholesky: ×10.
 pub const LEVENBERG_GROWTH: f64 = 10.0;
 
-/// Cholesky attempts before a Hessian counts as unusable: 40, i.e. shifts up to 1e31 × the base —
-/// beyond any finite Hessian's spectrum.
+/// Cholesky attempts before a Hessian counts as unusable: 40, i.e. the shifts 0, base, 10·base, …,
+/// 1e38·base — beyond any finite Hessian's spectrum.
 pub const LEVENBERG_TRIES: usize = 40;
 
 /// Where the Laplace-centred marginal probes the posterior's tails: at ±4 Laplace standard

@@ -309,6 +309,27 @@ fn bad_inputs() {
         s(&out),
     ]);
     no_output(&o, "gamma2");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // β < 0 is a usage error too (status 2), refused before any point is evaluated.
+    let o = run(&[
+        "elbo",
+        &mlp3(),
+        "--x",
+        s(&x_ok),
+        "--mu",
+        s(&x_ok),
+        "--logvar",
+        s(&x_ok),
+        "--gamma2",
+        "10",
+        "--beta",
+        "-1",
+        "--out",
+        s(&out),
+    ]);
+    no_output(&o, "beta");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--beta"), "{}", stderr(&o));
     // An unknown step and a typo in the manifest name the line.
     let m = dir.join("model");
     std::fs::create_dir_all(&m).unwrap();

@@ -8,7 +8,9 @@ use ima_oracle::io::npy::read_npy;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// (file, relative tolerance, kind): relative to max(1, |value|), or to max(1, |μ̂|) for mu_hat.
+/// (file, tolerance): the accuracy the golden README states, relative to max(1, |value|)
+/// (`Tol::Mixed`) — or relative to the value itself for sigma2_hat and eq12_rhs (`Tol::Rel`),
+/// which are tiny at large γ².
 const TOLERANCES: [(&str, f64); 14] = [
     ("z.npy", 1e-12),
     ("x.npy", 1e-12),

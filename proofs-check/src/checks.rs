@@ -42,6 +42,15 @@ impl Margins {
     }
 }
 
+/// The claim [`prop1_mean`] checks.
+pub(crate) const PROP1_MEAN: Claim = Claim {
+    name: "prop1-mean",
+    source: "Prop. 1, eq. 9",
+    statement: "‖μ̂(x) − g(x)‖ = O(1/γ)",
+    order: Some(1.0),
+    check: prop1_mean,
+};
+
 /// Prop. 1 (mean): ‖μ̂ − g(x)‖, floor [`ROUNDOFF`] (1 + ‖g‖ + ‖x‖) κ (one solve with J_f).
 pub(crate) fn prop1_mean(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|x, st, pr| {
@@ -52,10 +61,28 @@ pub(crate) fn prop1_mean(cr: &CaseResults, claim: &Claim, _threads: usize) -> Ro
     })
 }
 
+/// The claim [`prop1_variance`] checks.
+pub(crate) const PROP1_VARIANCE: Claim = Claim {
+    name: "prop1-variance",
+    source: "Prop. 1, eq. 9",
+    statement: "max_k σ̂_k²(x) = O(1/γ²)",
+    order: Some(2.0),
+    check: prop1_variance,
+};
+
 /// Prop. 1 (variance): max_k σ̂_k², which has no floor (it is a positive number, not a difference).
 pub(crate) fn prop1_variance(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, _, pr| (pr.sigma2.max(), 0.0))
 }
+
+/// The claim [`eq12`] checks.
+pub(crate) const EQ12: Claim = Claim {
+    name: "eq12",
+    source: "Thm. 1, eq. 12",
+    statement: "|σ̂_k² − (−(log m)''(g_k) + γ²‖J_:k‖²)⁻¹| = O(1/γ³)",
+    order: Some(3.0),
+    check: eq12,
+};
 
 /// eq. 12: max_k |σ̂_k² − (−(log m)''(g_k) + γ²‖J_:k‖²)⁻¹|, floor [`ROUNDOFF`] κ² σ̂².
 pub(crate) fn eq12(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
@@ -70,6 +97,15 @@ pub(crate) fn eq12(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     })
 }
 
+/// The claim [`eq12_ratio`] checks.
+pub(crate) const EQ12_RATIO: Claim = Claim {
+    name: "eq12-ratio",
+    source: "Thm. 1, eq. 12",
+    statement: "|σ̂_k² γ² ‖J_:k‖² − 1| → 0, = O(1/γ) by eq. 12",
+    order: Some(1.0),
+    check: eq12_ratio,
+};
+
 /// eq. 12 times γ²: max_k |σ̂_k² γ² ‖J_:k‖² − 1|, floor [`ROUNDOFF`] κ².
 pub(crate) fn eq12_ratio(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, st, pr| {
@@ -79,6 +115,15 @@ pub(crate) fn eq12_ratio(cr: &CaseResults, claim: &Claim, _threads: usize) -> Ro
         (e, ROUNDOFF * st.kappa * st.kappa)
     })
 }
+
+/// The claim [`eq13`] checks.
+pub(crate) const EQ13: Claim = Claim {
+    name: "eq13",
+    source: "Thm. 1, eq. 13",
+    statement: "|ELBO* − (log pθ(x) − c_IMA(f, g(x)))| = O(1/γ²), finite-γ log pθ",
+    order: Some(2.0),
+    check: eq13,
+};
 
 /// eq. 13: |ELBO* − (log pθ − c_IMA)| with the finite-γ log pθ, whose error estimate joins the
 /// floor.
@@ -92,6 +137,15 @@ pub(crate) fn eq13(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     })
 }
 
+/// The claim [`eq13_flow`] checks.
+pub(crate) const EQ13_FLOW: Claim = Claim {
+    name: "eq13-flow",
+    source: "Thm. 1, eq. 13 with eq. 4",
+    statement: "|ELBO* − (log p_flow(x) − c_IMA)| = O(1/γ²)",
+    order: Some(2.0),
+    check: eq13_flow,
+};
+
 /// eq. 13 with eq. 4: |ELBO* − (log p_flow − c_IMA)|.
 pub(crate) fn eq13_flow(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, st, pr| {
@@ -99,6 +153,16 @@ pub(crate) fn eq13_flow(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row
         ((pr.elbo - target).abs(), elbo_floor(pr, target))
     })
 }
+
+/// The claim [`beta_vae`] checks.
+pub(crate) const BETA_VAE: Claim = Claim {
+    name: "beta-vae",
+    source: "§6, Appx. A.3",
+    statement:
+        "(L_β* − C(β))/β − (log p_flow − c_IMA) = O(1/γ'²), γ' = γ/√β, β → 0 at fixed γ² = 10",
+    order: Some(2.0),
+    check: beta_vae,
+};
 
 /// §6: |(L_β − C(β))/β − (log p_flow − c_IMA)| with β = γ0²/γ² at fixed γ0²; the floor of L_β and C
 /// is divided by β with the residual.
@@ -117,6 +181,16 @@ pub(crate) fn beta_vae(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row 
         (e, fl)
     })
 }
+
+/// The claim [`ima_gap`] checks.
+pub(crate) const IMA_GAP: Claim = Claim {
+    name: "ima-gap",
+    source: "Thm. 1, §4.2–4.3, Fig. 4",
+    statement:
+        "IMA class (Möbius): |ELBO* − log pθ| = O(1/γ²); otherwise ELBO* − log pθ → −c_IMA ≠ 0",
+    order: Some(2.0),
+    check: ima_gap,
+};
 
 /// The IMA gap: closes at O(1/γ²) in the IMA class, stays open elsewhere.
 pub(crate) fn ima_gap(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
@@ -166,6 +240,15 @@ fn ima_gap_stays_open(cr: &CaseResults, claim: &Claim) -> Row {
     )
 }
 
+/// The claim [`eq2`] checks.
+pub(crate) const EQ2: Claim = Claim {
+    name: "eq2",
+    source: "eq. 2",
+    statement: "ELBO = log pθ − KL(q ‖ pθ(z|x)) ≤ log pθ for arbitrary encoders",
+    order: None,
+    check: eq2,
+};
+
 /// eq. 2: KL = log p − ELBO(q) ≥ 0 for a perturbed encoder, and ELBO* ≤ log p, up to the error
 /// estimates and the values' round-off.
 pub(crate) fn eq2(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
@@ -185,6 +268,9 @@ pub(crate) fn eq2(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     let worst = m.worst;
     cr.inequality_row(claim, worst, m.ok, format!("KL = {worst:e} < 0"))
 }
+
+/// The claim [`eq10_11`] checks.
+pub(crate) const EQ10_11: Claim = Claim { name: "eq10-11", source: "eq. 10–11", statement: "restricted encoders (μ = g(x) with σ² of eq. 12; a linear encoder fitted over all x) never beat ELBO*", order: None, check: eq10_11 };
 
 /// eq. 10–11: ELBO of restricted encoders ≤ ELBO*, per point and on average. The self-consistent
 /// encoder (μ = g(x), σ² of eq. 12) at every point that succeeded; the linear encoder at each γ²

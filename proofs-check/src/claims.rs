@@ -1,11 +1,12 @@
 //! The paper's claims — the registry — and the verdict rows.
 //!
-//! A claim owns its check: each entry of [`CLAIMS`] carries, beside its name, source, statement
-//! and stated order, the function that checks it ([`Check`], a plain function pointer). The ten
-//! functions live in `checks.rs`, one small named function per claim. There is no second list to
-//! keep in step and no lookup by name: a claim without a check does not compile (the field is
-//! required), and a check without a claim is an unused `pub(crate)` function — a dead-code
-//! warning, which the project's clean-clippy rule does not let through.
+//! A claim owns its check: each claim is a constant in `checks.rs`, written directly above the
+//! function that checks it, carrying its name, source, statement, stated order and that function
+//! ([`Check`], a plain function pointer); [`CLAIMS`] lists the constants. There is no lookup by
+//! name, and a name cannot drift from its check: both sit in one definition. A claim without a
+//! check does not compile (the field is required), and a check without a claim is an unused
+//! `pub(crate)` function — a dead-code warning, which the project's clean-clippy rule does not let
+//! through.
 //!
 //! A function pointer rather than an enum of check kinds, because the checks differ in shape
 //! (order fits over a residual, inequalities over margins, the IMA gap switching between the two
@@ -40,16 +41,16 @@ pub struct Claim {
 
 /// Every claim checked, each with its check.
 pub const CLAIMS: [Claim; 10] = [
-    Claim { name: "prop1-mean", source: "Prop. 1, eq. 9", statement: "‖μ̂(x) − g(x)‖ = O(1/γ)", order: Some(1.0), check: checks::prop1_mean },
-    Claim { name: "prop1-variance", source: "Prop. 1, eq. 9", statement: "max_k σ̂_k²(x) = O(1/γ²)", order: Some(2.0), check: checks::prop1_variance },
-    Claim { name: "eq12", source: "Thm. 1, eq. 12", statement: "|σ̂_k² − (−(log m)''(g_k) + γ²‖J_:k‖²)⁻¹| = O(1/γ³)", order: Some(3.0), check: checks::eq12 },
-    Claim { name: "eq12-ratio", source: "Thm. 1, eq. 12", statement: "|σ̂_k² γ² ‖J_:k‖² − 1| → 0, = O(1/γ) by eq. 12", order: Some(1.0), check: checks::eq12_ratio },
-    Claim { name: "eq13", source: "Thm. 1, eq. 13", statement: "|ELBO* − (log pθ(x) − c_IMA(f, g(x)))| = O(1/γ²), finite-γ log pθ", order: Some(2.0), check: checks::eq13 },
-    Claim { name: "eq13-flow", source: "Thm. 1, eq. 13 with eq. 4", statement: "|ELBO* − (log p_flow(x) − c_IMA)| = O(1/γ²)", order: Some(2.0), check: checks::eq13_flow },
-    Claim { name: "eq2", source: "eq. 2", statement: "ELBO = log pθ − KL(q ‖ pθ(z|x)) ≤ log pθ for arbitrary encoders", order: None, check: checks::eq2 },
-    Claim { name: "eq10-11", source: "eq. 10–11", statement: "restricted encoders (μ = g(x) with σ² of eq. 12; a linear encoder fitted over all x) never beat ELBO*", order: None, check: checks::eq10_11 },
-    Claim { name: "ima-gap", source: "Thm. 1, §4.2–4.3, Fig. 4", statement: "IMA class (Möbius): |ELBO* − log pθ| = O(1/γ²); otherwise ELBO* − log pθ → −c_IMA ≠ 0", order: Some(2.0), check: checks::ima_gap },
-    Claim { name: "beta-vae", source: "§6, Appx. A.3", statement: "(L_β* − C(β))/β − (log p_flow − c_IMA) = O(1/γ'²), γ' = γ/√β, β → 0 at fixed γ² = 10", order: Some(2.0), check: checks::beta_vae },
+    checks::PROP1_MEAN,
+    checks::PROP1_VARIANCE,
+    checks::EQ12,
+    checks::EQ12_RATIO,
+    checks::EQ13,
+    checks::EQ13_FLOW,
+    checks::EQ2,
+    checks::EQ10_11,
+    checks::IMA_GAP,
+    checks::BETA_VAE,
 ];
 
 /// The claims named in `names`, in registry order; every claim when `names` is empty.

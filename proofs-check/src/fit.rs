@@ -126,7 +126,7 @@ pub fn fit(s: &Series, asymptotic_from: f64) -> Result<Fit, NoFit> {
     }
     let n = lx.len();
     // Last three decades of γ² = last 1.5 decades of γ (log γ spans 1.5·ln 10); at least 3 points.
-    let cut = lx[n - 1] - 1.5 * std::f64::consts::LN_10;
+    let cut = lx[n - 1] - crate::tol::LAST_THREE_DECADES;
     let k3 = lx
         .iter()
         .position(|&v| v >= cut - LOG_SLACK)

@@ -140,10 +140,12 @@ pub fn point_result(
     let f_mu = model.decoder().forward(&o.mu)?;
     let sc = elbo(&query, &st.eq12.encoder(query.precision())?, &q)?;
     let pert_mu: Vec<f64> = (0..DIM)
-        .map(|k| o.mu[k] + 0.5 * o.sigma2[k].sqrt() * rng.sample::<f64, _>(StandardNormal))
+        .map(|k| {
+            o.mu[k] + tol::PERTURBATION * o.sigma2[k].sqrt() * rng.sample::<f64, _>(StandardNormal)
+        })
         .collect();
     let pert_lv: Vec<f64> = (0..DIM)
-        .map(|k| o.logvar[k] + 0.5 * rng.sample::<f64, _>(StandardNormal))
+        .map(|k| o.logvar[k] + tol::PERTURBATION * rng.sample::<f64, _>(StandardNormal))
         .collect();
     let pert = elbo(&query, &query.encoder(&pert_mu, &pert_lv)?, &q)?;
     let beta = Beta::new(BETA_GAMMA0_SQ / gamma2)?;

@@ -86,10 +86,27 @@ pub const SHARPER_BY: f64 = 0.5;
 /// above the round-off of log γ (~1e-15) and far below the spacing of the grid (≥ 0.38 in log γ).
 pub const LOG_SLACK: f64 = 1e-9;
 
-/// The quadrature tolerance at γ²: max(1e-13, min(1e-6, 1e-5/γ²)) relative — at least 1e4 times
-/// below the 1/γ²-sized residuals the claims measure (the finite-γ corrections are O(1/γ²) or
-/// larger, with constants ≳ 1e-2 here), so the relaxation at small γ² cannot change a verdict; each
-/// value's own error estimate also enters the round-off floors ([`ESTIMATE_FACTOR`]).
+/// The quadrature tolerance at γ²: [`QUADRATURE_AT_UNIT_GAMMA`]/γ², clamped to
+/// [the library's default 1e-13, [`QUADRATURE_MAX`]] relative — at least 1e4 times below the
+/// 1/γ²-sized residuals the claims measure (the finite-γ corrections are O(1/γ²) or larger, with
+/// constants ≳ 1e-2 here), so the relaxation at small γ² cannot change a verdict; each value's own
+/// error estimate also enters the round-off floors ([`ESTIMATE_FACTOR`]).
 pub fn quadrature(gamma2: f64) -> f64 {
-    (1e-5 / gamma2).clamp(1e-13, 1e-6)
+    (QUADRATURE_AT_UNIT_GAMMA / gamma2).clamp(ima_oracle::tol::DEFAULT_TOL, QUADRATURE_MAX)
 }
+
+/// The numerator of [`quadrature`]: 1e-5, i.e. the tolerance 1e-5/γ² sits at least 1e3·(1e-2/γ²)
+/// … 1e4 times below the O(1/γ²) residuals.
+pub const QUADRATURE_AT_UNIT_GAMMA: f64 = 1e-5;
+
+/// The loosest quadrature tolerance of the sweep: 1e-6 relative (reached for γ² ≤ 10).
+pub const QUADRATURE_MAX: f64 = 1e-6;
+
+/// The last three decades of γ², over which the stated-order fit's reference slope is read, are
+/// 1.5 decades of γ: 1.5·ln 10 in log γ.
+pub const LAST_THREE_DECADES: f64 = 1.5 * std::f64::consts::LN_10;
+
+/// The eq. 2 check perturbs the optimal encoder by half a standard deviation: μ_k by 0.5·σ̂_k·ξ,
+/// log σ_k² by 0.5·ξ (ξ standard normal) — far enough that the KL to the posterior is clearly
+/// positive, near enough that the perturbed q stays where the quadrature converges.
+pub const PERTURBATION: f64 = 0.5;

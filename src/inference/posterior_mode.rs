@@ -9,7 +9,7 @@
 use super::newton::{maximize, Eval, NewtonOptions, Termination};
 use super::self_consistent::Eq12Terms;
 use crate::error::OracleError;
-use crate::input::Query;
+use crate::input::{check_vec, Query};
 use crate::objective::DerivativeOrder;
 use crate::tol::{newton_decrement_floor, value_noise};
 use nalgebra::{DMatrix, DVector};
@@ -32,25 +32,13 @@ pub struct PosteriorMode {
 }
 
 /// The posterior mode, by Newton from `start` (default: g(x)). Errors: a start of the wrong length
-/// or not finite, a decoder failure, or a Newton solve that does not converge.
+/// or not finite (checked here, once), a decoder failure, or a Newton solve that does not converge.
 pub fn posterior_mode(query: &Query, start: Option<&[f64]>) -> Result<PosteriorMode, OracleError> {
     let model = query.model();
     let (d, dd) = (model.dim_latent(), model.dim_observed());
     let z0 = match start {
         Some(s) => {
-            if s.len() != d {
-                return Err(OracleError::DimensionMismatch {
-                    what: "start",
-                    expected: d,
-                    found: s.len(),
-                });
-            }
-            if let Some(index) = s.iter().position(|t| !t.is_finite()) {
-                return Err(OracleError::NonFinite {
-                    what: "start",
-                    index,
-                });
-            }
+            check_vec("start", s, d)?;
             DVector::from_column_slice(s)
         }
         None => model.decoder().inverse(query.x())?,

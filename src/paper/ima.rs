@@ -21,7 +21,8 @@ use nalgebra::{DMatrix, DVector};
 
 /// Σ_k log‖J[:, k]‖ − ½ log det(JᵀJ) for a D×d matrix J with D ≥ d and full column rank, the
 /// determinant from a Householder QR (backward stable: error ~ eps·κ(J)). Returns +∞ when J is
-/// rank deficient (a column or R_kk of zero).
+/// rank deficient with non-zero columns (an R_kk of zero), and NaN when a column is zero (then
+/// both sums are −∞: c_IMA is undefined).
 pub fn c_ima_of_jacobian(j: &DMatrix<f64>) -> f64 {
     let cols = log_column_norms(j);
     let r = j.clone().qr().r();

@@ -14,7 +14,6 @@ use super::ima;
 use crate::error::OracleError;
 use crate::inference::{log_marginal, Eq12Terms};
 use crate::input::Query;
-use crate::model::Model;
 use crate::quadrature::QuadratureOptions;
 use nalgebra::DVector;
 
@@ -24,9 +23,11 @@ pub fn eq12_sigma2(query: &Query) -> Result<DVector<f64>, OracleError> {
 }
 
 /// The IMA-regularised flow log-likelihood log p_flow(x) − c_IMA(f, g(x)) = L_IMA with λ = 1: the
-/// γ → ∞ limit of ELBO* predicted by Thm. 1 (eq. 13 with eq. 4). Errors if x cannot be inverted.
-pub fn ima_regularised_flow(model: &Model, x: &DVector<f64>) -> Result<f64, OracleError> {
-    Ok(ima::l_ima(model.decoder(), model.prior(), x, 1.0)?)
+/// γ → ∞ limit of ELBO* predicted by Thm. 1 (eq. 13 with eq. 4), at the query's x (its γ² is not
+/// used). Errors if x cannot be inverted.
+pub fn ima_regularised_flow(query: &Query) -> Result<f64, OracleError> {
+    let model = query.model();
+    Ok(ima::l_ima(model.decoder(), model.prior(), query.x(), 1.0)?)
 }
 
 /// The RHS of eq. 13 at finite γ, with the error estimate of the log pθ(x) it contains.

@@ -1,4 +1,5 @@
-//! Gauss–Hermite rules for expectations under the standard normal, and their tensor products.
+//! Gauss–Hermite rules for expectations under the standard normal (their tensor products are in
+//! `tensor.rs`).
 //!
 //! Convention (named in the type): [`GaussHermite`] integrates against N(0, 1), i.e. the
 //! *probabilists'* weight e^{−ξ²/2}/√(2π), so Σ w_i = 1 and Σ w_i g(ξ_i) ≈ E[g(ξ)], ξ ~ N(0, 1). The

@@ -155,3 +155,24 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
     lines.extend(consistency::f_of_z_vs_x(&s, &model)?);
     Ok(report::render(&lines, &s.theirs, &s.ours))
 }
+
+#[cfg(test)]
+mod defaults {
+    use super::*;
+
+    /// The help text states the defaults the code uses.
+    #[test]
+    fn help_states_the_defaults() {
+        for (flag, value) in [
+            ("--rtol", DEFAULT_RTOL),
+            ("--atol", DEFAULT_ATOL),
+            ("--alpha", DEFAULT_ALPHA),
+        ] {
+            let line = HELP
+                .lines()
+                .find(|l| l.trim_start().starts_with(flag))
+                .unwrap();
+            assert!(line.contains(&format!("default {value:e}")), "{line}");
+        }
+    }
+}

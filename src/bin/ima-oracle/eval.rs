@@ -148,8 +148,9 @@ const COLUMNS: [Column; 15] = [
     ("sigma2_hat", PerPoint::Latent, |p| {
         p.optimal.sigma2.as_slice().to_vec()
     }),
+    // The variable Newton solved for (σ̂² = exp of it), not ln(σ̂²) rounded twice.
     ("logvar_hat", PerPoint::Latent, |p| {
-        p.optimal.sigma2.iter().map(|s| s.ln()).collect()
+        p.optimal.logvar.as_slice().to_vec()
     }),
     ("elbo_star", PerPoint::Scalar, |p| vec![p.optimal.elbo]),
     ("elbo_star_err", PerPoint::Scalar, |p| {

@@ -31,7 +31,8 @@ pub const GOLDEN_GAMMA2: [f64; 4] = [1e1, 1e3, 1e5, 1e8];
 /// budget, and two decades below the 1e-10 accuracy the README promises.
 pub const GOLDEN_TOL: f64 = 1e-12;
 
-const README: &str = "# Golden vectors
+/// The README written beside the golden vectors.
+pub(crate) const README: &str = "# Golden vectors
 
 Written by `ima-oracle golden --out DIR` (ima-oracle, seed 20221128). One folder per model family
 and prior, d = D = 3:

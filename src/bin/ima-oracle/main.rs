@@ -107,3 +107,19 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{elbo_cmd, eval, golden};
+
+    /// The defaults the help texts and the golden README state are the constants the code uses.
+    #[test]
+    fn help_texts_state_the_defaults() {
+        let tol = format!("(default {:e})", ima_oracle::tol::DEFAULT_TOL);
+        for (command, help) in [("eval", eval::HELP), ("elbo", elbo_cmd::HELP)] {
+            assert!(help.contains(&tol), "{command} --help does not say {tol}");
+        }
+        let golden_tol = format!("{:e}", golden::GOLDEN_TOL);
+        assert!(golden::README.contains(&golden_tol));
+    }
+}

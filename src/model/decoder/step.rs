@@ -79,20 +79,21 @@ macro_rules! dispatch {
     };
 }
 
+/// The public face of the (crate-internal) contract.
 impl Step {
     /// Input dimension.
     pub fn dim_in(&self) -> usize {
-        dispatch!(self, s => s.dim_in())
+        StepOps::dim_in(self)
     }
 
     /// Output dimension.
     pub fn dim_out(&self) -> usize {
-        dispatch!(self, s => s.dim_out())
+        StepOps::dim_out(self)
     }
 
     /// A short name: "affine", "leaky_softplus" or "moebius".
     pub fn name(&self) -> &'static str {
-        dispatch!(self, s => s.name())
+        StepOps::name(self)
     }
 }
 
