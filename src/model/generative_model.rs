@@ -165,7 +165,8 @@ impl Model {
 }
 
 /// offset + log p0(z) − log|det J_f(z)|: the flow log-density (eq. 4) at the z = g(x) that `ws`
-/// holds after [`Decoder::inverse_into`], plus `offset` (0 for the density itself; a quadrature's
+/// holds after a successful [`Decoder::inverse_into`] (which checked squareness and the
+/// workspace), plus `offset` (0 for the density itself; a quadrature's
 /// log-weight for the x-space marginal — added first, so that one definition serves both with the
 /// same summation order).
 pub(crate) fn shifted_log_flow(
@@ -173,8 +174,8 @@ pub(crate) fn shifted_log_flow(
     prior: &Prior,
     ws: &Workspace,
     offset: f64,
-) -> Result<f64, DecoderError> {
-    Ok(offset + prior.log_density_sum(ws.input()) - decoder.log_abs_det_from(ws)?)
+) -> f64 {
+    offset + prior.log_density_sum(ws.input()) - decoder.log_abs_det_unchecked(ws)
 }
 
 /// Refuses a pole at squared Mahalanobis distance `t` from the centre of a Gaussian in `dim`

@@ -142,7 +142,8 @@ pub(super) fn base_residual(x: &DVector<f64>, dec_ws: &Workspace, delta0: &mut [
 
 /// The residual at z = μ + dz in difference form, r = [x − f(μ)] − [f(μ + dz) − f(μ)], into `r`
 /// (and, if `jacobian`, J_f(z) into the workspace); returns ‖r‖². `delta0` is
-/// [`base_residual`]'s x − f(μ).
+/// [`base_residual`]'s x − f(μ); the workspace was checked, and its base set, by
+/// `Decoder::set_base` (which runs the shape checks once).
 #[inline]
 pub(super) fn residual(
     dec: &Decoder,
@@ -152,7 +153,7 @@ pub(super) fn residual(
     jacobian: bool,
     r: &mut [f64],
 ) -> Result<f64, OracleError> {
-    dec.eval_offset(dz, dec_ws, jacobian)?;
+    dec.eval_offset_unchecked(dz, dec_ws, jacobian)?;
     let mut rr = 0.0;
     for ((ri, d0), df) in r.iter_mut().zip(delta0).zip(dec_ws.output_diff()) {
         *ri = d0 - df;
@@ -200,7 +201,7 @@ pub(super) fn accumulate(
         if !want_hess {
             continue;
         }
-        dec.hessian_contraction_into(&mut ws.dec, &ws.r, &mut ws.contraction)?;
+        dec.hessian_contraction_unchecked(&mut ws.dec, &ws.r, &mut ws.contraction);
         let (jac, cont) = (ws.dec.jacobian().as_slice(), ws.contraction.as_slice());
         ws.sums.add_hessian(w, xi, jac, cont, dd);
     }

@@ -79,7 +79,7 @@ pub fn log_flow_likelihood(
 ) -> Result<f64, DecoderError> {
     let mut ws = decoder.workspace();
     decoder.inverse_into(x.as_slice(), &mut ws)?;
-    shifted_log_flow(decoder, prior, &ws, 0.0)
+    Ok(shifted_log_flow(decoder, prior, &ws, 0.0))
 }
 
 /// L_IMA(x) = log p_flow(x) − λ c_IMA(f, g(x)) (§2; Thm. 1 has λ = 1).
@@ -93,5 +93,5 @@ pub fn l_ima(
     decoder.inverse_into(x.as_slice(), &mut ws)?;
     let z = ws.input().to_vec();
     let c = c_ima_with(decoder, &z, &mut ws)?;
-    Ok(shifted_log_flow(decoder, prior, &ws, 0.0)? - lambda * c)
+    Ok(shifted_log_flow(decoder, prior, &ws, 0.0) - lambda * c)
 }

@@ -26,6 +26,7 @@ impl<'a> XSpace<'a> {
         max_n: usize,
     ) -> Result<Self, OracleError> {
         let model = query.model();
+        model.decoder().require_square()?;
         model.guard_x_poles(query.x(), query.gamma2())?;
         Ok(XSpace {
             query,
@@ -52,10 +53,10 @@ impl<'a> XSpace<'a> {
             for ((o, xi), u) in self.y.iter_mut().zip(self.query.x()).zip(rule.node(j)) {
                 *o = xi + u / self.gamma;
             }
-            dec.inverse_into(&self.y, &mut self.ws)?;
+            dec.inverse_unchecked(&self.y, &mut self.ws)?;
             let log_w = rule.weight(j).ln();
             self.terms
-                .push(shifted_log_flow(dec, prior, &self.ws, log_w)?);
+                .push(shifted_log_flow(dec, prior, &self.ws, log_w));
         }
         Ok(Some(log_sum_exp(&self.terms)))
     }

@@ -170,6 +170,19 @@ impl Decoder {
     ) -> Result<(), DecoderError> {
         self.check_workspace(ws)?;
         check_len("dz", dz, self.dim_in)?;
+        self.eval_offset_unchecked(dz, ws, jacobian)
+    }
+
+    /// [`Decoder::eval_offset`] without its shape checks, for the hot loops over quadrature nodes
+    /// and samples: the caller has checked the workspace once ([`Decoder::check_workspace`]) and
+    /// builds `dz` of length d. Pole errors are still reported.
+    #[inline]
+    pub(crate) fn eval_offset_unchecked(
+        &self,
+        dz: &[f64],
+        ws: &mut Workspace,
+        jacobian: bool,
+    ) -> Result<(), DecoderError> {
         ws.dacts[0].copy_from_slice(dz);
         for ((a, b), d) in ws.acts[0].iter_mut().zip(&ws.base[0]).zip(dz) {
             *a = b + d;
@@ -229,6 +242,20 @@ impl Decoder {
                 message: "hessian_contraction_into needs eval(.., jacobian = true) or eval_offset(.., true) first".into(),
             });
         }
+        self.hessian_contraction_unchecked(ws, r, h);
+        Ok(())
+    }
+
+    /// [`Decoder::hessian_contraction_into`] without its checks, for the hot loops: the caller
+    /// has checked the workspace once, evaluated with the Jacobian, and sized `r` (D) and `h`
+    /// (d × d).
+    #[inline]
+    pub(crate) fn hessian_contraction_unchecked(
+        &self,
+        ws: &mut Workspace,
+        r: &[f64],
+        h: &mut DMatrix<f64>,
+    ) {
         h.fill(0.0);
         let n = self.steps.len();
         ws.cot[n].copy_from_slice(r);
@@ -245,7 +272,6 @@ impl Decoder {
             );
             step.vjp(&ws.acts[l], &ws.aux[l], &ca[0], &mut cb[l]);
         }
-        Ok(())
     }
 
     /// After `eval(z, ws, _)`: log|det J_f(z)| as the sum of the steps' closed forms.
@@ -253,16 +279,23 @@ impl Decoder {
     pub fn log_abs_det_from(&self, ws: &Workspace) -> Result<f64, DecoderError> {
         self.require_square()?;
         self.check_workspace(ws)?;
-        Ok(self
-            .steps
+        Ok(self.log_abs_det_unchecked(ws))
+    }
+
+    /// [`Decoder::log_abs_det_from`] without its checks (square chain, checked workspace).
+    #[inline]
+    pub(crate) fn log_abs_det_unchecked(&self, ws: &Workspace) -> f64 {
+        self.steps
             .iter()
             .enumerate()
             .map(|(l, s)| s.log_abs_det(&ws.acts[l]))
-            .sum())
+            .sum()
     }
 
     /// A workspace belongs to the decoder that made it: its buffers must have this chain's shape.
-    fn check_workspace(&self, ws: &Workspace) -> Result<(), DecoderError> {
+    /// The checked entry points run this on every call; hot loops run it once, then the
+    /// `_unchecked` forms.
+    pub(crate) fn check_workspace(&self, ws: &Workspace) -> Result<(), DecoderError> {
         let fits = ws.acts.len() == self.steps.len() + 1
             && ws.acts[0].len() == self.dim_in
             && self
@@ -281,7 +314,8 @@ impl Decoder {
         }
     }
 
-    fn require_square(&self) -> Result<(), DecoderError> {
+    /// Errors unless every step is square (log|det J| and the inverse need it).
+    pub(crate) fn require_square(&self) -> Result<(), DecoderError> {
         match self.steps.iter().position(|s| s.dim_in() != s.dim_out()) {
             None => Ok(()),
             Some(l) => Err(DecoderError::NotInvertible {
@@ -303,6 +337,16 @@ impl Decoder {
         self.check_workspace(ws)?;
         check_len("x", x, self.dim_out())?;
         check_finite("x", x)?;
+        self.inverse_unchecked(x, ws)
+    }
+
+    /// [`Decoder::inverse_into`] without its checks, for the x-space quadrature: the caller has
+    /// checked squareness and the workspace once, and builds x (length D) from finite data.
+    pub(crate) fn inverse_unchecked(
+        &self,
+        x: &[f64],
+        ws: &mut Workspace,
+    ) -> Result<(), DecoderError> {
         let n = self.steps.len();
         ws.acts[n].copy_from_slice(x);
         for l in (0..n).rev() {
