@@ -25,6 +25,7 @@
 //! | layer | contents |
 //! | --- | --- |
 //! | [`tol`] | every tolerance, floor and budget, named, with the argument for its value |
+//! | [`lanes`] | blocks of lanes (structure-of-arrays) for the vectorised forms of the steps and chains |
 //! | [`model`] | priors, sources, decoder steps and chains, [`Model`] (with its poles: [`model::PoleRefusal`]), seeded generators of the paper's families |
 //! | [`quadrature`] | Gauss–Hermite and tensor rules, compensated sums, the one refinement loop ([`QuadratureOptions`], [`quadrature::QuadratureError`]) |
 //! | [`error`], [`input`] | [`OracleError`], which wraps the model's and the quadrature's errors; the validated inputs [`Gamma2`], [`Beta`], [`Encoder`], [`Query`] |
@@ -74,6 +75,7 @@ mod evaluate;
 pub mod inference;
 pub mod input;
 pub mod io;
+pub mod lanes;
 pub mod model;
 pub mod objective;
 pub mod paper;

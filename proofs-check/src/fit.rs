@@ -173,6 +173,7 @@ pub fn verdict(fit: &Result<Fit, NoFit>, p: f64) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ima_oracle::compare::{assert_within, Tol};
 
     fn series(p: f64, floor: f64) -> Series {
         let gamma2: Vec<f64> = (0..25).map(|i| 10f64.powf(1.0 + i as f64 / 3.0)).collect();
@@ -195,18 +196,32 @@ mod tests {
             let f = fit(&series(p, 0.0), 1e2);
             let g = f.as_ref().unwrap();
             // The verdict's margin is the accuracy claimed for this fit (tol::BELOW_STATED).
-            assert!((g.order - p).abs() < BELOW_STATED, "{p}: {g:?}");
-            // Over the last three decades (γ² ≥ 1e7) the 1/γ² correction moves the slope by ~1e-7.
-            assert!((g.order_last3 - p).abs() < 0.01);
+            assert_within(
+                &format!("order, p={p}: {g:?}"),
+                &[g.order],
+                &[p],
+                Tol::Scaled(BELOW_STATED, 1.0),
+            );
+            // Over the last three decades (γ² ≥ 1e7) the 1/γ² correction moves the slope by ~1e-7;
+            // 0.01 absolute.
+            assert_within(
+                &format!("last-three-decade order, p={p}"),
+                &[g.order_last3],
+                &[p],
+                Tol::Scaled(0.01, 1.0),
+            );
             assert_eq!(verdict(&f, p), Verdict::Holds);
             assert!(!verdict(&f, p + 1.0).ok());
             assert!(matches!(verdict(&f, p - 1.0), Verdict::Sharper(_)));
         }
         let s = series(2.0, 1e-8);
         let f = fit(&s, 1e2).unwrap();
-        assert!(
-            f.floored > 0 && (f.order - 2.0).abs() < BELOW_STATED,
-            "{f:?}"
+        assert!(f.floored > 0, "{f:?}");
+        assert_within(
+            &format!("order with a floor: {f:?}"),
+            &[f.order],
+            &[2.0],
+            Tol::Scaled(BELOW_STATED, 1.0),
         );
         assert_eq!(fit(&Series::default(), 1e2), Err(NoFit::TooFew(0)));
         assert!(!verdict(&Err(NoFit::TooFew(2)), 1.0).ok());
@@ -233,9 +248,17 @@ mod tests {
         let f = fit(&s, 1e2).unwrap();
         // Over the last three decades the 1e3 γ⁻³ term is ≤ 1e-4 of γ⁻¹: its slope is 1 to ~1e-4,
         // and the range's slope may stray STABLE from it.
-        assert!(
-            (f.order - 1.0).abs() <= STABLE + 0.01 && (f.order_last3 - 1.0).abs() < 0.01,
-            "{f:?}"
+        assert_within(
+            &format!("order: {f:?}"),
+            &[f.order],
+            &[1.0],
+            Tol::Scaled(STABLE + 0.01, 1.0),
+        );
+        assert_within(
+            &format!("last-three-decade order: {f:?}"),
+            &[f.order_last3],
+            &[1.0],
+            Tol::Scaled(0.01, 1.0),
         );
         assert!(f.range.0 > 1e2, "the bend was not dropped: {f:?}");
     }

@@ -225,6 +225,7 @@ fn report_markdown(ctx: &Context, rows: &[Row], ids: &[IdentityRow], figures: &[
 mod tests {
     use super::*;
     use crate::fit::Verdict;
+    use ima_oracle::compare::{assert_within, Tol};
 
     /// Three rows unlike each other: an order claim whose three slopes differ (so a column read
     /// under the wrong header shows), an inequality whose failure text holds a bar, a comma and a
@@ -318,7 +319,12 @@ mod tests {
             match &r.fit {
                 Some(f) => {
                     let shown: f64 = whole.parse().unwrap();
-                    assert!((shown - f.order_all).abs() <= 0.005, "{line}");
+                    assert_within(
+                        &format!("whole-sweep order in {line}"),
+                        &[shown],
+                        &[f.order_all],
+                        Tol::Scaled(0.005, 1.0),
+                    );
                 }
                 None => assert_eq!(whole, "-"),
             }

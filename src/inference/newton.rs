@@ -242,10 +242,12 @@ pub(crate) fn regularised_solve(a: &DMatrix<f64>, b: &DVector<f64>) -> Option<DV
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::{assert_within, Tol};
 
     /// Rosenbrock's function (negated), from (−1.2, 1): the solve must reach the maximum (1, 1) to
-    /// round-off, with quadratically falling decrements at the end: λ²_{k+1} ≤ 1e3 (λ²_k)² once
-    /// λ²_k < 1e-4 (Rosenbrock's constant is ~50 here; a linear rate would break the bound at once).
+    /// round-off (1e-13 absolute), with quadratically falling decrements at the end:
+    /// λ²_{k+1} ≤ 1e3 (λ²_k)² once λ²_k < 1e-4 (Rosenbrock's constant is ~50 here; a linear rate
+    /// would break the bound at once).
     #[test]
     fn rosenbrock() {
         let f = |t: &DVector<f64>, order: DerivativeOrder| -> Result<Eval<()>, OracleError> {
@@ -287,7 +289,12 @@ mod tests {
             &NewtonOptions::default(),
         )
         .unwrap();
-        assert!((s.theta[0] - 1.0).abs() < 1e-13 && (s.theta[1] - 1.0).abs() < 1e-13);
+        assert_within(
+            "θ*",
+            s.theta.as_slice(),
+            &[1.0, 1.0],
+            Tol::Scaled(1e-13, 1.0),
+        );
         assert!(s.iterations < 40, "{} iterations", s.iterations);
         let d = &s.decrements;
         for k in 0..d.len() - 1 {

@@ -21,6 +21,7 @@ mod sigmoid;
 mod source;
 pub mod special;
 
+pub(crate) use decoder::BlockWorkspace;
 pub use decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step, Workspace};
 pub(crate) use generative_model::shifted_log_flow;
 pub use generative_model::{chi2_tail_bound, Model, PoleRefusal};

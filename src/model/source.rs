@@ -152,6 +152,7 @@ impl From<Prior> for Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::{assert_within, Tol};
     use rand::SeedableRng;
 
     fn sources() -> Vec<(Source, f64, f64)> {
@@ -169,7 +170,8 @@ mod tests {
 
     /// Densities integrate to 1 with the closed-form mean and variance (midpoint rule with 1e6
     /// cells on the support, or ±60 scales for Laplace: the Beta(2, 5) and uniform integrands are
-    /// polynomial on the support, Laplace has one kink at a cell edge, so 1e-9 is generous).
+    /// polynomial on the support, Laplace has one kink at a cell edge, so 1e-9 absolute is
+    /// generous).
     #[test]
     fn densities_integrate_to_one() {
         for (s, mean, var) in sources() {
@@ -189,9 +191,10 @@ mod tests {
                 m1 += p * t;
                 m2 += p * t * t;
             }
-            assert!((m0 - 1.0).abs() < 1e-9, "{s:?} mass {m0}");
-            assert!((m1 - mean).abs() < 1e-9, "{s:?} mean {m1}");
-            assert!((m2 - m1 * m1 - var).abs() < 1e-9, "{s:?} var");
+            let tol = Tol::Scaled(1e-9, 1.0);
+            assert_within(&format!("{s:?} mass"), &[m0], &[1.0], tol);
+            assert_within(&format!("{s:?} mean"), &[m1], &[mean], tol);
+            assert_within(&format!("{s:?} variance"), &[m2 - m1 * m1], &[var], tol);
         }
     }
 
@@ -204,14 +207,20 @@ mod tests {
             let xs: Vec<f64> = (0..n).map(|_| s.sample_1d(&mut rng)).collect();
             let m = xs.iter().sum::<f64>() / n as f64;
             let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n as f64;
-            assert!(
-                (m - mean).abs() < 5.0 * (var / n as f64).sqrt(),
-                "{s:?} mean {m}"
+            let se_mean = (var / n as f64).sqrt();
+            assert_within(
+                &format!("{s:?} sample mean"),
+                &[m],
+                &[mean],
+                Tol::Scaled(5.0, se_mean),
             );
             // Var of the sample variance ≤ (κ − 1)·var²/n with kurtosis κ ≤ 6 (Laplace).
-            assert!(
-                (v - var).abs() < 5.0 * var * (5.0 / n as f64).sqrt(),
-                "{s:?} var {v}"
+            let se_var = var * (5.0 / n as f64).sqrt();
+            assert_within(
+                &format!("{s:?} sample variance"),
+                &[v],
+                &[var],
+                Tol::Scaled(5.0, se_var),
             );
             assert!(xs.iter().all(|&x| s.log_density_1d(x).is_finite()));
         }

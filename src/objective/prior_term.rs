@@ -111,6 +111,7 @@ fn logistic_term(prior: &Prior, scale: f64, mu: f64, sigma: f64) -> PriorTerm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::{assert_within, Tol};
     use crate::quadrature::GaussHermite;
 
     /// For σ ≪ s the integrand is nearly polynomial and 40-point Gauss–Hermite is exact to
@@ -122,9 +123,11 @@ mod tests {
         for (mu, sigma) in [(0.0, 0.01), (1.5, 0.05), (-3.0, 0.1)] {
             let got = prior_term(&p, mu, sigma).value;
             let reference = gh.expect(|xi| p.log_density(mu + sigma * xi));
-            assert!(
-                (got - reference).abs() <= 1e-14 * reference.abs(),
-                "{got} vs {reference}"
+            assert_within(
+                &format!("E[log p] at μ={mu}, σ={sigma}"),
+                &[got],
+                &[reference],
+                Tol::Rel(1e-14),
             );
         }
     }
@@ -144,9 +147,11 @@ mod tests {
                     h / (2.0 * PI).sqrt() * (-0.5 * xi * xi).exp() * p.log_density(mu + sigma * xi)
                 })
                 .sum();
-            assert!(
-                (got - fine).abs() <= 1e-14 * fine.abs(),
-                "σ={sigma}: {got} vs {fine}"
+            assert_within(
+                &format!("E[log p] at μ={mu}, σ={sigma}"),
+                &[got],
+                &[fine],
+                Tol::Rel(1e-14),
             );
         }
     }

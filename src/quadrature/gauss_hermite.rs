@@ -126,9 +126,12 @@ impl GaussHermite {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::{assert_within, Tol};
 
     /// The 2-, 3- and 4-point rules against their closed forms: He_2 = ξ² − 1 (nodes ±1, weights ½);
     /// He_3 = ξ³ − 3ξ (0, ±√3; 2/3, 1/6); He_4 = ξ⁴ − 6ξ² + 3 (±√(3 ∓ √6); (3 ± √6)/12).
+    /// Round-off: 2 eps absolute for the 3-point rule (entries ≤ √3), 4 eps of the largest node
+    /// and 8 eps relative to each weight for the 4-point rule.
     #[test]
     fn closed_form_rules() {
         let g2 = GaussHermite::new(2).unwrap();
@@ -136,49 +139,79 @@ mod tests {
         assert_eq!(g2.weights(), &[0.5, 0.5]);
         let g3 = GaussHermite::new(3).unwrap();
         let s3 = 3f64.sqrt();
-        for (a, b) in g3.nodes().iter().zip([-s3, 0.0, s3]) {
-            assert!((a - b).abs() <= 2.0 * f64::EPSILON);
-        }
-        for (a, b) in g3.weights().iter().zip([1.0 / 6.0, 2.0 / 3.0, 1.0 / 6.0]) {
-            assert!((a - b).abs() <= 2.0 * f64::EPSILON);
-        }
+        let eps2 = Tol::Scaled(2.0 * f64::EPSILON, 1.0);
+        assert_within("3-point nodes", g3.nodes(), &[-s3, 0.0, s3], eps2);
+        assert_within(
+            "3-point weights",
+            g3.weights(),
+            &[1.0 / 6.0, 2.0 / 3.0, 1.0 / 6.0],
+            eps2,
+        );
         let g4 = GaussHermite::new(4).unwrap();
         let s6 = 6f64.sqrt();
         let (x1, x2) = ((3.0 - s6).sqrt(), (3.0 + s6).sqrt());
         let (w1, w2) = ((3.0 + s6) / 12.0, (3.0 - s6) / 12.0);
         let expect_n = [-x2, -x1, x1, x2];
         let expect_w = [w2, w1, w1, w2];
-        for i in 0..4 {
-            assert!((g4.nodes()[i] - expect_n[i]).abs() <= 4.0 * f64::EPSILON * x2);
-            assert!((g4.weights()[i] / expect_w[i] - 1.0).abs() <= 8.0 * f64::EPSILON);
-        }
+        assert_within(
+            "4-point nodes",
+            g4.nodes(),
+            &expect_n,
+            Tol::Scaled(4.0 * f64::EPSILON, x2),
+        );
+        assert_within(
+            "4-point weights",
+            g4.weights(),
+            &expect_w,
+            Tol::Rel(8.0 * f64::EPSILON),
+        );
     }
 
     /// Σw = 1 and E[ξ^{2k}] = (2k − 1)!! for every 2k ≤ 2n − 1, up to n = GH_MAX_NODES; odd moments vanish by
-    /// symmetry. Relative tolerance 1e-13: the moments are sums of n positive terms, each a few ulps.
-    /// Moments are checked up to 2k ≤ min(2n − 2, 40) to stay clear of overflow in (2k − 1)!!.
+    /// symmetry. Σw to 1e-15 absolute (a few ulps of 1); the even moments to 1e-13 relative: they
+    /// are sums of n positive terms, each a few ulps; E[ξ³] to 1e-15·n absolute (n terms that
+    /// cancel in pairs, each rounded). Moments are checked up to 2k ≤ min(2n − 2, 40) to stay
+    /// clear of overflow in (2k − 1)!!.
     #[test]
     fn moments_are_exact() {
         for n in [1usize, 2, 5, 8, 13, 20, 32, 50, 100, 200, GH_MAX_NODES] {
             let g = GaussHermite::new(n).unwrap();
-            assert!((g.weights().iter().sum::<f64>() - 1.0).abs() < 1e-15);
+            assert_within(
+                &format!("n={n}: Σw"),
+                &[g.weights().iter().sum::<f64>()],
+                &[1.0],
+                Tol::Scaled(1e-15, 1.0),
+            );
             let mut dfact = 1.0;
             for k in 1..=(n - 1).min(20) {
                 dfact *= (2 * k - 1) as f64;
                 let m = g.expect(|x| x.powi(2 * k as i32));
-                assert!(
-                    (m / dfact - 1.0).abs() < 1e-13,
-                    "n={n} k={k}: {m} vs {dfact}"
+                assert_within(
+                    &format!("n={n} k={k}: E[ξ^2k]"),
+                    &[m],
+                    &[dfact],
+                    Tol::Rel(1e-13),
                 );
             }
-            assert!(g.expect(|x| x.powi(3)).abs() < 1e-15 * (n as f64));
+            assert_within(
+                &format!("n={n}: E[ξ³]"),
+                &[g.expect(|x| x.powi(3))],
+                &[0.0],
+                Tol::Scaled(1e-15, n as f64),
+            );
         }
     }
 
-    /// E[cos(ξ)] = e^{−1/2}: not a polynomial, so this checks convergence (n = 30 is exact to round-off).
+    /// E[cos(ξ)] = e^{−1/2}: not a polynomial, so this checks convergence (n = 30 is exact to
+    /// round-off, 1e-15 absolute).
     #[test]
     fn smooth_expectation_converges() {
         let g = GaussHermite::new(30).unwrap();
-        assert!((g.expect(f64::cos) - (-0.5f64).exp()).abs() < 1e-15);
+        assert_within(
+            "E[cos ξ]",
+            &[g.expect(f64::cos)],
+            &[(-0.5f64).exp()],
+            Tol::Scaled(1e-15, 1.0),
+        );
     }
 }

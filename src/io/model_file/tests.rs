@@ -3,6 +3,7 @@
 //! recorded from that version's `ima-oracle sample` on the same manifests.
 
 use super::{load_model, ModelFileError};
+use crate::compare::{assert_within, Tol};
 use crate::io::npy::{write_npy, NpyArray};
 use nalgebra::{DMatrix, DVector};
 use std::path::{Path, PathBuf};
@@ -288,13 +289,11 @@ fn comments_blanks_and_the_manifest_path() {
     // f(0) = a(I·0 + v) with a(t) = 0.2 t + 0.8 log(1 + eᵗ), computed here from the definition;
     // the two evaluations of the same formula differ by a few roundings (4 eps relative).
     let f0 = m.decoder().forward(&DVector::zeros(3)).unwrap();
-    for (fk, vk) in f0.iter().zip([0.1, 0.2, 0.3]) {
-        let want = 0.2_f64 * vk + 0.8 * vk.exp().ln_1p();
-        assert!(
-            (fk - want).abs() <= 4.0 * f64::EPSILON * want.abs(),
-            "{fk} vs {want}"
-        );
-    }
+    let want: Vec<f64> = [0.1_f64, 0.2, 0.3]
+        .iter()
+        .map(|vk| 0.2 * vk + 0.8 * vk.exp().ln_1p())
+        .collect();
+    assert_within("f(0)", f0.as_slice(), &want, Tol::Rel(4.0 * f64::EPSILON));
     // The manifest may be named directly; a model without steps is the identity.
     std::fs::write(dir.join("other.txt"), S).unwrap();
     assert_eq!(

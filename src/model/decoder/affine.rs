@@ -12,7 +12,9 @@
 //! The inverse is backward stable: ‖g(f(z)) − z‖ ≲ eps·κ(W)·‖z‖.
 
 use super::error::{check_finite, DecoderError};
+use super::step_block::{LaneScratch, StepBlockOps};
 use super::StepOps;
+use crate::lanes::{Block, Lanes, MatBlock, LANES};
 use crate::tol::RCOND_MIN;
 use nalgebra::{DMatrix, DVector, DVectorViewMut, LU};
 
@@ -123,21 +125,31 @@ impl StepOps for Affine {
         self.add_w_times(du, out);
     }
 
+    /// out = W m: out_ic = Σ_j W_ij m_jc, summed over j in order from the first term (the order
+    /// of nalgebra's product for small matrices, and of the block form).
     #[inline]
     fn jacobian_mul(&self, _z: &[f64], _aux: &[f64], m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
-        self.w.mul_to(m, out);
+        let (rows, inner) = self.w.shape();
+        for c in 0..m.ncols() {
+            for i in 0..rows {
+                let mut acc = 0.0;
+                for j in 0..inner {
+                    acc += self.w[(i, j)] * m[(j, c)];
+                }
+                out[(i, c)] = acc;
+            }
+        }
     }
 
+    /// out = Wᵀ r: out_j = Σ_i W_ij r_i, summed over i in order.
     #[inline]
     fn vjp(&self, _z: &[f64], _aux: &[f64], r: &[f64], out: &mut [f64]) {
         for (j, o) in out.iter_mut().enumerate() {
-            *o = self
-                .w
-                .column(j)
-                .iter()
-                .zip(r)
-                .map(|(w, r)| w * r)
-                .sum::<f64>();
+            let mut acc = 0.0;
+            for (w, r) in self.w.column(j).iter().zip(r) {
+                acc += w * r;
+            }
+            *o = acc;
         }
     }
 
@@ -169,6 +181,85 @@ impl StepOps for Affine {
                 step: None,
                 rcond: 0.0,
             })
+        }
+    }
+}
+
+/// The block forms: the loops of the scalar form with the lanes innermost.
+impl StepBlockOps for Affine {
+    fn forward_block(&self, z: &Block, out: &mut Block, _: &mut LaneScratch) {
+        for (o, &b) in out.coords_mut().iter_mut().zip(self.b.iter()) {
+            *o = [b; LANES];
+        }
+        self.add_w_times_block(z, out);
+    }
+
+    fn forward_diff_block(
+        &self,
+        _u0: &[f64],
+        _base_aux: &[f64],
+        du: &Block,
+        out: &mut Block,
+        _aux: &mut Block,
+        _: &mut LaneScratch,
+    ) {
+        for o in out.coords_mut() {
+            *o = [0.0; LANES];
+        }
+        self.add_w_times_block(du, out);
+    }
+
+    fn jacobian_mul_block(
+        &self,
+        _z: &Block,
+        _aux: &Block,
+        m: &MatBlock,
+        out: &mut MatBlock,
+        _: &mut LaneScratch,
+    ) {
+        let (rows, inner) = self.w.shape();
+        for c in 0..m.ncols() {
+            let mc = m.column(c);
+            for i in 0..rows {
+                let mut acc = [0.0; LANES];
+                for (j, mj) in mc.iter().enumerate().take(inner) {
+                    let w = self.w[(i, j)];
+                    for (a, &x) in acc.iter_mut().zip(mj) {
+                        *a += w * x;
+                    }
+                }
+                out[(i, c)] = acc;
+            }
+        }
+    }
+
+    fn vjp_block(&self, _z: &Block, _aux: &Block, r: &Block, out: &mut Block, _: &mut LaneScratch) {
+        for (j, o) in out.coords_mut().iter_mut().enumerate() {
+            let mut acc = [0.0; LANES];
+            for (&w, ri) in self.w.column(j).iter().zip(r.coords()) {
+                for (a, &x) in acc.iter_mut().zip(ri) {
+                    *a += w * x;
+                }
+            }
+            *o = acc;
+        }
+    }
+
+    fn log_abs_det_block(&self, _z: &Block, out: &mut Lanes, _: &mut LaneScratch) {
+        *out = [self.log_abs_det; LANES];
+    }
+}
+
+impl Affine {
+    /// out += W v lane by lane, in the scalar form's order (column j of W, then row i).
+    #[inline]
+    fn add_w_times_block(&self, v: &Block, out: &mut Block) {
+        for (j, vj) in v.coords().iter().enumerate() {
+            for (o, &wij) in out.coords_mut().iter_mut().zip(self.w.column(j).iter()) {
+                for (ol, &x) in o.iter_mut().zip(vj) {
+                    *ol += wij * x;
+                }
+            }
         }
     }
 }

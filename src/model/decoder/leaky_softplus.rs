@@ -17,7 +17,9 @@
 //! Every formula is evaluated to a few ulps for every finite t (|t| ≥ 700 included).
 
 use super::error::DecoderError;
+use super::step_block::{LaneScratch, StepBlockOps};
 use super::StepOps;
+use crate::lanes::{Block, Lanes, MatBlock, LANES};
 use crate::model::{sigmoid, sigmoid_pair, softplus};
 use crate::tol::{DIFF_FORM_MAX_STEP, SOFTPLUS_INVERSE_MAX_ITER};
 use nalgebra::DMatrix;
@@ -133,6 +135,22 @@ impl LeakySoftplus {
         self.alpha * dt + (1.0 - self.alpha) * se.ln_1p()
     }
 
+    /// One element of the difference form (see `forward_diff`): (a(u0 + Δ) − a(u0), σ(u0 + Δ),
+    /// σ(−u0 − Δ)) from u0, its cached σ(u0), σ(−u0), and Δ.
+    #[inline]
+    fn diff_element(&self, u0: f64, s0: f64, c0: f64, dt: f64) -> (f64, f64, f64) {
+        if dt.abs() <= DIFF_FORM_MAX_STEP {
+            let em = dt.exp_m1();
+            let se = s0 * em;
+            let q = 1.0 + se;
+            (self.diff_from(dt, se), s0 * (1.0 + em) / q, c0 / q)
+        } else {
+            let t = u0 + dt;
+            let (s, c) = sigmoid_pair(t);
+            (self.value(t) - self.value(u0), s, c)
+        }
+    }
+
     /// a'(u_i) from the cache.
     #[inline]
     fn d1_cached(&self, aux: &[f64], i: usize) -> f64 {
@@ -193,19 +211,7 @@ impl StepOps for LeakySoftplus {
         let (s, c) = aux.split_at_mut(n);
         let (s0, c0) = base_aux.split_at(n);
         for i in 0..n {
-            let dt = du[i];
-            if dt.abs() <= DIFF_FORM_MAX_STEP {
-                let em = dt.exp_m1();
-                let se = s0[i] * em;
-                let q = 1.0 + se;
-                out[i] = self.diff_from(dt, se);
-                s[i] = s0[i] * (1.0 + em) / q;
-                c[i] = c0[i] / q;
-            } else {
-                let t = u0[i] + dt;
-                out[i] = self.value(t) - self.value(u0[i]);
-                (s[i], c[i]) = sigmoid_pair(t);
-            }
+            (out[i], s[i], c[i]) = self.diff_element(u0[i], s0[i], c0[i], du[i]);
         }
     }
 
@@ -275,12 +281,122 @@ impl StepOps for LeakySoftplus {
     }
 }
 
+/// The block forms: the scalar form's per-element formulas with the lanes innermost. The cache of
+/// a block is [σ(u_0) … σ(u_{n−1}), σ(−u_0) … σ(−u_{n−1})], each a run of lanes.
+impl StepBlockOps for LeakySoftplus {
+    fn forward_block(&self, z: &Block, out: &mut Block, _: &mut LaneScratch) {
+        for (o, zi) in out.coords_mut().iter_mut().zip(z.coords()) {
+            for (ol, &t) in o.iter_mut().zip(zi) {
+                *ol = self.value(t);
+            }
+        }
+    }
+
+    fn fill_aux_block(&self, u: &Block, aux: &mut Block, _: &mut LaneScratch) {
+        let n = self.dim;
+        let (s, c) = aux.coords_mut().split_at_mut(n);
+        for ((si, ci), ui) in s.iter_mut().zip(c.iter_mut()).zip(u.coords()) {
+            for l in 0..LANES {
+                (si[l], ci[l]) = sigmoid_pair(ui[l]);
+            }
+        }
+    }
+
+    fn forward_diff_block(
+        &self,
+        u0: &[f64],
+        base_aux: &[f64],
+        du: &Block,
+        out: &mut Block,
+        aux: &mut Block,
+        _: &mut LaneScratch,
+    ) {
+        let n = self.dim;
+        let (s, c) = aux.coords_mut().split_at_mut(n);
+        for i in 0..n {
+            let (u0i, s0, c0) = (u0[i], base_aux[i], base_aux[n + i]);
+            for l in 0..LANES {
+                (out[i][l], s[i][l], c[i][l]) = self.diff_element(u0i, s0, c0, du[i][l]);
+            }
+        }
+    }
+
+    fn jacobian_mul_block(
+        &self,
+        _z: &Block,
+        aux: &Block,
+        m: &MatBlock,
+        out: &mut MatBlock,
+        _: &mut LaneScratch,
+    ) {
+        for k in 0..m.ncols() {
+            for ((o, mi), si) in out
+                .column_mut(k)
+                .iter_mut()
+                .zip(m.column(k))
+                .zip(aux.coords())
+            {
+                for l in 0..LANES {
+                    o[l] = self.slope(si[l]) * mi[l];
+                }
+            }
+        }
+    }
+
+    fn vjp_block(&self, _z: &Block, aux: &Block, r: &Block, out: &mut Block, _: &mut LaneScratch) {
+        for ((o, ri), si) in out
+            .coords_mut()
+            .iter_mut()
+            .zip(r.coords())
+            .zip(aux.coords())
+        {
+            for l in 0..LANES {
+                o[l] = self.slope(si[l]) * ri[l];
+            }
+        }
+    }
+
+    fn add_hessian_sandwich_block(
+        &self,
+        _z: &Block,
+        aux: &Block,
+        r: &Block,
+        p: &MatBlock,
+        h: &mut MatBlock,
+        _: &mut LaneScratch,
+    ) {
+        let (n, d) = (self.dim, p.ncols());
+        for i in 0..n {
+            for l in 0..LANES {
+                let c = self.weighted_curvature(r[i][l], aux[i][l], aux[n + i][l]);
+                if c == 0.0 {
+                    continue;
+                }
+                for k in 0..d {
+                    let pk = c * p[(i, k)][l];
+                    for m in 0..d {
+                        h[(m, k)][l] += pk * p[(i, m)][l];
+                    }
+                }
+            }
+        }
+    }
+
+    fn log_abs_det_block(&self, z: &Block, out: &mut Lanes, _: &mut LaneScratch) {
+        for (l, o) in out.iter_mut().enumerate() {
+            *o = z.coords().iter().map(|zi| self.d1(zi[l]).ln()).sum();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::{assert_within, Tol};
 
-    /// a(a⁻¹(y)) = y to within 2 ulps of max(|y|, |α t|) for y over 30 orders of magnitude and
-    /// both signs, and several α (the residual of a correctly rounded inverse is ≤ a'·ulp(t) + ulp(y)).
+    /// a(a⁻¹(y)) = y to within 4 eps·max(|y|, |α t|, a'(t)·|t|) for y over 30 orders of magnitude
+    /// and both signs, and several α (the residual of a correctly rounded inverse is
+    /// ≤ a'·ulp(t) + ulp(y), plus the round-off of evaluating a).
     #[test]
     fn inverse_is_exact_to_round_off() {
         for alpha in [1e-3, 0.2, 0.5, 0.999, 1.0] {
@@ -291,9 +407,11 @@ mod tests {
                         let y = s * m * 10f64.powi(e);
                         let t = a.inverse_scalar(y).unwrap();
                         let scale = y.abs().max((alpha * t).abs()).max(a.d1(t) * t.abs());
-                        assert!(
-                            (a.value(t) - y).abs() <= 4.0 * f64::EPSILON * scale,
-                            "alpha {alpha} y {y} t {t}"
+                        assert_within(
+                            &format!("a(a⁻¹(y)), alpha {alpha} y {y} t {t}"),
+                            &[a.value(t)],
+                            &[y],
+                            Tol::Scaled(4.0 * f64::EPSILON, scale),
                         );
                     }
                 }
@@ -302,20 +420,35 @@ mod tests {
     }
 
     /// At |t| = 700 and beyond nothing overflows and a matches its asymptotes
-    /// (t for t → ∞, α t for t → −∞, to round-off).
+    /// (t for t → ∞, α t for t → −∞, to round-off: absolute 1e-13 for a(−800) = −160, 1e-16 for
+    /// a'(−800) = α, 1e-12 for a⁻¹(−160) = −800).
     #[test]
     fn large_arguments() {
         let a = LeakySoftplus::new(1, 0.2).unwrap();
         assert_eq!(a.value(800.0), 800.0);
-        assert!((a.value(-800.0) - 0.2 * -800.0).abs() <= 1e-13);
-        assert!((a.d1(-800.0) - 0.2).abs() <= 1e-16 && a.d1(800.0) == 1.0);
+        assert_within(
+            "a(−800)",
+            &[a.value(-800.0)],
+            &[0.2 * -800.0],
+            Tol::Scaled(1e-13, 1.0),
+        );
+        assert_within("a'(−800)", &[a.d1(-800.0)], &[0.2], Tol::Scaled(1e-16, 1.0));
+        assert_eq!(a.d1(800.0), 1.0);
         assert_eq!(a.inverse_scalar(800.0), Some(800.0));
-        assert!((a.inverse_scalar(-160.0).unwrap() + 800.0).abs() < 1e-12);
+        assert_within(
+            "a⁻¹(−160)",
+            &[a.inverse_scalar(-160.0).unwrap()],
+            &[-800.0],
+            Tol::Scaled(1e-12, 1.0),
+        );
     }
 
-    /// a(t + Δ) − a(t) against the direct difference where the latter is exact enough: for Δ = ±0.5
-    /// and |a| ≤ 10 the direct difference has error ≤ eps·20, i.e. relative ≤ 1e-14 of |Δa| ≥ 0.1;
-    /// and for tiny Δ against the Taylor series a'(t)Δ + a''(t)Δ²/2 (error a'''·Δ³ ≈ 1e-36).
+    /// a(t + Δ) − a(t) against the direct difference where the latter is exact enough: for
+    /// t ∈ [−10, 10] and Δ ∈ {±0.5, ±1, 3} the direct difference errs by
+    /// ≈ eps·(|a(t)| + |a(t + Δ)|), at most ≈ 9e-15 of |Δa| (at t = ±10, Δ = ±0.5: |a| ≤ 2.1 where
+    /// a' ≈ α and |Δa| ≈ 0.1, |a| ≤ 10.5 where a' ≈ 1 and |Δa| ≈ 0.5), so 1e-14 relative; and for
+    /// tiny Δ against the Taylor series a'(t)Δ + a''(t)Δ²/2 (error ≤ |a'''|·Δ³/6 < 1e-37), to 4 eps
+    /// relative.
     #[test]
     fn difference_form() {
         let a = LeakySoftplus::new(1, 0.2).unwrap();
@@ -323,11 +456,21 @@ mod tests {
             let t = 0.25 * i as f64;
             for dt in [-0.5, 0.5, -1.0, 1.0, 3.0] {
                 let direct = a.value(t + dt) - a.value(t);
-                assert!((a.value_diff(t, dt) - direct).abs() <= 1e-14 * direct.abs());
+                assert_within(
+                    &format!("a(t + Δ) − a(t) at t={t}, Δ={dt}"),
+                    &[a.value_diff(t, dt)],
+                    &[direct],
+                    Tol::Rel(1e-14),
+                );
             }
             let dt = 1e-12;
             let taylor = a.d1(t) * dt + 0.5 * a.d2(t) * dt * dt;
-            assert!((a.value_diff(t, dt) - taylor).abs() <= 4.0 * f64::EPSILON * taylor.abs());
+            assert_within(
+                &format!("a(t + Δ) − a(t) at t={t}, Δ={dt}"),
+                &[a.value_diff(t, dt)],
+                &[taylor],
+                Tol::Rel(4.0 * f64::EPSILON),
+            );
         }
     }
 

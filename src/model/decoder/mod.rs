@@ -8,6 +8,7 @@
 //! | `leaky_softplus.rs` | [`LeakySoftplus`]: α t + (1 − α) log(1 + eᵗ) elementwise (the authors' smooth leaky ReLU) |
 //! | `moebius.rs` | [`Moebius`]: b + α A (z − a)/‖z − a‖² (§4.3) |
 //! | `chain.rs` | [`Decoder`]: the chain rule for everything the steps provide |
+//! | `step_block.rs`, `block_chain.rs` | the same on blocks of lanes ([`crate::lanes`]): every step and the chain rule, lane-blocked (crate-internal: the hot loops use them) |
 //! | `workspace.rs` | [`Workspace`]: the buffers of one evaluation, reused across points |
 //! | `error.rs` | [`DecoderError`] |
 //!
@@ -34,14 +35,17 @@
 //! writer (the compiler points at each, since their matches are exhaustive).
 
 mod affine;
+mod block_chain;
 mod chain;
 mod error;
 mod leaky_softplus;
 mod moebius;
 mod step;
+mod step_block;
 mod workspace;
 
 pub use affine::Affine;
+pub(crate) use block_chain::BlockWorkspace;
 pub use chain::Decoder;
 pub use error::DecoderError;
 pub use leaky_softplus::LeakySoftplus;
