@@ -13,7 +13,7 @@ mod theory;
 
 pub use affine_gaussian::AffineGaussian;
 pub use ima::{
-    c_ima, c_ima_of_jacobian, c_ima_with, global_c_ima, l_ima, log_column_norms,
+    c_ima, c_ima_many, c_ima_of_jacobian, c_ima_with, global_c_ima, l_ima, log_column_norms,
     log_flow_likelihood,
 };
 pub use theory::{eq12_sigma2, eq13_rhs, ima_regularised_flow, Eq13Rhs};

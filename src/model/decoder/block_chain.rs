@@ -39,6 +39,7 @@ pub(crate) struct BlockWorkspace {
 
 impl BlockWorkspace {
     /// f(z) per lane after [`Decoder::eval_block`].
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn output(&self) -> &Block {
         self.acts.last().expect("a workspace has an activation")
     }
@@ -51,11 +52,6 @@ impl BlockWorkspace {
     /// f(z0) after [`Decoder::set_base_block`].
     pub(crate) fn base_output(&self) -> &[f64] {
         self.base.base_output()
-    }
-
-    /// The input z per lane of the last evaluation.
-    pub(crate) fn input(&self) -> &Block {
-        &self.acts[0]
     }
 
     /// J_f(z) per lane (D × d) after an evaluation with the Jacobian.
