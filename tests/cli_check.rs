@@ -4,7 +4,11 @@
 
 mod cli_support;
 
-use cli_support::{mlp3, npy, run, s, scratch, stderr, stdout};
+use cli_support::{affine_model, mlp3, npy, run, s, scratch, stderr, stdout};
+use ima_oracle::generate::rng;
+use ima_oracle::Prior;
+use rand::RngExt;
+use rand_distr::StandardNormal;
 
 /// Entries the oracle refused (NaN in ours) are unverified, not different: exit 3, the count on the
 /// line and in the verdict; `--allow-refusals` makes it 0; a real difference elsewhere is still 1.
@@ -53,5 +57,80 @@ fn refusals_are_not_differences() {
     let o = run(&allowed);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stdout(&o).contains("DIFFERS"), "{}", stdout(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `n` × 3 sources: N(0, 1) scaled per coordinate by `scales`, from a seeded generator.
+fn gaussian_sources(n: usize, scales: [f64; 3], seed: u64) -> Vec<f64> {
+    let mut r = rng(seed);
+    (0..n * 3)
+        .map(|i| scales[i % 3] * r.sample::<f64, _>(StandardNormal))
+        .collect()
+}
+
+/// With a prior N(0, 2): sources of standard deviation √2 pass; sources drawn with 2 as the
+/// standard deviation (variance 4, the anchor code's `normal(mean, var)` mistake) in coordinate 1
+/// fail, and the report names coordinate 1 and its variance; uniform sources fail the test against
+/// the prior, and pass with `--source uniform`.
+#[test]
+fn sources_must_follow_the_declared_law() {
+    let dir = scratch("check", "gof");
+    let (model, ours, theirs) = (dir.join("model"), dir.join("ours"), dir.join("theirs"));
+    affine_model(&model, 3, Prior::gaussian(2.0).unwrap());
+    std::fs::create_dir_all(&ours).unwrap();
+    std::fs::create_dir_all(&theirs).unwrap();
+    let n = 500;
+    let z = theirs.join("z.npy");
+    let check = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            s(&model),
+            "--ours",
+            s(&ours),
+            "--theirs",
+            s(&theirs),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let sd = 2f64.sqrt();
+    npy(&z, &[n, 3], &gaussian_sources(n, [sd, sd, sd], 1));
+    let o = check(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("z ~ gaussian(variance 2)"),
+        "{}",
+        stdout(&o)
+    );
+    npy(&z, &[n, 3], &gaussian_sources(n, [sd, 2.0, sd], 1));
+    let o = check(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("goodness of fit FAILS") && out.contains("z[:, 1]: Anderson-Darling"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("z[:, 0]") && !out.contains("z[:, 2]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("vs 2 (p < 1e-5)"),
+        "the variance is named: {out}"
+    );
+    let mut r = rng(2);
+    let uniform: Vec<f64> = (0..n * 3).map(|_| r.random::<f64>() - 0.5).collect();
+    npy(&z, &[n, 3], &uniform);
+    assert_eq!(check(&[]).status.code(), Some(1));
+    let o = check(&["--source", "uniform"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // Too few points for the test: reported, not failed.
+    npy(&z, &[5, 3], &uniform[..15]);
+    let o = check(&["--source", "uniform"]);
+    assert!(
+        stdout(&o).contains("N = 5 < 8: too few points"),
+        "{}",
+        stdout(&o)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

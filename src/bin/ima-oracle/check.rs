@@ -8,13 +8,17 @@
 //! [`report`] renders the lines and gives the verdict, whose exit status keeps refusals apart from
 //! differences.
 
+mod anderson_darling;
 mod consistency;
 mod exact;
+mod gof;
+mod law;
+mod normal;
 mod report;
 mod ztest;
 
 use crate::args::{usage, Args, LIMIT_FLAGS};
-use crate::source_arg::source;
+use crate::source_arg::{source, SOURCE_NAMES};
 use ima_oracle::io::model_file::load_model_with;
 use ima_oracle::io::npy::{read_npy_with, NpyArray};
 use ima_oracle::io::Limits;
@@ -176,6 +180,8 @@ pub fn run(raw: &[String]) -> Result<(String, u8), String> {
     let s = Settings::from_args(&a)?;
     source(a.get("source"), Prior::standard_normal())?;
     let model = load_model_with(model_path, &s.limits).map_err(|e| e.to_string())?;
+    let law = law::Law::of(&source(a.get("source"), *model.prior())?)
+        .map_err(|e| usage(format!("--source: {e} ({SOURCE_NAMES})")))?;
     let mut lines = Vec::new();
     for name in npy_names(&s.theirs)? {
         let stem = name.trim_end_matches(".npy");
@@ -194,6 +200,9 @@ pub fn run(raw: &[String]) -> Result<(String, u8), String> {
         });
     }
     lines.extend(consistency::f_of_z_vs_x(&s, &model)?);
+    if let Some(z) = load(&s.theirs, "z.npy", &s.limits)? {
+        lines.push(gof::z_follows_law(&s, &z, model.dim_latent(), &law)?);
+    }
     let (text, verdict) = report::render(&lines, &s.theirs, &s.ours);
     Ok((text, verdict.status(s.allow_refusals)))
 }
