@@ -65,8 +65,8 @@ fn the_78_byte_reproducer() {
 }
 
 /// A claim within the limit but beyond the file is refused from the file's length, before the data
-/// is read; an axis beyond the limit is refused even when another axis is 0 (an empty array whose
-/// strides would overflow).
+/// is read; an axis beyond the limit is refused even when another axis is 0 (an empty array, which
+/// would cost nothing to read but is no array any backend wrote).
 #[test]
 fn claims_beyond_the_file_or_the_limit() {
     let big = file(

@@ -92,7 +92,10 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let (d, dd) = (model.dim_latent(), model.dim_observed());
     let xs = read_points(&x_path, "x", dd, &limits)?;
     let n = xs.nrows();
-    check_output_size("jacobian.npy", n as u64, (dd * d) as u64, &limits)?;
+    // D·d saturates rather than wraps (with --max-dim raised, an identity model may be huge): a
+    // saturated product is beyond any limit anyway.
+    let per_point = (dd as u64).saturating_mul(d as u64);
+    check_output_size("jacobian.npy", n as u64, per_point, &limits)?;
     let results = eval_all(&model, &xs, gamma2, &q, threads);
     let mut refused = vec![0.0; n];
     let mut first_refusal = None;

@@ -40,7 +40,8 @@ MODEL is a folder with model.txt (docs/model-format.md). Every flag is checked b
 read or anything computed.
 
 OUTPUT FOLDERS (--out DIR): DIR must be new or empty. Everything is written into a hidden folder
-beside DIR and moved into place only when complete: a failed run leaves DIR exactly as it was.
+beside DIR (inside it, if it exists) and moved into place only when complete: a failed run leaves
+DIR exactly as it was.
 --force writes into a non-empty DIR: files of the same name are replaced (after every new file was
 written), other files are left as they were and listed on stderr.
 
@@ -146,5 +147,23 @@ mod tests {
         }
         let golden_tol = format!("{:e}", golden::GOLDEN_TOL);
         assert!(golden::README.contains(&golden_tol));
+    }
+
+    /// The limits the main help states are the constants of `tol`.
+    #[test]
+    fn help_states_the_limits() {
+        use ima_oracle::tol::{MAX_DIM, MAX_ELEMENTS, MAX_MC_DRAWS, MAX_MC_SAMPLES};
+        for (what, value) in [
+            ("entries", format!("at most {MAX_ELEMENTS} entries")),
+            ("dimension", format!("dimensions at most {MAX_DIM}")),
+            (
+                "samples",
+                format!("at most {:e} per point", MAX_MC_SAMPLES as f64),
+            ),
+            ("draws", format!("{:e} for all points", MAX_MC_DRAWS as f64)),
+        ] {
+            let flat = super::HELP.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(flat.contains(&value), "{what}: '{value}' not in the help");
+        }
     }
 }
