@@ -153,14 +153,26 @@ pub fn check(b: &[u8], limits: &Limits) -> Result<Outcome, String> {
         }
         Err(NpyErrorKind::TooLarge { shape, limit }) => {
             let limit = u128::from(limit);
+            let bytes = product(&shape)
+                .and_then(|c| c.checked_mul(8))
+                .and_then(|n| n.checked_add(data_start(b).unwrap_or(0)));
             let over = product(&shape).is_none_or(|c| c > limit)
                 || shape.iter().any(|&s| s as u128 > limit)
-                || product(&shape)
-                    .is_some_and(|c| 8 * c + data_start(b).unwrap_or(0) > u64::MAX.into());
+                || bytes.is_none_or(|n| n > u64::MAX.into());
             if !over {
                 return Err(format!("refused {shape:?} as too large for {limit}"));
             }
             Ok(Outcome::Refused("too large"))
+        }
+        Err(NpyErrorKind::HeaderTooLong { len, limit }) => {
+            let stated = data_start(b).ok_or("a header length without a prefix")?;
+            let prefix = if b[6] == 1 { 10 } else { 12 };
+            if u128::from(len) + prefix != stated || len <= limit {
+                return Err(format!(
+                    "header too long: {len} (limit {limit}), stated {stated}"
+                ));
+            }
+            Ok(Outcome::Refused("header too long"))
         }
         Err(e) => {
             if e.to_string().is_empty() {
@@ -178,7 +190,6 @@ fn kind_name(e: &NpyErrorKind) -> &'static str {
         NpyErrorKind::UnsupportedVersion(..) => "version",
         NpyErrorKind::BadHeader(_) => "bad header",
         NpyErrorKind::UnsupportedDtype(_) | NpyErrorKind::StructuredDtype => "dtype",
-        NpyErrorKind::HeaderTooLong { .. } => "header too long",
         _ => "other",
     }
 }

@@ -13,8 +13,11 @@ pub const LIMIT_FLAGS: [&str; 2] = ["max-elements", "max-dim"];
 
 /// Parsed arguments of one subcommand.
 pub struct Args {
+    /// The arguments that are not options, in order.
     pub positional: Vec<String>,
+    /// Value flags (name → value) and switches (name → "").
     flags: BTreeMap<String, String>,
+    /// Whether `-h` or `--help` was given.
     pub help: bool,
 }
 

@@ -193,6 +193,7 @@ fn check_draws(n: usize, samples: Option<u64>, max: u64) -> Result<(), String> {
     }
 }
 
+/// Runs `elbo` on the arguments after the command name: the summary, or the error.
 pub fn run(raw: &[String]) -> Result<String, String> {
     let mut known = vec![
         "x",

@@ -72,6 +72,7 @@ pub fn eval_all(
     )
 }
 
+/// Runs `eval` on the arguments after the command name: the summary, or the error.
 pub fn run(raw: &[String]) -> Result<String, String> {
     let mut known = vec!["x", "gamma2", "out", "tol", "threads"];
     known.extend(LIMIT_FLAGS);

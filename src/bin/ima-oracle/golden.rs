@@ -64,6 +64,7 @@ Accuracy (each value against the exact mathematical quantity; computed with quad
 `tests/golden.rs` regenerates them and fails if any value moved beyond these tolerances.
 ";
 
+/// Runs `golden` on the arguments after the command name: the summary, or the error.
 pub fn run(raw: &[String]) -> Result<String, String> {
     let a = Args::parse(raw, &["out", "threads"], &["force"])?;
     if a.help {

@@ -27,6 +27,7 @@ OPTIONS:
 Coordinates are drawn in row-major order from one generator. A draw that hits a decoder pole
 (probability zero) is an error.";
 
+/// Runs `sample` on the arguments after the command name: the summary, or the error.
 pub fn run(raw: &[String]) -> Result<String, String> {
     let mut known = vec!["n", "out", "seed", "source"];
     known.extend(LIMIT_FLAGS);

@@ -58,7 +58,11 @@ pub fn parse_npy_with(bytes: &[u8], limits: &Limits) -> Result<NpyArray, NpyErro
 
 /// At most `n` bytes from `r` (fewer at its end).
 fn read_up_to(r: &mut impl Read, n: u64) -> Result<Vec<u8>, NpyErrorKind> {
-    let mut v = Vec::new();
+    read_into(r, n, Vec::new())
+}
+
+/// At most `n` bytes from `r` appended to `v` (whose capacity the caller may have reserved).
+fn read_into(r: &mut impl Read, n: u64, mut v: Vec<u8>) -> Result<Vec<u8>, NpyErrorKind> {
     r.take(n)
         .read_to_end(&mut v)
         .map_err(|e| NpyErrorKind::Io(e.to_string()))?;
@@ -169,7 +173,10 @@ fn read_from(
             });
         }
     }
-    let raw = read_up_to(&mut r, len + 1)?;
+    // A file of known length holds exactly `len` data bytes (checked above): reserve them, so
+    // that the buffer does not grow by doubling to twice its size. A stream grows as data comes.
+    let reserve = if total.is_some() { len as usize } else { 0 };
+    let raw = read_into(&mut r, len + 1, Vec::with_capacity(reserve))?;
     let got = raw.len() as u64;
     if got < len {
         return Err(NpyErrorKind::Truncated {
