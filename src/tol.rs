@@ -12,6 +12,7 @@
 //! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
 //! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`] |
 //! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`AUTO_X_SPACE_MAX_NODES`] |
+//! | sizes from files and flags | [`MAX_ELEMENTS`], [`MAX_DIM`], [`MAX_NPY_HEADER_BYTES`], [`MAX_NPY_RANK`], [`MAX_MANIFEST_BYTES`], [`MAX_MC_SAMPLES`], [`MAX_MC_DRAWS`], [`MAX_THREADS`], [`LOOSEST_TOL`], [`POLE_NEAR`] |
 //!
 //! Test tolerances are not here: each test states its own next to the argument for it (step size,
 //! condition number, node count), compared through [`crate::compare`].
@@ -165,3 +166,59 @@ pub const LAPLACE_MAX_WIDEN: f64 = 3.0;
 /// nodes each cost an inverse of the decoder; where it needs more than this the Laplace-centred
 /// route is cheaper.
 pub const AUTO_X_SPACE_MAX_NODES: usize = 42;
+
+/// The most entries an array read from a file (or written by the CLI) may hold, and the most the
+/// arrays of one model folder may hold together: 2²⁷ = 134 217 728 (1 GiB of f64). The largest
+/// array the CLI writes is `eval`'s Jacobian, N·D·d entries: 10⁵ points of a d = D = 30 model are
+/// 9·10⁷. A header claiming more is far more likely a wrong or damaged file than data, and honouring
+/// it would take gigabytes before anything is computed. Raised per run with the CLI's
+/// `--max-elements N` or [`crate::io::Limits`]; nothing larger is ever allocated.
+pub const MAX_ELEMENTS: u64 = 1 << 27;
+
+/// The largest dimension a model file may declare (latent d, and every step's output): 4096. Every
+/// per-point quantity is dense — J_f is D×d, log|det J| an LU of d×d, Newton's Hessian 2d×2d — so
+/// at 4096 one Jacobian is 128 MiB and one LU ~2·10¹⁰ flops per point; beyond it nothing here
+/// finishes, and a larger `dim` is a typo. Raised with `--max-dim N` or [`crate::io::Limits`].
+pub const MAX_DIM: usize = 4096;
+
+/// The longest `.npy` header read: 10 000 bytes, numpy's own default `max_header_size` (numpy
+/// refuses longer headers as unsafe to parse). The header of any array numpy can write (rank ≤
+/// [`MAX_NPY_RANK`], 20 digits per axis) is below 1 500 bytes.
+pub const MAX_NPY_HEADER_BYTES: u64 = 10_000;
+
+/// The largest rank of an array read: 64, numpy 2's `NPY_MAXDIMS` (numpy 1: 32) — numpy cannot
+/// write more.
+pub const MAX_NPY_RANK: usize = 64;
+
+/// The largest model manifest read: 1 MiB. A manifest has one line of ~20–60 bytes per step; 1 MiB
+/// is ~20 000 steps, beyond any decoder here. A larger file is not a manifest (a device such as
+/// `/dev/zero`, a data file named by mistake) and is not read further.
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+
+/// Monte Carlo samples per point of `ima-oracle elbo --samples`: at most 10⁶. The estimator keeps
+/// every sample's value and gradient for the standard errors — 8(1 + 2d) bytes plus a vector header
+/// each, ~100 bytes in d = 3 — so 10⁶ samples are ~100 MB per worker thread, and their standard
+/// error is 10⁻³ of one sample's spread, far below what any estimate is checked to. Raised with
+/// `--max-samples N`.
+pub const MAX_MC_SAMPLES: u64 = 1_000_000;
+
+/// Monte Carlo draws of one `ima-oracle elbo` run, points × samples: at most 10⁹. A draw is one
+/// decoder pass with its Jacobian, ~0.5 µs in d = 3, so 10⁹ draws are ~10 core-minutes; more is
+/// a mistyped flag rather than a plan. Raised with `--max-draws N`.
+pub const MAX_MC_DRAWS: u64 = 1_000_000_000;
+
+/// The most worker threads `--threads` accepts: 1024. More threads than cores only add switching;
+/// 1024 is above the core count of any machine this runs on, and each thread reserves a stack.
+pub const MAX_THREADS: usize = 1024;
+
+/// The loosest quadrature tolerance the CLI accepts (`--tol`): 10⁻³. Looser than that, the
+/// oracle's numbers would be no more accurate than an f32 backend's own, and there would be nothing
+/// to check against; the library's [`crate::QuadratureOptions`] accepts any positive tolerance.
+pub const LOOSEST_TOL: f64 = 1e-3;
+
+/// How near a latent pole g(x) must lie for a refusal to be blamed on it in the CLI's messages:
+/// 10⁻⁶ × (1 + ‖pole‖). A Möbius step's Jacobian grows like α/δ² at distance δ from its pole, so
+/// within 10⁻⁶ it exceeds 10¹² α: f(z) loses 12 digits to its own conditioning, x lies ~10⁶ α
+/// from the step's shift b (its image of infinity), and no quadrature or Newton step there is
+/// meaningful.
+pub const POLE_NEAR: f64 = 1e-6;

@@ -111,7 +111,7 @@ fn broken_manifests_name_file_and_line() {
         (
             "ima-oracle model 1\ndim 3\nprior gaussian 1.0\nstep linear W.npy v.npy\n",
             ":4:",
-            "affine bias b",
+            "the bias b (v.npy) must be 1-d of length 3, found shape (4,)",
         ),
         (
             "ima-oracle model 1\ndim 2\nprior gaussian 1.0\nstep linear W.npy\n",

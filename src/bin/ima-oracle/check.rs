@@ -1,18 +1,28 @@
 //! `ima-oracle check`: compare another implementation's arrays with the oracle's.
 //!
-//! Three kinds of check, one function each, each giving one [`report::Line`] per quantity: the
+//! Four kinds of check, one function each, each giving one [`report::Line`] per quantity: the
 //! entry-by-entry comparison of a quantity with its namesake in `--ours` ([`exact`]), the z-test of a
 //! Monte Carlo estimate `NAME_mc` against the exact `NAME` with its standard errors `NAME_mc_se`
-//! ([`ztest`]), and the data consistency f(z) vs x ([`consistency`]). [`report`] renders the lines.
+//! ([`ztest`]), the data consistency f(z) vs x ([`consistency`]), and the goodness of fit of the
+//! sources z to the declared law ([`gof`], with [`anderson_darling`], [`law`] and [`normal`]).
+//! [`report`] renders the lines and gives the verdict, whose exit status keeps refusals apart from
+//! differences.
 
+mod anderson_darling;
 mod consistency;
 mod exact;
+mod gof;
+mod law;
+mod normal;
 mod report;
 mod ztest;
 
-use crate::args::Args;
-use ima_oracle::io::model_file::load_model;
-use ima_oracle::io::npy::{read_npy, NpyArray};
+use crate::args::{usage, Args, LIMIT_FLAGS};
+use crate::source_arg::{source, SOURCE_NAMES};
+use ima_oracle::io::model_file::load_model_with;
+use ima_oracle::io::npy::{read_npy_with, NpyArray};
+use ima_oracle::io::Limits;
+use ima_oracle::Prior;
 use std::path::{Path, PathBuf};
 
 /// The help text.
@@ -21,6 +31,7 @@ ima-oracle check — compare another implementation's arrays with the oracle's
 
 USAGE:
     ima-oracle check MODEL --ours DIR --theirs DIR [--rtol R] [--atol A] [--alpha P]
+                       [--allow-refusals] [--source NAME] [--max-elements N] [--max-dim N]
 
 Every .npy in --theirs with a namesake in --ours (the output folder of `ima-oracle eval` or
 `ima-oracle elbo`) is compared entry by entry: an entry agrees when |theirs - ours| <= A + R |ours|.
@@ -34,15 +45,30 @@ probability at most P.
 Data consistency: if --theirs holds z.npy (N,d) and x.npy (N,D), the largest
 |f(z) - x| / (1 + |x|) under MODEL must be <= A + R.
 
-Entries the oracle refused (NaN in --ours, see eval --allow-refusals) cannot be verified and
-count as failures unless theirs is NaN too.
+Goodness of fit: if --theirs holds z.npy (N,d) with N >= 8, each coordinate z[:,k] is tested
+against the declared law (--source, default the model's prior): Anderson-Darling (p-value by
+Marsaglia & Marsaglia 2004, good to ~1e-5), and normal tests of the sample mean and variance
+against the law's. Each of the 3d tests runs at P/(3d); the report names every failing coordinate.
+
+Entries the oracle refused (NaN in --ours, see eval --allow-refusals) are not differences: they
+are counted apart and reported as unverified where theirs has a value.
 
 OPTIONS:
-    --rtol R     relative tolerance (default 1e-9; f32 code: about 1e-5)
-    --atol A     absolute tolerance (default 1e-12)
-    --alpha P    false-alarm probability of the z-tests (default 1e-3)
+    --rtol R           relative tolerance, 0 <= R < 1 (default 1e-9; f32 code: about 1e-5)
+    --atol A           absolute tolerance, >= 0 (default 1e-12)
+    --alpha P          false-alarm probability, in (0, 1) (default 1e-3), of the z-tests and of
+                       the goodness-of-fit test
+    --source NAME      the law of z: prior (default: the model's) | gaussian | logistic | uniform
+                       | beta | laplace, as in `ima-oracle sample`
+    --allow-refusals   exit 0 when the only shortfall is entries the oracle refused
+    --max-elements N, --max-dim N
+                       raise the limits on array entries and model dimension (ima-oracle --help)
 
-Exit status 0 only when at least one quantity was compared and everything agrees.";
+EXIT STATUS:
+    0  at least one quantity was compared and everything agrees
+    1  some quantity differs, nothing was compared, or an error
+    2  a usage error
+    3  nothing differs, but entries the oracle refused were not verified (0 with --allow-refusals)";
 
 /// The default relative tolerance: 1e-9. An f64 backend computing the same quantities by other
 /// (stable) formulas agrees with the oracle to ~1e-12–1e-14; its own quadratures, to their
@@ -66,25 +92,36 @@ struct Settings {
     rtol: f64,
     /// Absolute tolerance of the exact comparison.
     atol: f64,
-    /// False-alarm probability of the z-tests.
+    /// False-alarm probability of the z-tests and of the goodness-of-fit test.
     alpha: f64,
+    /// Whether unverified refusals pass.
+    allow_refusals: bool,
+    /// The limits on sizes read from files.
+    limits: Limits,
 }
 
 impl Settings {
-    /// The folders (which must exist) and the tolerances (which must be in range) from `a`.
+    /// The folders and the tolerances (which must be in range) from `a`; every problem is a
+    /// usage error, found before any file is read.
     fn from_args(a: &Args) -> Result<Self, String> {
         let ours = a.path("ours")?;
         let theirs = a.path("theirs")?;
-        for (flag, dir) in [("--ours", &ours), ("--theirs", &theirs)] {
-            if !dir.is_dir() {
-                return Err(format!("{flag} {}: not a folder", dir.display()));
-            }
-        }
         let rtol = a.f64_or("rtol", Some(DEFAULT_RTOL))?;
         let atol = a.f64_or("atol", Some(DEFAULT_ATOL))?;
         let alpha = a.f64_or("alpha", Some(DEFAULT_ALPHA))?;
-        if rtol < 0.0 || atol < 0.0 || !(alpha > 0.0 && alpha < 1.0) {
-            return Err("--rtol and --atol must be >= 0 and --alpha in (0, 1)".into());
+        if !(0.0..1.0).contains(&rtol) {
+            return Err(usage(format!("--rtol must be in [0, 1), got {rtol}")));
+        }
+        if atol < 0.0 {
+            return Err(usage(format!("--atol must be >= 0, got {atol}")));
+        }
+        if !(alpha > 0.0 && alpha < 1.0) {
+            return Err(usage(format!("--alpha must be in (0, 1), got {alpha}")));
+        }
+        for (flag, dir) in [("--ours", &ours), ("--theirs", &theirs)] {
+            if !dir.is_dir() {
+                return Err(usage(format!("{flag} {}: not a folder", dir.display())));
+            }
         }
         Ok(Settings {
             ours,
@@ -92,6 +129,8 @@ impl Settings {
             rtol,
             atol,
             alpha,
+            allow_refusals: a.switch("allow-refusals"),
+            limits: a.limits()?,
         })
     }
 }
@@ -106,13 +145,15 @@ struct Theirs<'a> {
     array: NpyArray,
 }
 
-/// Reads `dir/name`, or `None` if there is no such file.
-fn load(dir: &Path, name: &str) -> Result<Option<NpyArray>, String> {
+/// Reads `dir/name` within `limits`, or `None` if there is no such file.
+fn load(dir: &Path, name: &str, limits: &Limits) -> Result<Option<NpyArray>, String> {
     let p = dir.join(name);
     if !p.exists() {
         return Ok(None);
     }
-    read_npy(&p).map(Some).map_err(|e| e.to_string())
+    read_npy_with(&p, limits)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// The names of the `.npy` files in `dir`, sorted.
@@ -127,14 +168,20 @@ fn npy_names(dir: &Path) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// Runs `check`: the report, and whether everything agrees.
-pub fn run(raw: &[String]) -> Result<(String, bool), String> {
-    let a = Args::parse(raw, &["ours", "theirs", "rtol", "atol", "alpha"], &[])?;
+/// Runs `check`: the report, and the exit status of its verdict.
+pub fn run(raw: &[String]) -> Result<(String, u8), String> {
+    let mut known = vec!["ours", "theirs", "rtol", "atol", "alpha", "source"];
+    known.extend(LIMIT_FLAGS);
+    let a = Args::parse(raw, &known, &["allow-refusals"])?;
     if a.help {
-        return Ok((HELP.into(), true));
+        return Ok((HELP.into(), 0));
     }
-    let model = load_model(a.model()?).map_err(|e| e.to_string())?;
+    let model_path = a.model()?;
     let s = Settings::from_args(&a)?;
+    source(a.get("source"), Prior::standard_normal())?;
+    let model = load_model_with(model_path, &s.limits).map_err(|e| e.to_string())?;
+    let law = law::Law::of(&source(a.get("source"), *model.prior())?)
+        .map_err(|e| usage(format!("--source: {e} ({SOURCE_NAMES})")))?;
     let mut lines = Vec::new();
     for name in npy_names(&s.theirs)? {
         let stem = name.trim_end_matches(".npy");
@@ -145,7 +192,7 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
         let theirs = Theirs {
             stem,
             file: &name,
-            array: read_npy(s.theirs.join(&name)).map_err(|e| e.to_string())?,
+            array: read_npy_with(s.theirs.join(&name), &s.limits).map_err(|e| e.to_string())?,
         };
         lines.push(match stem.strip_suffix("_mc") {
             Some(base) => ztest::z_test(&s, &theirs, base)?,
@@ -153,7 +200,11 @@ pub fn run(raw: &[String]) -> Result<(String, bool), String> {
         });
     }
     lines.extend(consistency::f_of_z_vs_x(&s, &model)?);
-    Ok(report::render(&lines, &s.theirs, &s.ours))
+    if let Some(z) = load(&s.theirs, "z.npy", &s.limits)? {
+        lines.push(gof::z_follows_law(&s, &z, model.dim_latent(), &law)?);
+    }
+    let (text, verdict) = report::render(&lines, &s.theirs, &s.ours);
+    Ok((text, verdict.status(s.allow_refusals)))
 }
 
 #[cfg(test)]

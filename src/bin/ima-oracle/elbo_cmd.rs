@@ -1,16 +1,18 @@
 //! `ima-oracle elbo`: the exact ELBO (or β-VAE objective) and its gradient for given encoder
 //! outputs, and optionally the Monte Carlo estimate.
 
-use crate::args::Args;
-use crate::output::{read_points, Output};
+use crate::args::{usage, Args, LIMIT_FLAGS};
+use crate::outdir::OutDir;
+use crate::output::{check_output_size, read_points, Output};
 use ima_oracle::generate::rng;
-use ima_oracle::io::model_file::load_model;
+use ima_oracle::io::model_file::load_model_with;
 use ima_oracle::objective::{
     beta_vae, beta_vae_on_rule, elbo_monte_carlo, DerivativeOrder, ElboEstimate, ElboWorkspace,
     McEstimate,
 };
 use ima_oracle::parallel::par_map;
 use ima_oracle::quadrature::TensorRule;
+use ima_oracle::tol::{MAX_MC_DRAWS, MAX_MC_SAMPLES};
 use ima_oracle::{Beta, Model, OracleError, QuadratureOptions, Query};
 use nalgebra::{DMatrix, DVector};
 
@@ -19,7 +21,8 @@ ima-oracle elbo — the exact ELBO and its gradient for given encoder outputs
 
 USAGE:
     ima-oracle elbo MODEL --x X.npy --mu MU.npy --logvar LV.npy --gamma2 G --out DIR
-                    [--beta B] [--samples K --seed S] [--tol T] [--threads N]
+                    [--beta B] [--samples K --seed S] [--tol T] [--threads N] [--force]
+                    [--max-samples N] [--max-draws N] [--max-elements N] [--max-dim N]
 
 Writes (N rows, d latent dimensions), float64:
     elbo (N), elbo_err (N)            ELBO(x; mu, logvar) (eq. 1) and its quadrature error estimate;
@@ -33,13 +36,17 @@ OPTIONS:
     --x X.npy, --mu MU.npy, --logvar LV.npy   shapes (N,D), (N,d), (N,d); logvar = log sigma^2
     --gamma2 G       decoder precision, > 0
     --beta B         beta >= 0 (default 1: the ELBO)
-    --samples K      Monte Carlo samples per point (>= 2); the Gaussian prior's KL term is exact,
-                     other priors' log p0(z) is sampled
+    --samples K      Monte Carlo samples per point, 2 <= K <= 1e6 (--max-samples raises it; the
+                     estimator keeps every sample); the Gaussian prior's KL term is exact, other
+                     priors' log p0(z) is sampled. N x K is at most 1e9 (--max-draws raises it)
     --seed S         seed (default 0); point i uses stream i of ChaCha8 seeded with S, so results
                      do not depend on the thread count
-    --tol T          quadrature tolerance, relative (default 1e-13)
-    --threads N      worker threads (default: all cores)
-    --out DIR        output folder (files written atomically, all or none)";
+    --tol T          quadrature tolerance, relative, in (0, 1e-3] (default 1e-13)
+    --threads N      worker threads, 1 to 1024 (default: all cores)
+    --out DIR        output folder, new or empty (written all or none)
+    --force          write into a non-empty DIR: files of the same name are replaced, others stay
+    --max-elements N, --max-dim N
+                     raise the limits on array entries and model dimension (ima-oracle --help)";
 
 /// What `elbo` computes at one point.
 struct PointOut {
@@ -159,22 +166,73 @@ fn outputs(points: &[PointOut], d: usize, with_mc: bool) -> Output {
     o
 }
 
+/// `--samples K` within `--max-samples` (default [`MAX_MC_SAMPLES`]), if given.
+fn samples(a: &Args) -> Result<Option<u64>, String> {
+    if a.get("samples").is_none() {
+        return Ok(None);
+    }
+    let max = a.count_in("max-samples", Some(MAX_MC_SAMPLES), (2, u64::MAX), "")?;
+    let raise =
+        "raise it with --max-samples N; tol::MAX_MC_SAMPLES, the estimator keeps every sample";
+    a.count_in("samples", None, (2, max), raise).map(Some)
+}
+
+/// Refuses N points × K samples beyond `max`, the value of `--max-draws` (default
+/// [`MAX_MC_DRAWS`]).
+fn check_draws(n: usize, samples: Option<u64>, max: u64) -> Result<(), String> {
+    let Some(k) = samples else {
+        return Ok(());
+    };
+    match (n as u64).checked_mul(k) {
+        Some(draws) if draws <= max => Ok(()),
+        _ => Err(usage(format!(
+            "--samples {k} for {n} points is {} draws, more than the limit of {max} \
+             (raise it with --max-draws N; tol::MAX_MC_DRAWS)",
+            (n as u128) * (k as u128)
+        ))),
+    }
+}
+
+/// Runs `elbo` on the arguments after the command name: the summary, or the error.
 pub fn run(raw: &[String]) -> Result<String, String> {
-    let a = Args::parse(
-        raw,
-        &[
-            "x", "mu", "logvar", "gamma2", "beta", "samples", "seed", "tol", "threads", "out",
-        ],
-        &[],
-    )?;
+    let mut known = vec![
+        "x",
+        "mu",
+        "logvar",
+        "gamma2",
+        "beta",
+        "samples",
+        "seed",
+        "tol",
+        "threads",
+        "out",
+        "max-samples",
+        "max-draws",
+    ];
+    known.extend(LIMIT_FLAGS);
+    let a = Args::parse(raw, &known, &["force"])?;
     if a.help {
         return Ok(HELP.into());
     }
-    let model = load_model(a.model()?).map_err(|e| e.to_string())?;
+    // Every flag first, then the files, then the work.
+    let model_path = a.model()?;
+    let paths = [a.path("x")?, a.path("mu")?, a.path("logvar")?];
+    let gamma2 = a.gamma2()?;
+    let beta = a.f64_or("beta", Some(1.0))?;
+    let beta = Beta::new(beta)
+        .map_err(|_| usage(format!("--beta must be finite and >= 0, got {beta}")))?;
+    let q = a.quadrature()?;
+    let samples = samples(&a)?;
+    let seed = a.u64_or("seed", Some(0))?;
+    let threads = a.threads()?;
+    let max_draws = a.count_in("max-draws", Some(MAX_MC_DRAWS), (1, u64::MAX), "")?;
+    let limits = a.limits()?;
+    let out = OutDir::prepare(&a.path("out")?, a.switch("force"))?;
+    let model = load_model_with(model_path, &limits).map_err(|e| e.to_string())?;
     let (d, dd) = (model.dim_latent(), model.dim_observed());
-    let xs = read_points(&a.path("x")?, "x", dd)?;
-    let mus = read_points(&a.path("mu")?, "mu", d)?;
-    let lvs = read_points(&a.path("logvar")?, "logvar", d)?;
+    let xs = read_points(&paths[0], "x", dd, &limits)?;
+    let mus = read_points(&paths[1], "mu", d, &limits)?;
+    let lvs = read_points(&paths[2], "logvar", d, &limits)?;
     let n = xs.nrows();
     if mus.nrows() != n || lvs.nrows() != n {
         return Err(format!(
@@ -183,24 +241,19 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             lvs.nrows()
         ));
     }
-    let beta = a.f64_or("beta", Some(1.0))?;
+    check_draws(n, samples, max_draws)?;
+    check_output_size("grad_mu.npy", n as u64, d as u64, &limits)?;
     let job = Job {
         model: &model,
         xs,
         mus,
         lvs,
-        gamma2: a.gamma2()?,
-        beta: Beta::new(beta)
-            .map_err(|_| format!("usage: --beta must be finite and >= 0, got {beta}"))?,
-        q: a.quadrature()?,
-        samples: a
-            .get("samples")
-            .map(|_| a.u64_or("samples", None).map(|k| k as usize))
-            .transpose()?,
-        seed: a.u64_or("seed", Some(0))?,
+        gamma2,
+        beta,
+        q,
+        samples: samples.map(|k| k as usize),
+        seed,
     };
-    let threads = a.threads()?;
-    let out = a.path("out")?;
     let results = par_map(
         n,
         threads,
@@ -211,7 +264,11 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     for (i, r) in results.into_iter().enumerate() {
         ok.push(r.map_err(|e| format!("point {i}: {e}"))?);
     }
-    outputs(&ok, d, job.samples.is_some()).write(&out)?;
+    outputs(&ok, d, job.samples.is_some())
+        .write_into(out.path())
+        .map_err(|e| out.failed(e))?;
+    let target = out.target().to_path_buf();
+    out.commit()?;
     let mean = ok.iter().map(|p| p.exact.value).sum::<f64>() / n.max(1) as f64;
     let maxerr = ok
         .iter()
@@ -222,6 +279,6 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         job.gamma2,
         job.beta.get(),
         if job.beta == Beta::ONE { "ELBO" } else { "beta-VAE objective" },
-        out.display()
+        target.display()
     ))
 }

@@ -1,8 +1,10 @@
 //! `ima-oracle eval`: every oracle quantity at given observations and γ².
 
-use crate::args::Args;
-use crate::output::{read_points, Output};
-use ima_oracle::io::model_file::load_model;
+use crate::args::{Args, LIMIT_FLAGS};
+use crate::outdir::OutDir;
+use crate::output::{check_output_size, read_points, Output};
+use crate::pole_note::pole_note;
+use ima_oracle::io::model_file::load_model_with;
 use ima_oracle::parallel::par_map;
 use ima_oracle::{evaluate, Evaluation, Model, OracleError, QuadratureOptions, Query};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +14,7 @@ ima-oracle eval — every oracle quantity at observations x and decoder precisio
 
 USAGE:
     ima-oracle eval MODEL --x X.npy --gamma2 G --out DIR [--tol T] [--threads N] [--allow-refusals]
+                    [--force] [--max-elements N] [--max-dim N]
 
 Writes one float64 .npy per quantity into DIR (N = rows of X, d latent, D observed dimension):
     g (N,d)            g(x) = f^-1(x)
@@ -30,12 +33,15 @@ Writes one float64 .npy per quantity into DIR (N = rows of X, d latent, D observ
 OPTIONS:
     --x X.npy          observations, shape (N, D)
     --gamma2 G         decoder precision, > 0
-    --out DIR          output folder (created; files written atomically, all or none)
-    --tol T            quadrature tolerance, relative (default 1e-13)
-    --threads N        worker threads (default: all cores); results do not depend on it
+    --out DIR          output folder, new or empty (written all or none)
+    --force            write into a non-empty DIR: files of the same name are replaced, others stay
+    --tol T            quadrature tolerance, relative, in (0, 1e-3] (default 1e-13)
+    --threads N        worker threads, 1 to 1024 (default: all cores); results do not depend on it
     --allow-refusals   where the oracle refuses a point (a Moebius pole in reach, a quadrature
                        that cannot meet the tolerance), write NaN for it and mark it in refused.npy
                        instead of failing the whole command
+    --max-elements N, --max-dim N
+                       raise the limits on array entries and model dimension (ima-oracle --help)
 
 A summary goes to stdout, progress to stderr.";
 
@@ -66,31 +72,44 @@ pub fn eval_all(
     )
 }
 
+/// Runs `eval` on the arguments after the command name: the summary, or the error.
 pub fn run(raw: &[String]) -> Result<String, String> {
-    let a = Args::parse(
-        raw,
-        &["x", "gamma2", "out", "tol", "threads"],
-        &["allow-refusals"],
-    )?;
+    let mut known = vec!["x", "gamma2", "out", "tol", "threads"];
+    known.extend(LIMIT_FLAGS);
+    let a = Args::parse(raw, &known, &["allow-refusals", "force"])?;
     if a.help {
         return Ok(HELP.into());
     }
-    let model = load_model(a.model()?).map_err(|e| e.to_string())?;
-    let (d, dd) = (model.dim_latent(), model.dim_observed());
-    let xs = read_points(&a.path("x")?, "x", dd)?;
+    // Every flag first, then the files, then the work.
+    let model_path = a.model()?;
+    let x_path = a.path("x")?;
     let gamma2 = a.gamma2()?;
     let q = a.quadrature()?;
     let threads = a.threads()?;
+    let limits = a.limits()?;
     let allow = a.switch("allow-refusals");
-    let out = a.path("out")?;
+    let out = OutDir::prepare(&a.path("out")?, a.switch("force"))?;
+    let model = load_model_with(model_path, &limits).map_err(|e| e.to_string())?;
+    let (d, dd) = (model.dim_latent(), model.dim_observed());
+    let xs = read_points(&x_path, "x", dd, &limits)?;
     let n = xs.nrows();
+    // D·d saturates rather than wraps (with --max-dim raised, an identity model may be huge): a
+    // saturated product is beyond any limit anyway.
+    let per_point = (dd as u64).saturating_mul(d as u64);
+    check_output_size("jacobian.npy", n as u64, per_point, &limits)?;
     let results = eval_all(&model, &xs, gamma2, &q, threads);
     let mut refused = vec![0.0; n];
     let mut first_refusal = None;
     for (i, r) in results.iter().enumerate() {
         if let Err(e) = r {
             refused[i] = 1.0;
-            first_refusal.get_or_insert(format!("point {i}: {e}"));
+            first_refusal.get_or_insert_with(|| {
+                let x: Vec<f64> = xs.row(i).iter().copied().collect();
+                match pole_note(&model, &x) {
+                    Some(note) => format!("point {i}: {e}; {note}"),
+                    None => format!("point {i}: {e}"),
+                }
+            });
         }
     }
     if let (Some(msg), false) = (&first_refusal, allow) {
@@ -98,12 +117,17 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             "{msg} (use --allow-refusals to write NaN for refused points)"
         ));
     }
+    if let Some(msg) = &first_refusal {
+        eprintln!("note: refused points are NaN in every output; the first: {msg}");
+    }
     let mut o = outputs(&results, d, dd);
     if allow {
         o.add("refused", vec![n], refused.clone());
     }
-    o.write(&out)?;
-    Ok(summary(&results, gamma2, &out))
+    o.write_into(out.path()).map_err(|e| out.failed(e))?;
+    let target = out.target().to_path_buf();
+    out.commit()?;
+    Ok(summary(&results, gamma2, &target))
 }
 
 /// The shape of one output per point.

@@ -2,6 +2,7 @@
 //! γ² ∈ {1e1, 1e3, 1e5, 1e8}, inputs and outputs, with a README stating their accuracy.
 
 use crate::args::Args;
+use crate::outdir::OutDir;
 use crate::output::Output;
 use ima_oracle::generate::{family_cases, rng, FamilyCase};
 use ima_oracle::io::model_file::save_model;
@@ -13,12 +14,14 @@ pub const HELP: &str = "\
 ima-oracle golden — write the golden vectors
 
 USAGE:
-    ima-oracle golden --out DIR [--threads N]
+    ima-oracle golden --out DIR [--threads N] [--force]
 
 For each model family (affine, mlp-orthogonal, mlp-triangular, moebius, moebius+volume-preserving)
 and prior (gaussian, logistic), built from seed 20221128 in d = D = 3, writes DIR/FAMILY-PRIOR/ with
 the model folder, 4 observations and, for gamma^2 in {1e1, 1e3, 1e5, 1e8}, the oracle's outputs;
-DIR/README.md describes the layout and the accuracy of every value.";
+DIR/README.md describes the layout and the accuracy of every value. DIR must be new or empty
+(--force: replace what has the same name, leave the rest); it is written all or none, and --out
+is checked before the computation starts (about 40 s on two cores).";
 
 /// The seed of the canonical models.
 pub const GOLDEN_SEED: u64 = 20221128;
@@ -61,16 +64,15 @@ Accuracy (each value against the exact mathematical quantity; computed with quad
 `tests/golden.rs` regenerates them and fails if any value moved beyond these tolerances.
 ";
 
+/// Runs `golden` on the arguments after the command name: the summary, or the error.
 pub fn run(raw: &[String]) -> Result<String, String> {
-    let a = Args::parse(raw, &["out", "threads"], &[])?;
+    let a = Args::parse(raw, &["out", "threads"], &["force"])?;
     if a.help {
         return Ok(HELP.into());
     }
-    if !a.positional.is_empty() {
-        return Err(format!("unexpected arguments: {}", a.positional.join(" ")));
-    }
-    let out = a.path("out")?;
+    a.no_positional()?;
     let threads = a.threads()?;
+    let out = OutDir::prepare(&a.path("out")?, a.switch("force"))?;
     let priors = [
         Prior::standard_normal(),
         Prior::logistic(1.0).expect("valid"),
@@ -97,23 +99,26 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             query.and_then(|query| evaluate(&query, &q)).ok()
         },
     );
-    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let (n, g) = (GOLDEN_POINTS, GOLDEN_GAMMA2.len());
-    for (c, case) in cases.iter().enumerate() {
-        let name = format!("{}-{}", case.family.name(), case.model.prior().name());
-        let dir = out.join(name);
-        save_model(&case.model, dir.join("model")).map_err(|e| e.to_string())?;
-        let per_case = &results[c * g * n..(c + 1) * g * n];
-        case_output(case, per_case).write(&dir)?;
-    }
-    ima_oracle::io::npy::write_atomic(&out.join("README.md"), README.as_bytes())
-        .map_err(|e| e.to_string())?;
+    let write = || -> Result<(), String> {
+        for (c, case) in cases.iter().enumerate() {
+            let name = format!("{}-{}", case.family.name(), case.model.prior().name());
+            let dir = out.path().join(name);
+            save_model(&case.model, dir.join("model")).map_err(|e| e.to_string())?;
+            let per_case = &results[c * g * n..(c + 1) * g * n];
+            case_output(case, per_case).write_into(&dir)?;
+        }
+        ima_oracle::io::npy::write_atomic(&out.path().join("README.md"), README.as_bytes())
+            .map_err(|e| e.to_string())
+    };
+    write().map_err(|e| out.failed(e))?;
     let refused = results.iter().filter(|r| r.is_none()).count();
+    let target = out.target().display().to_string();
+    out.commit()?;
     Ok(format!(
-        "golden vectors for {} models x {} gamma2 x {n} points written to {} ({refused} refused)",
+        "golden vectors for {} models x {} gamma2 x {n} points written to {target} ({refused} refused)",
         cases.len(),
         g,
-        out.display()
     ))
 }
 

@@ -1,12 +1,19 @@
-//! The `ima-oracle` command line: sample, eval, elbo, check, golden.
+//! The `ima-oracle` command line: sample, eval, elbo, check, golden, npy-info.
+
+#![forbid(unsafe_code)]
 
 mod args;
 mod check;
 mod elbo_cmd;
 mod eval;
 mod golden;
+mod outdir;
 mod output;
+mod pole_note;
 mod sample;
+mod source_arg;
+
+use args::{Args, LIMIT_FLAGS};
 
 use std::process::ExitCode;
 
@@ -23,13 +30,32 @@ COMMANDS:
                                      the optimal encoder, ELBO*, eq. 12, L_IMA - one .npy each
     elbo MODEL --x X --mu MU --logvar LV --gamma2 G --out DIR
                                      the exact ELBO and its gradient (and a Monte Carlo estimate)
-    check MODEL --ours DIR --theirs DIR
-                                     compare another implementation's arrays with the oracle's
+    check MODEL --ours DIR --theirs DIR [--allow-refusals] [--source NAME]
+                                     compare another implementation's arrays with the oracle's,
+                                     and test its sources z against the declared law
     golden --out DIR                 write the golden vectors
     npy-info FILE...                 shape and range of .npy files
 
-MODEL is a folder with model.txt (docs/model-format.md). Errors go to stderr with a non-zero exit
-status; output files are written atomically, all or none.
+MODEL is a folder with model.txt (docs/model-format.md). Every flag is checked before any file is
+read or anything computed.
+
+OUTPUT FOLDERS (--out DIR): DIR must be new or empty. Everything is written into a hidden folder
+beside DIR (inside it, if it exists) and moved into place only when complete: a failed run leaves
+DIR exactly as it was.
+--force writes into a non-empty DIR: files of the same name are replaced (after every new file was
+written), other files are left as they were and listed on stderr.
+
+LIMITS: sizes read from files are checked before anything is allocated: at most 134217728 entries
+per array (--max-elements N raises it), model dimensions at most 4096 (--max-dim N); elbo --samples
+at most 1e6 per point (--max-samples N) and 1e9 for all points (--max-draws N). src/tol.rs has the
+argument for each value.
+
+EXIT STATUS:
+    0  success (check: everything compared agrees)
+    1  an error (bad file, refused point, failed write), or check found a difference
+    2  a usage error: an unknown, missing or out-of-range flag, a non-empty --out without --force
+    3  check only: everything the oracle could verify agrees, but it refused some entries
+       (NaN in --ours) that --theirs gives values for; --allow-refusals accepts them (exit 0)
 
 OPTIONS:
     -h, --help       print this help
@@ -39,22 +65,24 @@ const NPY_INFO_HELP: &str = "\
 ima-oracle npy-info — print the shape and value range of .npy files
 
 USAGE:
-    ima-oracle npy-info FILE...
+    ima-oracle npy-info FILE... [--max-elements N]
 
 Reads each file (versions 1-3; <f8, >f8, <f4, >f4; C or Fortran order) and prints its shape,
 element count, minimum, maximum and the number of non-finite entries. Exits 1 on the first file
 that does not load, naming it and the problem.";
 
-fn npy_info(files: &[String]) -> Result<String, String> {
-    if files.iter().any(|f| f == "-h" || f == "--help") {
+fn npy_info(raw: &[String]) -> Result<String, String> {
+    let a = Args::parse(raw, &LIMIT_FLAGS, &[])?;
+    if a.help {
         return Ok(NPY_INFO_HELP.into());
     }
-    if files.is_empty() {
+    if a.positional.is_empty() {
         return Err("usage: npy-info needs at least one FILE".into());
     }
+    let limits = a.limits()?;
     let mut out = Vec::new();
-    for f in files {
-        let a = ima_oracle::io::npy::read_npy(f).map_err(|e| e.to_string())?;
+    for f in &a.positional {
+        let a = ima_oracle::io::npy::read_npy_with(f, &limits).map_err(|e| e.to_string())?;
         let (lo, hi) = a
             .data()
             .iter()
@@ -64,8 +92,8 @@ fn npy_info(files: &[String]) -> Result<String, String> {
             });
         let bad = a.data().iter().filter(|t| !t.is_finite()).count();
         out.push(format!(
-            "{f}: shape {:?}, {} values, min {lo:e}, max {hi:e}, {bad} non-finite",
-            a.shape(),
+            "{f}: shape {}, {} values, min {lo:e}, max {hi:e}, {bad} non-finite",
+            ima_oracle::io::npy::shape_text(a.shape()),
             a.data().len()
         ));
     }
@@ -79,27 +107,25 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let rest = &args[1..];
-    let result: Result<(String, bool), String> = match cmd {
-        "-h" | "--help" | "help" => Ok((HELP.into(), true)),
-        "-V" | "--version" => Ok((format!("ima-oracle {}", env!("CARGO_PKG_VERSION")), true)),
-        "sample" => sample::run(rest).map(|s| (s, true)),
-        "eval" => eval::run(rest).map(|s| (s, true)),
-        "elbo" => elbo_cmd::run(rest).map(|s| (s, true)),
+    // (the text for stdout, the exit status)
+    let result: Result<(String, u8), String> = match cmd {
+        "-h" | "--help" | "help" => Ok((HELP.into(), 0)),
+        "-V" | "--version" => Ok((format!("ima-oracle {}", env!("CARGO_PKG_VERSION")), 0)),
+        "sample" => sample::run(rest).map(|s| (s, 0)),
+        "eval" => eval::run(rest).map(|s| (s, 0)),
+        "elbo" => elbo_cmd::run(rest).map(|s| (s, 0)),
         "check" => check::run(rest),
-        "golden" => golden::run(rest).map(|s| (s, true)),
-        "npy-info" => npy_info(rest).map(|s| (s, true)),
+        "golden" => golden::run(rest).map(|s| (s, 0)),
+        "npy-info" => npy_info(rest).map(|s| (s, 0)),
         other => Err(format!(
-            "usage: unknown command '{other}' (see ima-oracle --help)"
+            "usage: unknown command '{}' (see ima-oracle --help)",
+            ima_oracle::io::shown(other)
         )),
     };
     match result {
-        Ok((text, ok)) => {
+        Ok((text, status)) => {
             println!("{text}");
-            if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
+            ExitCode::from(status)
         }
         Err(e) => {
             eprintln!("ima-oracle {cmd}: {e}");
@@ -121,5 +147,23 @@ mod tests {
         }
         let golden_tol = format!("{:e}", golden::GOLDEN_TOL);
         assert!(golden::README.contains(&golden_tol));
+    }
+
+    /// The limits the main help states are the constants of `tol`.
+    #[test]
+    fn help_states_the_limits() {
+        use ima_oracle::tol::{MAX_DIM, MAX_ELEMENTS, MAX_MC_DRAWS, MAX_MC_SAMPLES};
+        for (what, value) in [
+            ("entries", format!("at most {MAX_ELEMENTS} entries")),
+            ("dimension", format!("dimensions at most {MAX_DIM}")),
+            (
+                "samples",
+                format!("at most {:e} per point", MAX_MC_SAMPLES as f64),
+            ),
+            ("draws", format!("{:e} for all points", MAX_MC_DRAWS as f64)),
+        ] {
+            let flat = super::HELP.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(flat.contains(&value), "{what}: '{value}' not in the help");
+        }
     }
 }

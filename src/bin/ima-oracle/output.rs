@@ -1,7 +1,9 @@
-//! Writing a set of output arrays all-or-nothing: every file is written atomically, and if one
-//! fails, the ones already written are removed — no partial output is ever left behind.
+//! The arrays of one command's output, written into the staging folder of an
+//! [`crate::outdir::OutDir`] (which makes the set all-or-nothing), and the reading of point arrays
+//! (N × k) with errors that show shapes as the user wrote them.
 
-use ima_oracle::io::npy::{write_npy, NpyArray};
+use ima_oracle::io::npy::{read_npy_with, shape_text, write_npy, NpyArray};
+use ima_oracle::io::{Limits, RAISE_ELEMENTS};
 use std::path::Path;
 
 /// The named arrays of one command's output.
@@ -23,34 +25,69 @@ impl Output {
         self.arrays.push((format!("{name}.npy"), a));
     }
 
-    /// Writes every array into `dir` (created if needed).
-    pub fn write(&self, dir: &Path) -> Result<(), String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let mut written = Vec::new();
+    /// Writes every array into `dir` (the staging folder of an output folder).
+    pub fn write_into(&self, dir: &Path) -> Result<(), String> {
         for (name, a) in &self.arrays {
-            let p = dir.join(name);
-            if let Err(e) = write_npy(&p, a) {
-                for w in &written {
-                    let _ = std::fs::remove_file(w);
-                }
-                return Err(e.to_string());
-            }
-            written.push(p);
+            write_npy(dir.join(name), a).map_err(|e| e.to_string())?;
         }
         Ok(())
     }
 }
 
-/// Reads an N×k matrix of finite numbers, checking k.
-pub fn read_points(path: &Path, what: &str, cols: usize) -> Result<nalgebra::DMatrix<f64>, String> {
-    let m = ima_oracle::io::npy::read_matrix(path).map_err(|e| e.to_string())?;
-    if m.ncols() != cols {
+/// Refuses an output of `rows` × `per_row` entries beyond `limits.max_elements` (`what` names it),
+/// before anything is computed.
+pub fn check_output_size(
+    what: &str,
+    rows: u64,
+    per_row: u64,
+    limits: &Limits,
+) -> Result<(), String> {
+    let n = rows
+        .checked_mul(per_row)
+        .filter(|&n| n <= limits.max_elements);
+    n.map(|_| ()).ok_or_else(|| {
+        format!(
+            "{what} would hold {rows} x {per_row} entries, more than the limit of {} ({RAISE_ELEMENTS})",
+            limits.max_elements
+        )
+    })
+}
+
+/// Reads an N × `cols` array of finite numbers (`what` names it; a 1-d array of length N is taken
+/// as N × 1 when `cols` is 1).
+pub fn read_points(
+    path: &Path,
+    what: &str,
+    cols: usize,
+    limits: &Limits,
+) -> Result<nalgebra::DMatrix<f64>, String> {
+    let a = read_npy_with(path, limits).map_err(|e| e.to_string())?;
+    let (rows, c) = match *a.shape() {
+        [r, c] => (r, c),
+        [n] if cols == 1 => (n, 1),
+        _ => (0, usize::MAX),
+    };
+    if c != cols {
+        let hint = match *a.shape() {
+            [n] if n == cols => format!(
+                " — a 1-d array; one point is written as shape (1, {cols}), e.g. np.save(f, x[None, :])"
+            ),
+            [] => " — a 0-d array (a single number)".into(),
+            _ => String::new(),
+        };
         return Err(format!(
-            "{}: {what} must have shape (N, {cols}), found ({}, {})",
+            "{}: {what} must have shape (N, {cols}), found shape {}{hint}",
             path.display(),
-            m.nrows(),
-            m.ncols()
+            shape_text(a.shape())
         ));
     }
-    Ok(m)
+    if let Some(index) = a.first_non_finite() {
+        return Err(format!(
+            "{}: {what}[{}, {}] is NaN or infinite",
+            path.display(),
+            index / cols.max(1),
+            index % cols.max(1)
+        ));
+    }
+    Ok(nalgebra::DMatrix::from_row_slice(rows, cols, a.data()))
 }

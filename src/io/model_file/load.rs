@@ -1,39 +1,60 @@
-//! Loading a model folder: the manifest is read line by line by a [`Parser`] that knows where it is
-//! (manifest, folder, line) and what the lines so far have said (dimension, prior, steps); each
-//! directive — `dim`, `prior`, `step linear`, `step leaky_softplus`, `step moebius` — has its own
-//! function, and every error names the file and the line.
+//! Loading a model folder: the manifest is read (bounded, see `manifest.rs`) and then line by line
+//! by a [`Parser`] that knows where it is (manifest, folder, line) and what the lines so far have
+//! said (dimension, prior, steps); each directive — `dim`, `prior`, `step linear`,
+//! `step leaky_softplus`, `step moebius` — has its own function, and every error names the file and
+//! the line, shows the words it quotes with invisible characters escaped, and names any limit of
+//! [`Limits`] it hit.
 
+use super::manifest::{lines, read_manifest};
 use super::{ModelFileError, MAGIC_LINE};
-use crate::io::npy::{self, NpyArray};
+use crate::io::npy::{self, shape_text, NpyArray};
+use crate::io::{invisible_note, shown, Limits, RAISE_DIM, RAISE_ELEMENTS};
 use crate::model::{Affine, Decoder, LeakySoftplus, Model, Moebius, Prior, Step};
 
 use nalgebra::{DMatrix, DVector};
 use std::path::{Path, PathBuf};
 
-/// Loads a model from a folder holding `model.txt` (or from the manifest's path).
+/// Loads a model from a folder holding `model.txt` (or from the manifest's path), within the
+/// default [`Limits`].
 pub fn load_model(path: impl AsRef<Path>) -> Result<Model, ModelFileError> {
-    let mut p = Parser::new(manifest_path(path.as_ref()));
-    let text = std::fs::read_to_string(&p.manifest).map_err(|e| p.file_error(e.to_string()))?;
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, raw)| (i + 1, raw.split('#').next().unwrap_or("").trim()))
-        .filter(|(_, line)| !line.is_empty());
-    let Some((line_no, header)) = lines.next() else {
+    load_model_with(path, &Limits::default())
+}
+
+/// Loads a model whose dimensions are at most `limits.max_dim` and whose arrays hold at most
+/// `limits.max_elements` entries together.
+pub fn load_model_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Model, ModelFileError> {
+    let mut p = Parser::new(manifest_path(path.as_ref()), *limits);
+    let text = read_manifest(&p.manifest)?;
+    let mut lines = lines(&text);
+    let Some(header) = lines.next() else {
         return Err(p.file_error(format!("empty manifest (expected '{MAGIC_LINE}')")));
     };
-    p.line = line_no;
-    if header != MAGIC_LINE {
-        return Err(p.at(format!(
-            "expected the header '{MAGIC_LINE}', found '{header}'"
+    p.line = header.number;
+    if header.text != MAGIC_LINE {
+        return Err(p.at(with_note(
+            format!(
+                "expected the header '{MAGIC_LINE}', found '{}'",
+                shown(header.text)
+            ),
+            header.text,
         )));
     }
-    for (line_no, line) in lines {
-        p.line = line_no;
-        let words: Vec<&str> = line.split_whitespace().collect();
-        p.directive(&words)?;
+    for line in lines {
+        p.line = line.number;
+        p.directive(&line.words()).map_err(|e| {
+            let message = with_note(e.message.clone(), line.text);
+            e.with_message(message)
+        })?;
     }
     p.finish()
+}
+
+/// `message`, followed by what is invisible in `line` (tabs are separators, not shown), if anything.
+fn with_note(message: String, line: &str) -> String {
+    match invisible_note(&line.replace('\t', " ")) {
+        Some(note) => format!("{message}; {note}"),
+        None => message,
+    }
 }
 
 /// The manifest path of a model folder (or the file itself if `path` names a file).
@@ -61,11 +82,15 @@ struct Parser {
     steps: Vec<Step>,
     /// The output dimension of the last step (`dim` before the first step).
     current_dim: usize,
+    /// The limits on dimensions and entries.
+    limits: Limits,
+    /// Entries of the arrays read so far.
+    entries: u64,
 }
 
 impl Parser {
     /// A parser at the start of `manifest`.
-    fn new(manifest: PathBuf) -> Self {
+    fn new(manifest: PathBuf, limits: Limits) -> Self {
         let folder = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
         Parser {
             manifest,
@@ -75,6 +100,8 @@ impl Parser {
             prior: None,
             steps: Vec::new(),
             current_dim: 0,
+            limits,
+            entries: 0,
         }
     }
 
@@ -91,7 +118,7 @@ impl Parser {
     /// Refuses words beyond the first `n` arguments of a directive.
     fn at_most(&self, args: &[&str], n: usize) -> Result<(), ModelFileError> {
         if args.len() > n {
-            Err(self.at(format!("unexpected '{}'", args[n..].join(" "))))
+            Err(self.at(format!("unexpected '{}'", shown(&args[n..].join(" ")))))
         } else {
             Ok(())
         }
@@ -102,20 +129,20 @@ impl Parser {
         let w = word.ok_or_else(|| self.at(format!("missing {what}")))?;
         let v: f64 = w
             .parse()
-            .map_err(|_| self.at(format!("{what} '{w}' is not a number")))?;
+            .map_err(|_| self.at(format!("{what} '{}' is not a number", shown(w))))?;
         if v.is_finite() {
             Ok(v)
         } else {
-            Err(self.at(format!("{what} '{w}' is not finite")))
+            Err(self.at(format!("{what} '{}' is not finite", shown(w))))
         }
     }
 
     /// The array of finite numbers in the file `name` (relative to the folder); errors about the
     /// file name it and the manifest line that named it.
-    fn array(&self, name: Option<&str>, what: &str) -> Result<NpyArray, ModelFileError> {
+    fn array(&mut self, name: Option<&str>, what: &str) -> Result<NpyArray, ModelFileError> {
         let name = name.ok_or_else(|| self.at(format!("missing the file of {what}")))?;
         let p = self.folder.join(name);
-        let a = npy::read_npy(&p).map_err(|e| {
+        let a = npy::read_npy_with(&p, &self.limits).map_err(|e| {
             let message = format!(
                 "{} (named on line {} of {})",
                 e.kind_message(),
@@ -131,7 +158,33 @@ impl Parser {
                 format!("entry {k} is NaN or infinite"),
             ));
         }
+        // Each array is within the limit, so the sum of two cannot overflow.
+        self.entries += a.data().len() as u64;
+        if self.entries > self.limits.max_elements {
+            return Err(self.at(format!(
+                "the model's arrays hold {} entries up to this line, more than the limit of {} ({RAISE_ELEMENTS})",
+                self.entries, self.limits.max_elements
+            )));
+        }
         Ok(a)
+    }
+
+    /// `a` as a vector of length `n`: it must be 1-d (`what` and `name` name it in the error).
+    fn vector(
+        &self,
+        a: &NpyArray,
+        what: &str,
+        name: &str,
+        n: usize,
+    ) -> Result<DVector<f64>, ModelFileError> {
+        if a.shape() != [n] {
+            return Err(self.at(format!(
+                "{what} ({}) must be 1-d of length {n}, found shape {}",
+                shown(name),
+                shape_text(a.shape())
+            )));
+        }
+        Ok(DVector::from_column_slice(a.data()))
     }
 
     /// One manifest line after the header, split into words (at least one).
@@ -141,7 +194,10 @@ impl Parser {
             "dim" => self.dim(args),
             "prior" => self.prior(args),
             "step" => self.step(args),
-            other => Err(self.at(format!("unknown directive '{other}' (dim | prior | step)"))),
+            other => Err(self.at(format!(
+                "unknown directive '{}' (dim | prior | step)",
+                shown(other)
+            ))),
         }
     }
 
@@ -153,12 +209,26 @@ impl Parser {
         }
         let d = args
             .first()
-            .and_then(|w| w.parse::<usize>().ok())
+            .and_then(|w| w.parse::<u64>().ok())
             .filter(|&d| d > 0)
             .ok_or_else(|| self.at("'dim' needs a positive integer".into()))?;
+        let d = self.dimension(d, "'dim'")?;
         self.dim = Some(d);
         self.current_dim = d;
         Ok(())
+    }
+
+    /// `d` if it is at most the dimension limit; `what` names it in the error.
+    fn dimension(&self, d: u64, what: &str) -> Result<usize, ModelFileError> {
+        let max = self.limits.max_dim;
+        usize::try_from(d)
+            .ok()
+            .filter(|&d| d <= max)
+            .ok_or_else(|| {
+                self.at(format!(
+                    "{what} {d} is larger than the limit of {max} ({RAISE_DIM})"
+                ))
+            })
     }
 
     /// `prior gaussian VARIANCE` or `prior logistic SCALE`, once.
@@ -174,7 +244,7 @@ impl Parser {
             other => {
                 return Err(self.at(format!(
                     "unknown prior '{}' (gaussian VARIANCE | logistic SCALE)",
-                    other.unwrap_or("")
+                    shown(other.unwrap_or(""))
                 )))
             }
         };
@@ -194,7 +264,8 @@ impl Parser {
             "moebius" => self.step_moebius(args)?,
             other => {
                 return Err(self.at(format!(
-                    "unknown step '{other}' (linear | leaky_softplus | moebius)"
+                    "unknown step '{}' (linear | leaky_softplus | moebius)",
+                    shown(other)
                 )))
             }
         };
@@ -211,28 +282,27 @@ impl Parser {
         Ok(())
     }
 
-    /// `step linear W.npy [b.npy]`: W of shape (out, in), b 1-d of length out (zero if omitted).
-    fn step_linear(&self, args: &[&str]) -> Result<Step, ModelFileError> {
+    /// `step linear W.npy [b.npy]`: W of shape (out, in), out within the dimension limit, b 1-d of
+    /// length out (zero if omitted).
+    fn step_linear(&mut self, args: &[&str]) -> Result<Step, ModelFileError> {
         self.at_most(args, 2)?;
         let w = self.array(args.first().copied(), "the weight W")?;
         let w = match *w.shape() {
-            [o, i] => DMatrix::from_row_slice(o, i, w.data()),
+            [o, i] => {
+                self.dimension(o as u64, "the output dimension (rows of W)")?;
+                DMatrix::from_row_slice(o, i, w.data())
+            }
             _ => {
                 return Err(self.at(format!(
-                    "W must be 2-d (out, in), found shape {:?}",
-                    w.shape()
+                    "W must be 2-d (out, in), found shape {}",
+                    shape_text(w.shape())
                 )))
             }
         };
         let b = match args.get(1) {
             Some(&name) => {
                 let b = self.array(Some(name), "the bias b")?;
-                if b.shape().len() != 1 {
-                    return Err(
-                        self.at(format!("the bias must be 1-d, found shape {:?}", b.shape()))
-                    );
-                }
-                Some(DVector::from_column_slice(b.data()))
+                Some(self.vector(&b, "the bias b", name, w.nrows())?)
             }
             None => None,
         };
@@ -249,24 +319,27 @@ impl Parser {
         Ok(s.into())
     }
 
-    /// `step moebius ALPHA A.npy a.npy b.npy`: A square (and orthogonal), pole a, shift b.
-    fn step_moebius(&self, args: &[&str]) -> Result<Step, ModelFileError> {
+    /// `step moebius ALPHA A.npy a.npy b.npy`: A square (and orthogonal), pole a and shift b 1-d of
+    /// A's size.
+    fn step_moebius(&mut self, args: &[&str]) -> Result<Step, ModelFileError> {
         self.at_most(args, 4)?;
         let alpha = self.number(args.first().copied(), "alpha")?;
         let a = self.array(args.get(1).copied(), "the orthogonal matrix A")?;
-        let a = match *a.shape() {
-            [n, m] if n == m => DMatrix::from_row_slice(n, n, a.data()),
-            _ => return Err(self.at(format!("A must be square, found shape {:?}", a.shape()))),
+        let (n, a) = match *a.shape() {
+            [n, m] if n == m => (n, DMatrix::from_row_slice(n, n, a.data())),
+            _ => {
+                return Err(self.at(format!(
+                    "A must be square, found shape {}",
+                    shape_text(a.shape())
+                )))
+            }
         };
-        let pole = self.array(args.get(2).copied(), "the pole a")?;
-        let shift = self.array(args.get(3).copied(), "the shift b")?;
-        let m = Moebius::new(
-            alpha,
-            a,
-            DVector::from_column_slice(pole.data()),
-            DVector::from_column_slice(shift.data()),
-        )
-        .map_err(|e| self.at(e.to_string()))?;
+        let (pole_file, shift_file) = (args.get(2).copied(), args.get(3).copied());
+        let pole = self.array(pole_file, "the pole a")?;
+        let pole = self.vector(&pole, "the pole a", pole_file.unwrap_or(""), n)?;
+        let shift = self.array(shift_file, "the shift b")?;
+        let shift = self.vector(&shift, "the shift b", shift_file.unwrap_or(""), n)?;
+        let m = Moebius::new(alpha, a, pole, shift).map_err(|e| self.at(e.to_string()))?;
         Ok(m.into())
     }
 

@@ -11,18 +11,21 @@
 //! ```
 //!
 //! One directive per line, steps applied top to bottom; `#` starts a comment; paths are relative to
-//! the manifest. Every error names the file, the line and the problem.
+//! the manifest. Every error names the file, the line and the problem; sizes are bounded by
+//! [`crate::io::Limits`].
 //!
 //! | file | contents |
 //! | --- | --- |
-//! | `load.rs` | [`load_model`]: the manifest parser, one function per directive |
+//! | `manifest.rs` | the manifest's text: bounded read, UTF-8, lines and words |
+//! | `load.rs` | [`load_model`], [`load_model_with`]: the manifest parser, one function per directive |
 //! | `save.rs` | [`save_model`] |
 //! | `tests.rs` | every error of the manifest parser, with file and line |
 
 mod load;
+mod manifest;
 mod save;
 
-pub use load::load_model;
+pub use load::{load_model, load_model_with};
 pub use save::save_model;
 
 use std::fmt;
@@ -50,6 +53,11 @@ impl ModelFileError {
             line,
             message,
         }
+    }
+
+    /// The same error with another message.
+    fn with_message(self, message: String) -> Self {
+        ModelFileError { message, ..self }
     }
 }
 

@@ -1,6 +1,7 @@
-//! The manifest parser, directive by directive: every error is the exact message (file, line, text)
-//! the loader gave before it was split into one function per directive — the expected strings were
-//! recorded from that version's `ima-oracle sample` on the same manifests.
+//! The manifest parser, directive by directive: every error is the exact message (file, line, text).
+//! The expected strings were recorded from `ima-oracle sample` before the loader was split into one
+//! function per directive; those about shapes were rewritten when shapes came to be shown as numpy
+//! writes them (`(3,)`, not `[3]`), and the pole and shift came to be required 1-d.
 
 use super::{load_model, ModelFileError};
 use crate::compare::{assert_within, Tol};
@@ -53,6 +54,18 @@ const HEADER: &[Case] = &[
         "expected the header 'ima-oracle model 1', found 'dim 3'",
     ),
     (
+        "\u{feff}ima-oracle model 1\n",
+        Some(1),
+        "expected the header 'ima-oracle model 1', found '\\u{feff}ima-oracle model 1'; column 1 \
+         holds U+FEFF, a byte-order mark (save the file as UTF-8 without BOM)",
+    ),
+    (
+        "ima-oracle\u{a0}model 1\n",
+        Some(1),
+        "expected the header 'ima-oracle model 1', found 'ima-oracle\\u{00a0}model 1'; column 11 \
+         holds U+00A0, a no-break space (type an ordinary space)",
+    ),
+    (
         "ima-oracle model 2\n",
         Some(1),
         "expected the header 'ima-oracle model 1', found 'ima-oracle model 2'",
@@ -73,6 +86,18 @@ const DIM: &[Case] = &[
     ("dim x\n", Some(2), "'dim' needs a positive integer"),
     ("dim\n", Some(2), "'dim' needs a positive integer"),
     ("dim 3 4\n", Some(2), "unexpected '4'"),
+    (
+        "dim 1000000000000\n",
+        Some(2),
+        "'dim' 1000000000000 is larger than the limit of 4096 (max_dim, default tol::MAX_DIM; \
+         raise it with --max-dim N on the command line, or io::Limits in code)",
+    ),
+    (
+        "dim\u{a0}3\n",
+        Some(2),
+        "unknown directive 'dim\\u{00a0}3' (dim | prior | step); column 4 holds U+00A0, a \
+         no-break space (type an ordinary space)",
+    ),
 ];
 
 /// After the header and `dim 3`.
@@ -139,12 +164,12 @@ const STEP: &[Case] = &[
     (
         "step linear v.npy\n",
         Some(4),
-        "W must be 2-d (out, in), found shape [3]",
+        "W must be 2-d (out, in), found shape (3,)",
     ),
     (
         "step linear W.npy m.npy\n",
         Some(4),
-        "the bias must be 1-d, found shape [2, 3]",
+        "the bias b (m.npy) must be 1-d of length 3, found shape (2, 3)",
     ),
     (
         "step linear m.npy\nstep leaky_softplus 0.5\nstep linear W.npy\n",
@@ -182,7 +207,7 @@ const STEP: &[Case] = &[
     (
         "step moebius 1.0 m.npy v.npy v.npy\n",
         Some(4),
-        "A must be square, found shape [2, 3]",
+        "A must be square, found shape (2, 3)",
     ),
     (
         "step moebius 0 W.npy v.npy v.npy\n",
@@ -195,9 +220,19 @@ const STEP: &[Case] = &[
         "unexpected 'x'",
     ),
     (
+        "step linear W.npy W.npy\n",
+        Some(4),
+        "the bias b (W.npy) must be 1-d of length 3, found shape (3, 3)",
+    ),
+    (
+        "step moebius 1 W.npy v.npy m.npy\n",
+        Some(4),
+        "the shift b (m.npy) must be 1-d of length 3, found shape (2, 3)",
+    ),
+    (
         "step moebius 1 W.npy m.npy v.npy\n",
         Some(4),
-        "moebius pole a: expected length 3, found 6",
+        "the pole a (m.npy) must be 1-d of length 3, found shape (2, 3)",
     ),
 ];
 

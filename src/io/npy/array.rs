@@ -4,6 +4,18 @@
 use super::NpyErrorKind;
 use nalgebra::{DMatrix, DVector};
 
+/// A shape as numpy prints it: `()`, `(3,)`, `(2, 3)`.
+pub fn shape_text(shape: &[usize]) -> String {
+    match shape {
+        [] => "()".into(),
+        [n] => format!("({n},)"),
+        _ => {
+            let axes: Vec<String> = shape.iter().map(|s| s.to_string()).collect();
+            format!("({})", axes.join(", "))
+        }
+    }
+}
+
 /// An n-dimensional array of f64 in C (row-major) order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NpyArray {

@@ -2,7 +2,9 @@
 //! `{'descr': …, 'fortran_order': …, 'shape': …}` — read from a file, and written as numpy does.
 
 use super::literal::{Lexer, Value};
-use super::{NpyErrorKind, MAGIC};
+use super::{shape_text, NpyErrorKind, MAGIC};
+use crate::io::shown;
+use crate::tol::MAX_NPY_RANK;
 
 /// What the header dict says about the data.
 pub(super) struct Header {
@@ -14,60 +16,67 @@ pub(super) struct Header {
     pub(super) shape: Vec<usize>,
 }
 
-/// Checks the prefix of the file `bytes` and returns its header text and the offset of the data.
-pub(super) fn split_prefix(bytes: &[u8]) -> Result<(&str, u64), NpyErrorKind> {
-    let total = bytes.len() as u64;
-    if bytes.len() < 8 {
-        if bytes.len() < 6 || &bytes[..6] != MAGIC {
-            return Err(NpyErrorKind::BadMagic);
-        }
-        return Err(NpyErrorKind::Truncated {
-            needed: 8,
-            found: total,
-        });
-    }
-    if &bytes[..6] != MAGIC {
+/// What the format version says about the prefix.
+pub(super) struct Version {
+    /// Bytes of the header-length field: 2 (version 1.0) or 4 (2.0, 3.0).
+    pub(super) len_size: usize,
+    /// Whether the header is UTF-8 (3.0) rather than ASCII.
+    pub(super) utf8: bool,
+}
+
+/// Checks the magic string and the version in `first`, the file's first 8 bytes (fewer when the
+/// file is shorter).
+pub(super) fn check_magic(first: &[u8]) -> Result<Version, NpyErrorKind> {
+    if first.len() < 6 || &first[..6] != MAGIC {
         return Err(NpyErrorKind::BadMagic);
     }
-    let (major, minor) = (bytes[6], bytes[7]);
-    let (len_size, utf8) = match (major, minor) {
-        (1, 0) => (2usize, false),
-        (2, 0) => (4, false),
-        (3, 0) => (4, true),
-        _ => return Err(NpyErrorKind::UnsupportedVersion(major, minor)),
-    };
-    let prefix = 8 + len_size;
-    if bytes.len() < prefix {
+    if first.len() < 8 {
         return Err(NpyErrorKind::Truncated {
-            needed: prefix as u64,
-            found: total,
+            needed: 8,
+            found: first.len() as u64,
         });
     }
-    let header_len = if len_size == 2 {
-        u16::from_le_bytes([bytes[8], bytes[9]]) as u64
-    } else {
-        u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as u64
-    };
-    let data_start = prefix as u64 + header_len;
-    if total < data_start {
-        return Err(NpyErrorKind::Truncated {
-            needed: data_start,
-            found: total,
-        });
+    match (first[6], first[7]) {
+        (1, 0) => Ok(Version {
+            len_size: 2,
+            utf8: false,
+        }),
+        (2, 0) => Ok(Version {
+            len_size: 4,
+            utf8: false,
+        }),
+        (3, 0) => Ok(Version {
+            len_size: 4,
+            utf8: true,
+        }),
+        (major, minor) => Err(NpyErrorKind::UnsupportedVersion(major, minor)),
     }
-    let header_bytes = &bytes[prefix..data_start as usize];
-    let header = if utf8 {
-        std::str::from_utf8(header_bytes)
-            .map_err(|_| NpyErrorKind::BadHeader("header is not UTF-8".into()))?
-    } else {
-        if !header_bytes.is_ascii() {
-            return Err(NpyErrorKind::BadHeader(
-                "header of a version 1 or 2 file is not ASCII".into(),
-            ));
+}
+
+/// The header length stated by the little-endian field `field` (2 or 4 bytes).
+pub(super) fn header_len(field: &[u8]) -> u64 {
+    field
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+/// The header's text: ASCII for versions 1 and 2, UTF-8 for version 3.
+pub(super) fn header_text<'a>(bytes: &'a [u8], version: &Version) -> Result<&'a str, NpyErrorKind> {
+    if !version.utf8 {
+        if let Some(i) = bytes.iter().position(|b| !b.is_ascii()) {
+            return Err(NpyErrorKind::BadHeader(format!(
+                "byte {i} of the header of a version 1 or 2 file is 0x{:02x}, not ASCII",
+                bytes[i]
+            )));
         }
-        std::str::from_utf8(header_bytes).expect("ASCII is UTF-8")
-    };
-    Ok((header, data_start))
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        NpyErrorKind::BadHeader(format!(
+            "the header is not UTF-8 (invalid byte at {})",
+            e.valid_up_to()
+        ))
+    })
 }
 
 /// Parses the header dict: exactly the keys `descr`, `fortran_order` and `shape`, once each.
@@ -85,16 +94,15 @@ pub(super) fn parse_header(h: &str) -> Result<Header, NpyErrorKind> {
         let v = lx.value()?;
         match (key.as_str(), v) {
             ("descr", Value::Str(s)) if descr.is_none() => descr = Some(s),
-            ("descr", _) => {
-                return Err(NpyErrorKind::UnsupportedDtype(
-                    "a structured or repeated descr".into(),
-                ))
+            ("descr", Value::Structured) if descr.is_none() => {
+                return Err(NpyErrorKind::StructuredDtype)
             }
             ("fortran_order", Value::Bool(b)) if fortran.is_none() => fortran = Some(b),
             ("shape", Value::Tuple(t)) if shape.is_none() => shape = Some(t),
             (k, _) => {
                 return Err(NpyErrorKind::BadHeader(format!(
-                    "unexpected, repeated or ill-typed key '{k}'"
+                    "unexpected, repeated or ill-typed key '{}'",
+                    shown(k)
                 )))
             }
         }
@@ -108,6 +116,10 @@ pub(super) fn parse_header(h: &str) -> Result<Header, NpyErrorKind> {
         return Err(lx.bad("unexpected text after the dict"));
     }
     match (descr, fortran, shape) {
+        (_, _, Some(shape)) if shape.len() > MAX_NPY_RANK => Err(NpyErrorKind::BadHeader(format!(
+            "the shape has {} axes, more than {MAX_NPY_RANK} (tol::MAX_NPY_RANK, numpy's limit)",
+            shape.len()
+        ))),
         (Some(descr), Some(fortran_order), Some(shape)) => Ok(Header {
             descr,
             fortran_order,
@@ -123,18 +135,7 @@ pub(super) fn parse_header(h: &str) -> Result<Header, NpyErrorKind> {
 /// that the data starts at a multiple of 64 bytes, the last header byte being '\n'. Version 2.0
 /// only when the header does not fit a u16 length.
 pub(super) fn encode_header(shape: &[usize]) -> Vec<u8> {
-    let shape = match shape.len() {
-        0 => "()".to_string(),
-        1 => format!("({},)", shape[0]),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    let shape = shape_text(shape);
     let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
     let (version, len_size) = if dict.len() + 1 + 10 <= 65535 {
         (1u8, 2usize)

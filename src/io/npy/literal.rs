@@ -18,6 +18,8 @@ pub(super) enum Value {
     Bool(bool),
     /// A tuple of non-negative integers (a shape).
     Tuple(Vec<usize>),
+    /// A list (`[`, not consumed): what a structured dtype's `descr` is. Never read further.
+    Structured,
 }
 
 impl<'a> Lexer<'a> {
@@ -94,7 +96,10 @@ impl<'a> Lexer<'a> {
                         self.pos += 1;
                     }
                     let txt = std::str::from_utf8(&self.s[start..self.pos]).expect("digits");
-                    dims.push(txt.parse().map_err(|_| self.bad("dimension too large"))?);
+                    dims.push(txt.parse().map_err(|_| {
+                        let head: String = txt.chars().take(30).collect();
+                        self.bad(&format!("axis length {head}… does not fit in 64 bits"))
+                    })?);
                     match self.peek() {
                         Some(b',') => self.pos += 1,
                         Some(b')') => {}
@@ -106,11 +111,12 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// A string, a tuple, `True` or `False`.
+    /// A string, a tuple, `True` or `False` (or the start of a list, which is not read).
     pub(super) fn value(&mut self) -> Result<Value, NpyErrorKind> {
         match self.peek() {
             Some(b'\'') | Some(b'"') => Ok(Value::Str(self.string()?)),
             Some(b'(') => self.tuple(),
+            Some(b'[') => Ok(Value::Structured),
             _ => {
                 let rest = &self.s[self.pos..];
                 if rest.starts_with(b"True") {

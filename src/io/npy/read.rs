@@ -1,18 +1,39 @@
-//! Reading `.npy` files: the dtypes `<f8`, `>f8`, `<f4`, `>f4`, C or Fortran order, the data's
-//! length checked against the header's shape before anything is allocated from it.
+//! Reading `.npy` files: the dtypes `<f8`, `>f8`, `<f4`, `>f4`, C or Fortran order. The file is read
+//! piece by piece — prefix, header, data — and every size it states is checked (overflow-checked,
+//! against [`Limits`]) before anything is allocated from it or read after it: a file is never read
+//! beyond the length its header promises plus one byte (to tell that there is more), so a device
+//! such as `/dev/zero` or a stray multi-gigabyte file costs nothing.
 
+use super::decode::{fortran_to_c, Dtype};
 use super::error::err;
-use super::header::{parse_header, split_prefix, Header};
+use super::header::{check_magic, header_len, header_text, parse_header, Header};
 use super::{NpyArray, NpyError, NpyErrorKind};
+use crate::io::Limits;
+use crate::tol::MAX_NPY_HEADER_BYTES;
 use nalgebra::DMatrix;
-use std::fs;
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
-/// Reads an `.npy` file.
+/// Reads an `.npy` file within the default [`Limits`].
 pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray, NpyError> {
+    read_npy_with(path, &Limits::default())
+}
+
+/// Reads an `.npy` file whose array holds at most `limits.max_elements` entries.
+pub fn read_npy_with(path: impl AsRef<Path>, limits: &Limits) -> Result<NpyArray, NpyError> {
     let path = path.as_ref();
-    let bytes = fs::read(path).map_err(|e| err(Some(path), NpyErrorKind::Io(e.to_string())))?;
-    parse_npy(&bytes).map_err(|kind| err(Some(path), kind))
+    let io = |e: std::io::Error| err(Some(path), NpyErrorKind::Io(e.to_string()));
+    let file = File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(err(
+            Some(path),
+            NpyErrorKind::Io("is a folder, not an .npy file".into()),
+        ));
+    }
+    let total = meta.is_file().then_some(meta.len());
+    read_from(file, total, limits).map_err(|kind| err(Some(path), kind))
 }
 
 /// Reads an `.npy` file that must hold a 2-d array of finite numbers (a 1-d array is read as a column).
@@ -25,111 +46,161 @@ pub fn read_matrix(path: impl AsRef<Path>) -> Result<DMatrix<f64>, NpyError> {
     a.to_matrix().map_err(|k| err(Some(path), k))
 }
 
-/// The element types read.
-#[derive(Clone, Copy)]
-enum Dtype {
-    F8Le,
-    F8Be,
-    F4Le,
-    F4Be,
-}
-
-impl Dtype {
-    /// The dtype a `descr` string names, if it is one of ours.
-    fn from_descr(descr: String) -> Result<Self, NpyErrorKind> {
-        match descr.as_str() {
-            "<f8" => Ok(Dtype::F8Le),
-            ">f8" => Ok(Dtype::F8Be),
-            "<f4" => Ok(Dtype::F4Le),
-            ">f4" => Ok(Dtype::F4Be),
-            _ => Err(NpyErrorKind::UnsupportedDtype(descr)),
-        }
-    }
-
-    /// Bytes per element.
-    fn size(self) -> usize {
-        match self {
-            Dtype::F8Le | Dtype::F8Be => 8,
-            Dtype::F4Le | Dtype::F4Be => 4,
-        }
-    }
-
-    /// One element from exactly [`Dtype::size`] bytes (f4 widened exactly).
-    fn decode(self, b: &[u8]) -> f64 {
-        match self {
-            Dtype::F8Le => f64::from_le_bytes(b.try_into().expect("8 bytes")),
-            Dtype::F8Be => f64::from_be_bytes(b.try_into().expect("8 bytes")),
-            Dtype::F4Le => f32::from_le_bytes(b.try_into().expect("4 bytes")) as f64,
-            Dtype::F4Be => f32::from_be_bytes(b.try_into().expect("4 bytes")) as f64,
-        }
-    }
-}
-
-/// Parses the bytes of an `.npy` file.
+/// Parses the bytes of an `.npy` file within the default [`Limits`].
 pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, NpyErrorKind> {
-    let total = bytes.len() as u64;
-    let (text, data_start) = split_prefix(bytes)?;
+    parse_npy_with(bytes, &Limits::default())
+}
+
+/// Parses the bytes of an `.npy` file whose array holds at most `limits.max_elements` entries.
+pub fn parse_npy_with(bytes: &[u8], limits: &Limits) -> Result<NpyArray, NpyErrorKind> {
+    read_from(bytes, Some(bytes.len() as u64), limits)
+}
+
+/// At most `n` bytes from `r` (fewer at its end).
+fn read_up_to(r: &mut impl Read, n: u64) -> Result<Vec<u8>, NpyErrorKind> {
+    read_into(r, n, Vec::new())
+}
+
+/// At most `n` bytes from `r` appended to `v` (whose capacity the caller may have reserved).
+fn read_into(r: &mut impl Read, n: u64, mut v: Vec<u8>) -> Result<Vec<u8>, NpyErrorKind> {
+    r.take(n)
+        .read_to_end(&mut v)
+        .map_err(|e| NpyErrorKind::Io(e.to_string()))?;
+    Ok(v)
+}
+
+/// What the prefix and the header say: where the data starts, its dtype, order and shape, and how
+/// many bytes it takes — every size checked against `limits`.
+struct Layout {
+    /// Bytes before the data.
+    data_start: u64,
+    /// The element type.
+    dtype: Dtype,
+    /// Column-major data.
+    fortran_order: bool,
+    /// The shape.
+    shape: Vec<usize>,
+    /// Bytes of data the shape implies (at most 8 × `limits.max_elements`).
+    data_len: u64,
+}
+
+/// Reads the prefix and the header from `r`, which has already given nothing: the magic and
+/// version, the header length (at most [`MAX_NPY_HEADER_BYTES`]), then the header itself.
+fn read_layout(r: &mut impl Read, limits: &Limits) -> Result<Layout, NpyErrorKind> {
+    let first = read_up_to(r, 8)?;
+    let version = check_magic(&first)?;
+    let prefix = 8 + version.len_size as u64;
+    let field = read_up_to(r, version.len_size as u64)?;
+    if field.len() < version.len_size {
+        return Err(NpyErrorKind::Truncated {
+            needed: prefix,
+            found: 8 + field.len() as u64,
+        });
+    }
+    let len = header_len(&field);
+    if len > MAX_NPY_HEADER_BYTES {
+        return Err(NpyErrorKind::HeaderTooLong {
+            len,
+            limit: MAX_NPY_HEADER_BYTES,
+        });
+    }
+    let data_start = prefix + len;
+    let text = read_up_to(r, len)?;
+    if (text.len() as u64) < len {
+        return Err(NpyErrorKind::Truncated {
+            needed: data_start,
+            found: prefix + text.len() as u64,
+        });
+    }
     let Header {
         descr,
         fortran_order,
         shape,
-    } = parse_header(text)?;
+    } = parse_header(header_text(&text, &version)?)?;
     let dtype = Dtype::from_descr(descr)?;
+    let too_large = || NpyErrorKind::TooLarge {
+        shape: shape.clone(),
+        limit: limits.max_elements,
+    };
+    // Every axis and the product within the limit: then no index computed from the shape (strides
+    // included) can overflow.
     let count = shape
         .iter()
-        .try_fold(1u64, |a, &s| a.checked_mul(s as u64))
-        .ok_or_else(|| NpyErrorKind::BadHeader(format!("shape {shape:?} overflows")))?;
-    let needed = count
+        .try_fold(1u64, |a, &s| {
+            let s = u64::try_from(s)
+                .ok()
+                .filter(|&s| s <= limits.max_elements)?;
+            a.checked_mul(s)
+        })
+        .filter(|&c| c <= limits.max_elements)
+        .ok_or_else(too_large)?;
+    let data_len = count
         .checked_mul(dtype.size() as u64)
-        .ok_or_else(|| NpyErrorKind::BadHeader(format!("shape {shape:?} overflows")))?;
-    let found = total - data_start;
-    if found < needed {
+        .filter(|&n| usize::try_from(n).is_ok())
+        .ok_or_else(too_large)?;
+    data_start.checked_add(data_len).ok_or_else(too_large)?;
+    Ok(Layout {
+        data_start,
+        dtype,
+        fortran_order,
+        shape,
+        data_len,
+    })
+}
+
+/// Reads an `.npy` file from `r`; `total` is its length when known (a regular file, a buffer), so
+/// that a truncated or overlong file is refused before its data is read.
+fn read_from(
+    mut r: impl Read,
+    total: Option<u64>,
+    limits: &Limits,
+) -> Result<NpyArray, NpyErrorKind> {
+    let layout = read_layout(&mut r, limits)?;
+    let (start, len) = (layout.data_start, layout.data_len);
+    // start + len does not overflow: read_layout checked it.
+    if let Some(total) = total {
+        let present = total.saturating_sub(start);
+        if present < len {
+            return Err(NpyErrorKind::Truncated {
+                needed: start + len,
+                found: total,
+            });
+        }
+        if present > len {
+            return Err(NpyErrorKind::TrailingData {
+                expected: len,
+                found: Some(present),
+            });
+        }
+    }
+    // A file of known length holds exactly `len` data bytes (checked above): reserve them, so
+    // that the buffer does not grow by doubling to twice its size. A stream grows as data comes.
+    let reserve = if total.is_some() { len as usize } else { 0 };
+    let raw = read_into(&mut r, len + 1, Vec::with_capacity(reserve))?;
+    let got = raw.len() as u64;
+    if got < len {
         return Err(NpyErrorKind::Truncated {
-            needed: data_start + needed,
-            found: total,
+            needed: start + len,
+            found: start + got,
         });
     }
-    if found > needed {
+    if got > len {
         return Err(NpyErrorKind::TrailingData {
-            expected: needed,
-            found,
+            expected: len,
+            found: None,
         });
     }
-    // The file's length has confirmed the count: allocating it is now safe.
-    let raw = &bytes[data_start as usize..];
+    let size = layout.dtype.size();
     let values: Vec<f64> = raw
-        .chunks_exact(dtype.size())
-        .map(|b| dtype.decode(b))
+        .chunks_exact(size)
+        .map(|b| layout.dtype.decode(b))
         .collect();
-    let data = if fortran_order && shape.len() > 1 {
-        fortran_to_c(&shape, &values)
+    let data = if layout.fortran_order && layout.shape.len() > 1 {
+        fortran_to_c(&layout.shape, &values)
     } else {
         values
     };
-    Ok(NpyArray::from_parts(shape, data))
-}
-
-/// Reorders column-major (Fortran) data of the given shape into row-major (C) order.
-fn fortran_to_c(shape: &[usize], f: &[f64]) -> Vec<f64> {
-    let rank = shape.len();
-    let mut fstride = vec![1usize; rank];
-    for k in 1..rank {
-        fstride[k] = fstride[k - 1] * shape[k - 1];
-    }
-    let mut idx = vec![0usize; rank];
-    let mut out = Vec::with_capacity(f.len());
-    for _ in 0..f.len() {
-        out.push(f[idx.iter().zip(&fstride).map(|(i, s)| i * s).sum::<usize>()]);
-        // Advance the C-order multi-index (last axis fastest).
-        for k in (0..rank).rev() {
-            idx[k] += 1;
-            if idx[k] < shape[k] {
-                break;
-            }
-            idx[k] = 0;
-        }
-    }
-    out
+    Ok(NpyArray::from_parts(layout.shape, data))
 }
 
 #[cfg(test)]
@@ -219,6 +290,43 @@ mod tests {
         let mut v4 = header_file(1, good, &d16);
         v4[6] = 4;
         assert_eq!(parse_npy(&v4), Err(NpyErrorKind::UnsupportedVersion(4, 0)));
+    }
+
+    /// An endless stream (length unknown) is read only up to one byte past what its header
+    /// promises: a trailing-data error, not a read until memory runs out; a stream that ends early
+    /// is truncated at the length it had.
+    #[test]
+    fn streams_are_read_no_further_than_promised() {
+        let h = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n";
+        let endless = std::io::Cursor::new(header_file(1, h, &[])).chain(std::io::repeat(0));
+        let e = read_from(endless, None, &Limits::default()).unwrap_err();
+        assert_eq!(
+            e,
+            NpyErrorKind::TrailingData {
+                expected: 16,
+                found: None
+            }
+        );
+        assert!(e.to_string().contains("stream has more"));
+        let short = std::io::Cursor::new(header_file(1, h, &[0; 5]));
+        let e = read_from(short, None, &Limits::default()).unwrap_err();
+        let start = 10 + h.len() as u64;
+        assert_eq!(
+            e,
+            NpyErrorKind::Truncated {
+                needed: start + 16,
+                found: start + 5
+            }
+        );
+        let exact = std::io::Cursor::new(header_file(1, h, &[0; 16]));
+        assert_eq!(
+            read_from(exact, None, &Limits::default()).unwrap().data(),
+            &[0.0, 0.0]
+        );
+        assert_eq!(
+            read_from(std::io::repeat(0), None, &Limits::default()),
+            Err(NpyErrorKind::BadMagic)
+        );
     }
 
     #[test]

@@ -4,24 +4,32 @@
 
 use super::report::{Line, Outcome};
 use super::{load, Settings};
+use ima_oracle::io::npy::shape_text;
 use ima_oracle::Model;
 use nalgebra::DVector;
 
 /// The line of the check, or `None` when `--theirs` lacks z.npy or x.npy.
 pub fn f_of_z_vs_x(s: &Settings, model: &Model) -> Result<Option<Line>, String> {
-    let (Some(z), Some(x)) = (load(&s.theirs, "z.npy")?, load(&s.theirs, "x.npy")?) else {
+    let (Some(z), Some(x)) = (
+        load(&s.theirs, "z.npy", &s.limits)?,
+        load(&s.theirs, "x.npy", &s.limits)?,
+    ) else {
         return Ok(None);
     };
     let (d, dd) = (model.dim_latent(), model.dim_observed());
-    let zm = z.to_matrix().map_err(|k| format!("z.npy: {k:?}"))?;
-    let xm = x.to_matrix().map_err(|k| format!("x.npy: {k:?}"))?;
-    if zm.ncols() != d || xm.ncols() != dd || zm.nrows() != xm.nrows() {
+    let fits = matches!((z.shape(), x.shape()), ([n, k], [m, l]) if *k == d && *l == dd && n == m);
+    if !fits {
         return Err(format!(
-            "z.npy {:?} and x.npy {:?} do not fit a model with d = {d}, D = {dd}",
-            z.shape(),
-            x.shape()
+            "{}: z.npy {} and x.npy {} do not fit a model with d = {d}, D = {dd} (expected (N, {d}) and (N, {dd}))",
+            s.theirs.display(),
+            shape_text(z.shape()),
+            shape_text(x.shape())
         ));
     }
+    let (zm, xm) = (
+        z.to_matrix().map_err(|k| k.to_string())?,
+        x.to_matrix().map_err(|k| k.to_string())?,
+    );
     // A point the decoder refuses counts as infinitely far; a NaN error as the worst.
     let (mut worst, mut worst_row) = (0.0f64, 0);
     for i in 0..zm.nrows() {

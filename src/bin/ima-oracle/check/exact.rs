@@ -1,5 +1,7 @@
 //! The exact check: a quantity of theirs against its namesake in `--ours`, entry by entry, with
-//! |theirs − ours| ≤ atol + rtol·|ours|; entries the oracle refused (NaN in ours) cannot be verified.
+//! |theirs − ours| ≤ atol + rtol·|ours|. Entries the oracle refused (NaN in ours) are not compared:
+//! where theirs has a value there, it is counted as unverified — reported apart, never as a
+//! difference ([`Outcome::Refused`]); where theirs is NaN too, both refused and nothing is claimed.
 
 use super::report::{row_of, Line, Outcome};
 use super::{load, Settings, Theirs};
@@ -12,7 +14,7 @@ pub fn compare_entries(s: &Settings, theirs: &Theirs) -> Result<Line, String> {
         file,
         ref array,
     } = theirs;
-    let Some(ours) = load(&s.ours, file)? else {
+    let Some(ours) = load(&s.ours, file, &s.limits)? else {
         return Ok(Line::not_compared(
             stem,
             array.shape(),
@@ -30,7 +32,6 @@ pub fn compare_entries(s: &Settings, theirs: &Theirs) -> Result<Line, String> {
             note: Some(format!("ours has shape {:?}", ours.shape())),
         });
     }
-    // Entries the oracle refused (NaN in ours) cannot be verified unless theirs refused too.
     let (mut t_kept, mut o_kept, mut index) = (Vec::new(), Vec::new(), Vec::new());
     let mut unverified = 0usize;
     for (k, (&t, &o)) in array.data().iter().zip(ours.data()).enumerate() {
@@ -44,13 +45,23 @@ pub fn compare_entries(s: &Settings, theirs: &Theirs) -> Result<Line, String> {
     }
     let c = compare(&t_kept, &o_kept, s.rtol, s.atol);
     let worst = c.worst.map_or(0, |i| index[i]);
+    let outcome = match (c.agrees, unverified) {
+        (false, _) => Outcome::Differs,
+        (true, 0) => Outcome::Agrees,
+        (true, k) => Outcome::Refused(k),
+    };
     Ok(Line {
         quantity: stem.into(),
         shape: array.shape().to_vec(),
         max_abs: Some(c.max_abs),
         max_rel: Some(c.max_rel),
         worst_row: Some(row_of(array.shape(), worst)),
-        outcome: Outcome::of(c.agrees && unverified == 0),
-        note: (unverified > 0).then(|| format!("{unverified} entries the oracle refused")),
+        outcome,
+        note: (unverified > 0).then(|| {
+            format!(
+                "{unverified} entries the oracle refused (NaN in ours) not verified; the other {} compared",
+                t_kept.len()
+            )
+        }),
     })
 }

@@ -13,6 +13,35 @@ pub enum Outcome {
     Differs,
     /// Not compared (the oracle has no counterpart); shown as "agrees", as nothing failed.
     NotCompared,
+    /// Every entry the oracle computed agrees, but this many entries the oracle refused (NaN in
+    /// `--ours`) carry values in `--theirs` that could not be verified. Not a difference.
+    Refused(usize),
+}
+
+/// The verdict of a whole report, and the exit status it maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Everything compared agrees (exit 0).
+    Agrees,
+    /// Some quantity differs (exit 1).
+    Differs,
+    /// Nothing was compared (exit 1).
+    NothingCompared,
+    /// Nothing differs, but entries the oracle refused were not verified (exit 3, or 0 with
+    /// `--allow-refusals`).
+    Refusals,
+}
+
+impl Verdict {
+    /// The exit status: 0, 1, or for refusals 3 (0 when they are allowed).
+    pub fn status(self, allow_refusals: bool) -> u8 {
+        match self {
+            Verdict::Agrees => 0,
+            Verdict::Differs | Verdict::NothingCompared => 1,
+            Verdict::Refusals if allow_refusals => 0,
+            Verdict::Refusals => 3,
+        }
+    }
 }
 
 impl Outcome {
@@ -69,6 +98,7 @@ impl Line {
         let result = match self.outcome {
             Outcome::Agrees | Outcome::NotCompared => "agrees",
             Outcome::Differs => "DIFFERS",
+            Outcome::Refused(_) => "unverified",
         };
         let note = self
             .note
@@ -90,8 +120,9 @@ pub fn row_of(shape: &[usize], flat: usize) -> usize {
     flat.checked_div(per_row).unwrap_or(0)
 }
 
-/// The report of `lines` and whether it passes: at least one quantity compared, none differing.
-pub fn render(lines: &[Line], theirs: &Path, ours: &Path) -> (String, bool) {
+/// The report of `lines` and its verdict: at least one quantity compared, none differing, and
+/// whether entries the oracle refused were left unverified.
+pub fn render(lines: &[Line], theirs: &Path, ours: &Path) -> (String, Verdict) {
     let mut report = format!(
         "{:<22} {:>14} {:>11} {:>11} {:>9}  result\n",
         "quantity", "shape", "max abs", "max rel", "worst row"
@@ -110,16 +141,31 @@ pub fn render(lines: &[Line], theirs: &Path, ours: &Path) -> (String, bool) {
             theirs.display(),
             ours.display()
         );
-        return (report, false);
+        return (report, Verdict::NothingCompared);
     }
-    let all_ok = lines.iter().all(|l| l.outcome != Outcome::Differs);
-    let verdict = if all_ok {
-        "everything agrees"
+    let refused: usize = lines
+        .iter()
+        .map(|l| match l.outcome {
+            Outcome::Refused(k) => k,
+            _ => 0,
+        })
+        .sum();
+    let (verdict, text) = if lines.iter().any(|l| l.outcome == Outcome::Differs) {
+        (Verdict::Differs, "some quantities DIFFER".to_string())
+    } else if refused > 0 {
+        (
+            Verdict::Refusals,
+            format!(
+                "everything the oracle computed agrees; {refused} entries it refused (NaN in {}) \
+                 were not verified (exit status 3; --allow-refusals accepts them)",
+                ours.display()
+            ),
+        )
     } else {
-        "some quantities DIFFER"
+        (Verdict::Agrees, "everything agrees".to_string())
     };
-    let _ = writeln!(report, "{verdict}");
-    (report, all_ok)
+    let _ = writeln!(report, "{text}");
+    (report, verdict)
 }
 
 #[cfg(test)]
@@ -207,8 +253,8 @@ mod tests {
         let head =
             "quantity                        shape     max abs     max rel worst row  result\n";
         let skipped = Line::not_compared("x_mc", &[2], "no exact value in ours: not tested");
-        let (r, ok) = render(std::slice::from_ref(&skipped), t, o);
-        assert!(!ok);
+        let (r, v) = render(std::slice::from_ref(&skipped), t, o);
+        assert_eq!(v, Verdict::NothingCompared);
         assert_eq!(
             r,
             format!(
@@ -217,14 +263,24 @@ mod tests {
             )
         );
         let good = line("a", &[1], Some(0.0), Some(0.0), Some(0));
-        let (r, ok) = render(&[good.clone(), skipped.clone()], t, o);
-        assert!(ok && r.ends_with("\neverything agrees\n"));
+        let (r, v) = render(&[good.clone(), skipped.clone()], t, o);
+        assert!(v == Verdict::Agrees && r.ends_with("\neverything agrees\n"));
+        let unverified = Line {
+            outcome: Outcome::Refused(200),
+            note: Some("200 entries the oracle refused".into()),
+            ..good.clone()
+        };
+        let (r, v) = render(&[good.clone(), unverified.clone()], t, o);
+        assert_eq!(v, Verdict::Refusals);
+        assert!(r.contains("  unverified  (200 entries") && r.contains("200 entries it refused"));
+        assert_eq!((v.status(false), v.status(true)), (3, 0));
         let bad = Line {
             outcome: Outcome::Differs,
             ..good.clone()
         };
-        let (r, ok) = render(&[good, bad, skipped], t, o);
-        assert!(!ok && r.ends_with("\nsome quantities DIFFER\n"));
+        let (r, v) = render(&[good, bad, skipped, unverified], t, o);
+        assert!(v == Verdict::Differs && r.ends_with("\nsome quantities DIFFER\n"));
+        assert_eq!(v.status(true), 1);
     }
 
     #[test]

@@ -1,0 +1,168 @@
+//! The messages issue 15 found unclear, as the CLI now prints them: shapes as the user wrote them,
+//! pickles refused with the reason, invisible characters shown escaped and named, the pole named when
+//! a pole is the cause, and files that claim too much refused at once with the limit named.
+
+mod cli_support;
+
+use cli_support::{mlp3, moebius_model, npy, run, s, scratch, stderr};
+
+#[test]
+fn shapes_pickles_and_invisible_characters() {
+    let dir = scratch("messages", "files");
+    let out = dir.join("out");
+    // A 1-d x of length 3 (one point without its row axis), reported as (3,), not (3, 1).
+    let x = dir.join("x.npy");
+    npy(&x, &[3], &[0.1, 0.2, 0.3]);
+    let o = run(&[
+        "eval",
+        &mlp3(),
+        "--x",
+        s(&x),
+        "--gamma2",
+        "1e4",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("x must have shape (N, 3), found shape (3,)")
+            && stderr(&o).contains("shape (1, 3)"),
+        "{}",
+        stderr(&o)
+    );
+    // A pickled object array (jnp.save of a dict).
+    let pickle = format!(
+        "{}/tests/fixtures/npy/object_refused.npy",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let o = run(&[
+        "eval",
+        &mlp3(),
+        "--x",
+        &pickle,
+        "--gamma2",
+        "1e4",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("pickled Python object") && stderr(&o).contains("refused on purpose"),
+        "{}",
+        stderr(&o)
+    );
+    // A manifest whose header holds a no-break space.
+    let m = dir.join("model");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(
+        m.join("model.txt"),
+        "ima-oracle\u{a0}model 1\ndim 3\nprior gaussian 1\n",
+    )
+    .unwrap();
+    let o = run(&["sample", s(&m), "--n", "2", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("model.txt:1: expected the header 'ima-oracle model 1', found 'ima-oracle\\u{00a0}model 1'; column 11 holds U+00A0, a no-break space"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The 78-byte file of the issue, `dim 1000000000000`, and `/dev/zero` as a model or an array: each
+/// refused at once, naming the limit and how to raise it (before, a panic, an abort on a failed
+/// allocation, or a read until memory ran out).
+#[test]
+fn files_that_claim_too_much() {
+    let dir = scratch("messages", "limits");
+    let out = dir.join("out");
+    let mut bytes = b"\x93NUMPY\x01\x00\x44\x00".to_vec();
+    bytes
+        .extend_from_slice(b"{'descr':'<f8','fortran_order':False,'shape':(2305843009213693951,)}");
+    assert_eq!(bytes.len(), 78);
+    let f = dir.join("claim.npy");
+    std::fs::write(&f, &bytes).unwrap();
+    let o = run(&["npy-info", s(&f)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("more than the limit of 134217728")
+            && stderr(&o).contains("--max-elements N"),
+        "{}",
+        stderr(&o)
+    );
+    let m = dir.join("big");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(
+        m.join("model.txt"),
+        "ima-oracle model 1\ndim 1000000000000\nprior gaussian 1\n",
+    )
+    .unwrap();
+    let o = run(&["sample", s(&m), "--n", "2", "--out", s(&out)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("model.txt:2: 'dim' 1000000000000 is larger than the limit of 4096")
+            && stderr(&o).contains("--max-dim N"),
+        "{}",
+        stderr(&o)
+    );
+    if cfg!(unix) {
+        let o = run(&["sample", "/dev/zero", "--n", "2", "--out", s(&out)]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            stderr(&o).contains("more than 1048576 bytes"),
+            "{}",
+            stderr(&o)
+        );
+        let o = run(&[
+            "eval",
+            &mlp3(),
+            "--x",
+            "/dev/zero",
+            "--gamma2",
+            "1",
+            "--out",
+            s(&out),
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            stderr(&o).contains("/dev/zero: not an .npy file"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A Möbius x whose g(x) is on the pole (|x| = 1e14, so g(x) lies 1e-14 from the pole a, computed
+/// as 1.02e-14 after the round-off of a − αx/|x|²): the refusal names the pole and the step, not
+/// only the solver's symptom.
+#[test]
+fn a_pole_is_named_when_it_is_the_cause() {
+    let dir = scratch("messages", "pole");
+    let (model, out) = (dir.join("model"), dir.join("out"));
+    moebius_model(&model);
+    let x = dir.join("x.npy");
+    npy(&x, &[1, 3], &[1e14, 0.0, 0.0]);
+    let o = run(&[
+        "eval",
+        s(&model),
+        "--x",
+        s(&x),
+        "--gamma2",
+        "1e4",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("point 0: ")
+            && stderr(&o).contains("the cause is a pole: g(x) lies 1.0")
+            && stderr(&o).contains("e-14 from the pole a of the Moebius step 0"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
