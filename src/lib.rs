@@ -74,6 +74,7 @@ mod evaluate;
 pub mod inference;
 pub mod input;
 pub mod io;
+pub mod kernels;
 pub mod model;
 pub mod objective;
 pub mod paper;
