@@ -8,11 +8,17 @@ mod ieee;
 mod lanes;
 mod log_core;
 
+pub mod accuracy;
+pub mod dd;
 pub mod exp;
 pub mod expm1;
 pub mod ln;
 pub mod ln_1p;
+pub mod reference;
 pub mod sigmoid;
+
+#[cfg(test)]
+mod checks;
 
 pub use exp::{exp, exp_lanes};
 pub use expm1::{expm1, expm1_lanes};
