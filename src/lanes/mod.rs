@@ -4,11 +4,13 @@
 //! | file | contents |
 //! | --- | --- |
 //! | `block.rs` | [`LANES`], [`Lanes`], [`Block`] (a vector per lane), [`MatBlock`] (a matrix per lane) |
+//! | `math/` | [`math`]: exp, expm1, ln, ln_1p and the logistic pair, scalar and over lanes, < 1 ulp, bit-identical to each other |
 //!
 //! This is a leaf layer (it uses nothing else of the crate): the model layer implements every
 //! decoder step and chain on blocks as well as on single points, and the two forms agree bit for
 //! bit, lane by lane.
 
 mod block;
+pub mod math;
 
 pub use block::{Block, Lanes, MatBlock, LANES};
