@@ -1,20 +1,18 @@
 //! Benchmarks W1–W3 of shared/bench-workloads.md on the MLP3 decoder (tests/fixtures/models/mlp3).
 //!
-//! `cargo bench --bench workloads [-- --reps R --threads T]`: each workload runs once as a warm-up,
-//! then R times (default 5); one line per workload and thread count: id, N, median seconds (with
-//! min–max), the figure, threads. Accuracy is printed beside the time where it applies.
+//! `cargo bench --bench workloads [-- --reps R --threads T --only W1,W2]`: each workload runs once
+//! as a warm-up, then R times (default 5); one line per workload and thread count: id, N, median
+//! seconds (with min–max), the figure, threads, and a checksum to hold against the PyTorch/JAX
+//! anchors' `reference_values` (same data: the card's portable SplitMix64 + Box–Muller generator).
 
-use ima_oracle::generate::rng;
 use ima_oracle::inference::{newton_on_rule, NewtonOptions};
 use ima_oracle::io::model_file::load_model;
 use ima_oracle::objective::{elbo_on_rule, DerivativeOrder, ElboWorkspace};
-use ima_oracle::paper::c_ima_with;
+use ima_oracle::paper::c_ima_many;
 use ima_oracle::parallel::{par_map, thread_count};
 use ima_oracle::quadrature::TensorRule;
 use ima_oracle::{Encoder, Model, Query};
 use nalgebra::DVector;
-use rand::RngExt;
-use rand_distr::StandardNormal;
 use std::time::Instant;
 
 fn median_of(reps: usize, mut run: impl FnMut() -> f64) -> (f64, f64, f64) {
@@ -30,10 +28,35 @@ fn median_of(reps: usize, mut run: impl FnMut() -> f64) -> (f64, f64, f64) {
     (t[t.len() / 2], t[0], t[t.len() - 1])
 }
 
+/// The card's portable generator: SplitMix64, u = (next >> 11)·2⁻⁵³, Box–Muller pairs
+/// r = √(−2 ln(1 − u1)), θ = 2π u2, emitting r cos θ then r sin θ.
+fn normals(n: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut out = Vec::with_capacity(n + 1);
+    while out.len() < n {
+        let u1 = (next() >> 11) as f64 * 2f64.powi(-53);
+        let u2 = (next() >> 11) as f64 * 2f64.powi(-53);
+        let r = (-2.0 * (-u1).ln_1p()).sqrt();
+        let th = 2.0 * std::f64::consts::PI * u2;
+        out.push(r * th.cos());
+        out.push(r * th.sin());
+    }
+    out.truncate(n);
+    out
+}
+
+/// N points in R³: normals(3N, seed) in row-major order.
 fn points(n: usize, seed: u64) -> Vec<[f64; 3]> {
-    let mut r = rng(seed);
-    (0..n)
-        .map(|_| [0; 3].map(|_| r.sample::<f64, _>(StandardNormal)))
+    normals(3 * n, seed)
+        .chunks_exact(3)
+        .map(|c| [c[0], c[1], c[2]])
         .collect()
 }
 
@@ -45,20 +68,32 @@ fn report(id: &str, n: usize, (med, lo, hi): (f64, f64, f64), figure: String, th
 
 fn w1(model: &Model, z: &[[f64; 3]], threads: usize, reps: usize) {
     let dec = model.decoder();
+    let zs: Vec<DVector<f64>> = z.iter().map(|p| DVector::from_column_slice(p)).collect();
+    // Chunks of points to the threads; each chunk runs through the decoder's block form.
+    let chunks: Vec<&[DVector<f64>]> = zs.chunks(1024).collect();
+    let mut checksum = 0.0;
     let timing = median_of(reps, || {
         let c = par_map(
-            z.len(),
+            chunks.len(),
             threads,
-            || dec.workspace(),
-            |i, ws| c_ima_with(dec, &z[i], ws).expect("MLP3 is smooth"),
+            || (),
+            |i, _| c_ima_many(dec, chunks[i]),
         );
-        c.iter().sum::<f64>()
+        checksum = c
+            .iter()
+            .flatten()
+            .map(|v| v.as_ref().expect("MLP3 is smooth"))
+            .sum::<f64>();
+        checksum
     });
     report(
         "W1",
         z.len(),
         timing,
-        format!("{:.3e} points/s", z.len() as f64 / timing.0),
+        format!(
+            "{:.3e} points/s, sum c_IMA {checksum:.12e}",
+            z.len() as f64 / timing.0
+        ),
         threads,
     );
 }
@@ -81,27 +116,34 @@ fn w2_inputs(model: &Model, z: &[f64; 3], gamma2: f64) -> (Vec<f64>, Vec<f64>, [
 fn w2(model: &Model, z: &[[f64; 3]], threads: usize, reps: usize) {
     let gamma2 = 1e4;
     let rule = TensorRule::new(8, 3, 1 << 20).unwrap();
+    // Set-up, untimed (as in the card): x = f(z), μ = z, log σ² from J_f(z).
+    let inputs: Vec<_> = z.iter().map(|p| w2_inputs(model, p, gamma2)).collect();
+    let mut checksum = 0.0;
     let timing = median_of(reps, || {
         let v = par_map(
             z.len(),
             threads,
             || ElboWorkspace::new(model),
             |i, ws| {
-                let (x, lv, mu) = w2_inputs(model, &z[i], gamma2);
-                let query = Query::new(model, &x, gamma2).unwrap();
-                let enc = Encoder::new(&mu, &lv).unwrap();
+                let (x, lv, mu) = &inputs[i];
+                let query = Query::new(model, x, gamma2).unwrap();
+                let enc = Encoder::new(mu, lv).unwrap();
                 elbo_on_rule(&query, &enc, &rule, DerivativeOrder::Gradient, ws)
                     .unwrap()
                     .value
             },
         );
-        v.iter().sum::<f64>()
+        checksum = v.iter().sum::<f64>();
+        checksum
     });
     report(
         "W2",
         z.len(),
         timing,
-        format!("{:.3e} points/s", z.len() as f64 / timing.0),
+        format!(
+            "{:.3e} points/s, sum ELBO {checksum:.12e}",
+            z.len() as f64 / timing.0
+        ),
         threads,
     );
 }
@@ -113,29 +155,32 @@ fn w3(model: &Model, z: &[[f64; 3]], threads: usize, reps: usize) {
         max_iter: 100,
         grad_tol: Some(1e-9),
     };
+    let inputs: Vec<_> = z.iter().map(|p| w2_inputs(model, p, gamma2)).collect();
     let mut iters = 0usize;
+    let mut checksum = 0.0;
     let timing = median_of(reps, || {
         let v = par_map(
             z.len(),
             threads,
             || ElboWorkspace::new(model),
             |i, ws| {
-                let (x, lv, mu) = w2_inputs(model, &z[i], gamma2);
-                let query = Query::new(model, &x, gamma2).unwrap();
-                let start = Encoder::new(&mu.map(|m| m + 1e-3), &lv).unwrap();
+                let (x, lv, mu) = &inputs[i];
+                let query = Query::new(model, x, gamma2).unwrap();
+                let start = Encoder::new(&mu.map(|m| m + 1e-3), lv).unwrap();
                 let r = newton_on_rule(&query, &start, &rule, &opts, ws).unwrap();
                 (r.iterations, r.parts.total())
             },
         );
         iters = v.iter().map(|p| p.0).sum();
-        v.iter().map(|p| p.1).sum::<f64>()
+        checksum = v.iter().map(|p| p.1).sum::<f64>();
+        checksum
     });
     report(
         "W3",
         z.len(),
         timing,
         format!(
-            "{:.3e} points/s, {:.2} Newton iterations per solve",
+            "{:.3e} points/s, {:.2} Newton iterations per solve, sum ELBO* {checksum:.12e}",
             z.len() as f64 / timing.0,
             iters as f64 / z.len() as f64
         ),
@@ -152,6 +197,14 @@ fn main() {
             .and_then(|v| v.parse::<usize>().ok())
     };
     let reps = get("--reps").unwrap_or(5).max(1);
+    let only: Vec<String> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map_or(vec!["W1".into(), "W2".into(), "W3".into()], |v| {
+            v.split(',').map(|s| s.trim().to_uppercase()).collect()
+        });
+    let run = |id: &str| only.iter().any(|o| o == id);
     let max_threads = thread_count(get("--threads"));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/mlp3");
     let model = load_model(&dir).expect("the MLP3 fixture loads");
@@ -166,8 +219,14 @@ fn main() {
         counts.push(max_threads);
     }
     for &t in &counts {
-        w1(&model, &z1, t, reps);
-        w2(&model, &z2, t, reps);
-        w3(&model, &z2, t, reps);
+        if run("W1") {
+            w1(&model, &z1, t, reps);
+        }
+        if run("W2") {
+            w2(&model, &z2, t, reps);
+        }
+        if run("W3") {
+            w3(&model, &z2, t, reps);
+        }
     }
 }
