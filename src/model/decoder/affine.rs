@@ -245,6 +245,18 @@ impl StepBlockOps for Affine {
         }
     }
 
+    /// An affine step has no second derivative: nothing to add.
+    fn add_hessian_sandwich_block(
+        &self,
+        _z: &Block,
+        _aux: &Block,
+        _r: &Block,
+        _p: &MatBlock,
+        _h: &mut MatBlock,
+        _: &mut LaneScratch,
+    ) {
+    }
+
     fn log_abs_det_block(&self, _z: &Block, out: &mut Lanes, _: &mut LaneScratch) {
         *out = [self.log_abs_det; LANES];
     }

@@ -391,15 +391,23 @@ impl StepBlockOps for LeakySoftplus {
     ) {
         let (n, d) = (self.dim, p.ncols());
         for i in 0..n {
-            for l in 0..LANES {
-                let c = self.weighted_curvature(r[i][l], aux[i][l], aux[n + i][l]);
-                if c == 0.0 {
-                    continue;
+            let mut c = [0.0; LANES];
+            for (l, cl) in c.iter_mut().enumerate() {
+                *cl = self.weighted_curvature(r[i][l], aux[i][l], aux[n + i][l]);
+            }
+            for k in 0..d {
+                let pik = p[(i, k)];
+                let mut pk = [0.0; LANES];
+                for l in 0..LANES {
+                    pk[l] = c[l] * pik[l];
                 }
-                for k in 0..d {
-                    let pk = c * p[(i, k)][l];
-                    for m in 0..d {
-                        h[(m, k)][l] += pk * p[(i, m)][l];
+                for m in 0..d {
+                    let pim = p[(i, m)];
+                    let hmk = &mut h[(m, k)];
+                    for l in 0..LANES {
+                        // The scalar form skips c = 0 (h keeps its exact bits, −0 included).
+                        let sum = hmk[l] + pk[l] * pim[l];
+                        hmk[l] = if c[l] == 0.0 { hmk[l] } else { sum };
                     }
                 }
             }
