@@ -9,9 +9,7 @@
 //! | [`softplus`] | log(1 + eᵘ) | max(u, 0) + log1p(e^{−\|u\|}) |
 //!
 //! No exponential overflows for any finite u (only e^{−|u|} is formed), and no result suffers
-//! cancellation, so each is accurate to a few ulps everywhere. The exponentials and logarithms
-//! are the crate's own ([`crate::lanes::math`], < 1 ulp), so that the lane forms
-//! (`softplus_lanes`, and `math::sigmoid_pair_lanes`) give exactly the scalar values.
+//! cancellation, so each is accurate to a few ulps everywhere.
 
 /// The logistic sigmoid σ(u) = 1/(1 + e^{−u}), evaluated without overflow for every finite u.
 #[inline]
@@ -19,39 +17,30 @@ pub fn sigmoid(u: f64) -> f64 {
     sigmoid_pair(u).0
 }
 
-/// (σ(u), σ(−u)) = (σ(u), 1 − σ(u)), both from e^{−|u|} without cancellation, each rounded once
-/// ([`math::sigmoid_pair`]).
+/// (σ(u), σ(−u)) = (σ(u), 1 − σ(u)), both from e^{−|u|} without cancellation.
 #[inline]
 pub(crate) fn sigmoid_pair(u: f64) -> (f64, f64) {
-    math::sigmoid_pair(u)
+    let e = (-u.abs()).exp();
+    let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+    if u >= 0.0 {
+        (big, small)
+    } else {
+        (small, big)
+    }
 }
 
 /// σ(u)(1 − σ(u)) = e^{−|u|} / (1 + e^{−|u|})², without cancellation.
 #[inline]
 pub(crate) fn sigmoid_prime(u: f64) -> f64 {
-    let e = math::exp(-u.abs());
+    let e = (-u.abs()).exp();
     e / ((1.0 + e) * (1.0 + e))
 }
 
 /// log(1 + eᵗ) without overflow or cancellation.
 #[inline]
 pub fn softplus(t: f64) -> f64 {
-    t.max(0.0) + math::ln_1p(math::exp(-t.abs()))
+    t.max(0.0) + (-t.abs()).exp().ln_1p()
 }
-
-/// [`softplus`] on every lane: the same operations, lane by lane (bit-identical).
-#[inline]
-pub(crate) fn softplus_lanes<const N: usize>(t: [f64; N]) -> [f64; N] {
-    let e = math::exp_lanes(t.map(|x| -x.abs()));
-    let l = math::ln_1p_lanes(e);
-    let mut out = [0.0; N];
-    for i in 0..N {
-        out[i] = t[i].max(0.0) + l[i];
-    }
-    out
-}
-
-use crate::lanes::math;
 
 #[cfg(test)]
 mod tests {

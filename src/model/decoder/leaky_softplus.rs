@@ -19,8 +19,8 @@
 use super::error::DecoderError;
 use super::step_block::{LaneScratch, StepBlockOps};
 use super::StepOps;
-use crate::lanes::{math, Block, Lanes, MatBlock, LANES};
-use crate::model::{sigmoid, sigmoid_pair, softplus, softplus_lanes};
+use crate::lanes::{Block, Lanes, MatBlock, LANES};
+use crate::model::{sigmoid, sigmoid_pair, softplus};
 use crate::tol::{DIFF_FORM_MAX_STEP, SOFTPLUS_INVERSE_MAX_ITER};
 use nalgebra::DMatrix;
 use std::f64::consts::LN_2;
@@ -110,7 +110,7 @@ impl LeakySoftplus {
     #[inline]
     pub fn value_diff(&self, t: f64, dt: f64) -> f64 {
         if dt.abs() <= DIFF_FORM_MAX_STEP {
-            self.diff_from(dt, math::ln_1p(sigmoid(t) * math::expm1(dt)))
+            self.diff_from(dt, sigmoid(t) * dt.exp_m1())
         } else {
             self.value(t + dt) - self.value(t)
         }
@@ -129,10 +129,10 @@ impl LeakySoftplus {
         r * (1.0 - self.alpha) * s * c
     }
 
-    /// a(t + Δ) − a(t) = α Δ + (1 − α) lp, given lp = log1p(σ(t)·expm1(Δ)) (the small-Δ form).
+    /// a(t + Δ) − a(t) = α Δ + (1 − α) log1p(se), given se = σ(t)·expm1(Δ) (the small-Δ form).
     #[inline]
-    fn diff_from(&self, dt: f64, lp: f64) -> f64 {
-        self.alpha * dt + (1.0 - self.alpha) * lp
+    fn diff_from(&self, dt: f64, se: f64) -> f64 {
+        self.alpha * dt + (1.0 - self.alpha) * se.ln_1p()
     }
 
     /// One element of the difference form (see `forward_diff`): (a(u0 + Δ) − a(u0), σ(u0 + Δ),
@@ -140,14 +140,10 @@ impl LeakySoftplus {
     #[inline]
     fn diff_element(&self, u0: f64, s0: f64, c0: f64, dt: f64) -> (f64, f64, f64) {
         if dt.abs() <= DIFF_FORM_MAX_STEP {
-            let em = math::expm1(dt);
+            let em = dt.exp_m1();
             let se = s0 * em;
             let q = 1.0 + se;
-            (
-                self.diff_from(dt, math::ln_1p(se)),
-                s0 * (1.0 + em) / q,
-                c0 / q,
-            )
+            (self.diff_from(dt, se), s0 * (1.0 + em) / q, c0 / q)
         } else {
             let t = u0 + dt;
             let (s, c) = sigmoid_pair(t);
@@ -271,11 +267,7 @@ impl StepOps for LeakySoftplus {
 
     #[inline]
     fn log_abs_det(&self, z: &[f64]) -> f64 {
-        let mut acc = 0.0;
-        for &t in z {
-            acc += math::ln(self.d1(t));
-        }
-        acc
+        z.iter().map(|&t| self.d1(t).ln()).sum()
     }
 
     fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError> {
@@ -294,9 +286,8 @@ impl StepOps for LeakySoftplus {
 impl StepBlockOps for LeakySoftplus {
     fn forward_block(&self, z: &Block, out: &mut Block, _: &mut LaneScratch) {
         for (o, zi) in out.coords_mut().iter_mut().zip(z.coords()) {
-            let sp = softplus_lanes(*zi);
-            for l in 0..LANES {
-                o[l] = self.alpha * zi[l] + (1.0 - self.alpha) * sp[l];
+            for (ol, &t) in o.iter_mut().zip(zi) {
+                *ol = self.value(t);
             }
         }
     }
@@ -305,7 +296,9 @@ impl StepBlockOps for LeakySoftplus {
         let n = self.dim;
         let (s, c) = aux.coords_mut().split_at_mut(n);
         for ((si, ci), ui) in s.iter_mut().zip(c.iter_mut()).zip(u.coords()) {
-            (*si, *ci) = math::sigmoid_pair_lanes(*ui);
+            for l in 0..LANES {
+                (si[l], ci[l]) = sigmoid_pair(ui[l]);
+            }
         }
     }
 
@@ -318,29 +311,12 @@ impl StepBlockOps for LeakySoftplus {
         aux: &mut Block,
         _: &mut LaneScratch,
     ) {
-        // The small-Δ form (diff_element's first branch) on every lane at once; the rare lanes
-        // with |Δ| > DIFF_FORM_MAX_STEP are then redone by the scalar element.
         let n = self.dim;
         let (s, c) = aux.coords_mut().split_at_mut(n);
         for i in 0..n {
             let (u0i, s0, c0) = (u0[i], base_aux[i], base_aux[n + i]);
-            let dt = du[i];
-            let em = math::expm1_lanes(dt);
-            let mut se = [0.0; LANES];
             for l in 0..LANES {
-                se[l] = s0 * em[l];
-            }
-            let lp = math::ln_1p_lanes(se);
-            for l in 0..LANES {
-                let q = 1.0 + se[l];
-                out[i][l] = self.diff_from(dt[l], lp[l]);
-                s[i][l] = s0 * (1.0 + em[l]) / q;
-                c[i][l] = c0 / q;
-            }
-            for l in 0..LANES {
-                if dt[l].abs() > DIFF_FORM_MAX_STEP {
-                    (out[i][l], s[i][l], c[i][l]) = self.diff_element(u0i, s0, c0, dt[l]);
-                }
+                (out[i][l], s[i][l], c[i][l]) = self.diff_element(u0i, s0, c0, du[i][l]);
             }
         }
     }
@@ -415,13 +391,8 @@ impl StepBlockOps for LeakySoftplus {
     }
 
     fn log_abs_det_block(&self, z: &Block, out: &mut Lanes, _: &mut LaneScratch) {
-        *out = [0.0; LANES];
-        for zi in z.coords() {
-            let (sig, _) = math::sigmoid_pair_lanes(*zi);
-            let ln = math::ln_lanes(sig.map(|s| self.slope(s)));
-            for (o, v) in out.iter_mut().zip(ln) {
-                *o += v;
-            }
+        for (l, o) in out.iter_mut().enumerate() {
+            *o = z.coords().iter().map(|zi| self.d1(zi[l]).ln()).sum();
         }
     }
 }
