@@ -4,7 +4,7 @@
 
 mod cli_support;
 
-use cli_support::{mlp3, moebius_model, npy, run, s, scratch, stderr};
+use cli_support::{fails_with, mlp3, moebius_model, npy, s, scratch};
 
 #[test]
 fn shapes_pickles_and_invisible_characters() {
@@ -13,43 +13,38 @@ fn shapes_pickles_and_invisible_characters() {
     // A 1-d x of length 3 (one point without its row axis), reported as (3,), not (3, 1).
     let x = dir.join("x.npy");
     npy(&x, &[3], &[0.1, 0.2, 0.3]);
-    let o = run(&[
-        "eval",
-        &mlp3(),
-        "--x",
-        s(&x),
-        "--gamma2",
-        "1e4",
-        "--out",
-        s(&out),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("x must have shape (N, 3), found shape (3,)")
-            && stderr(&o).contains("shape (1, 3)"),
-        "{}",
-        stderr(&o)
+    fails_with(
+        &[
+            "eval",
+            &mlp3(),
+            "--x",
+            s(&x),
+            "--gamma2",
+            "1e4",
+            "--out",
+            s(&out),
+        ],
+        1,
+        &["x must have shape (N, 3), found shape (3,)", "shape (1, 3)"],
     );
     // A pickled object array (jnp.save of a dict).
     let pickle = format!(
         "{}/tests/fixtures/npy/object_refused.npy",
         env!("CARGO_MANIFEST_DIR")
     );
-    let o = run(&[
-        "eval",
-        &mlp3(),
-        "--x",
-        &pickle,
-        "--gamma2",
-        "1e4",
-        "--out",
-        s(&out),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("pickled Python object") && stderr(&o).contains("refused on purpose"),
-        "{}",
-        stderr(&o)
+    fails_with(
+        &[
+            "eval",
+            &mlp3(),
+            "--x",
+            &pickle,
+            "--gamma2",
+            "1e4",
+            "--out",
+            s(&out),
+        ],
+        1,
+        &["pickled Python object", "refused on purpose"],
     );
     // A manifest whose header holds a no-break space.
     let m = dir.join("model");
@@ -59,13 +54,7 @@ fn shapes_pickles_and_invisible_characters() {
         "ima-oracle\u{a0}model 1\ndim 3\nprior gaussian 1\n",
     )
     .unwrap();
-    let o = run(&["sample", s(&m), "--n", "2", "--out", s(&out)]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("model.txt:1: expected the header 'ima-oracle model 1', found 'ima-oracle\\u{00a0}model 1'; column 11 holds U+00A0, a no-break space"),
-        "{}",
-        stderr(&o)
-    );
+    fails_with(&["sample", s(&m), "--n", "2", "--out", s(&out)], 1, &["model.txt:1: expected the header 'ima-oracle model 1', found 'ima-oracle\\u{00a0}model 1'; column 11 holds U+00A0, a no-break space"]);
     assert!(!out.exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -83,13 +72,10 @@ fn files_that_claim_too_much() {
     assert_eq!(bytes.len(), 78);
     let f = dir.join("claim.npy");
     std::fs::write(&f, &bytes).unwrap();
-    let o = run(&["npy-info", s(&f)]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("more than the limit of 134217728")
-            && stderr(&o).contains("--max-elements N"),
-        "{}",
-        stderr(&o)
+    fails_with(
+        &["npy-info", s(&f)],
+        1,
+        &["more than the limit of 134217728", "--max-elements N"],
     );
     let m = dir.join("big");
     std::fs::create_dir_all(&m).unwrap();
@@ -98,37 +84,33 @@ fn files_that_claim_too_much() {
         "ima-oracle model 1\ndim 1000000000000\nprior gaussian 1\n",
     )
     .unwrap();
-    let o = run(&["sample", s(&m), "--n", "2", "--out", s(&out)]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("model.txt:2: 'dim' 1000000000000 is larger than the limit of 4096")
-            && stderr(&o).contains("--max-dim N"),
-        "{}",
-        stderr(&o)
+    fails_with(
+        &["sample", s(&m), "--n", "2", "--out", s(&out)],
+        1,
+        &[
+            "model.txt:2: 'dim' 1000000000000 is larger than the limit of 4096",
+            "--max-dim N",
+        ],
     );
     if cfg!(unix) {
-        let o = run(&["sample", "/dev/zero", "--n", "2", "--out", s(&out)]);
-        assert_eq!(o.status.code(), Some(1));
-        assert!(
-            stderr(&o).contains("more than 1048576 bytes"),
-            "{}",
-            stderr(&o)
+        fails_with(
+            &["sample", "/dev/zero", "--n", "2", "--out", s(&out)],
+            1,
+            &["more than 1048576 bytes"],
         );
-        let o = run(&[
-            "eval",
-            &mlp3(),
-            "--x",
-            "/dev/zero",
-            "--gamma2",
-            "1",
-            "--out",
-            s(&out),
-        ]);
-        assert_eq!(o.status.code(), Some(1));
-        assert!(
-            stderr(&o).contains("/dev/zero: not an .npy file"),
-            "{}",
-            stderr(&o)
+        fails_with(
+            &[
+                "eval",
+                &mlp3(),
+                "--x",
+                "/dev/zero",
+                "--gamma2",
+                "1",
+                "--out",
+                s(&out),
+            ],
+            1,
+            &["/dev/zero: not an .npy file"],
         );
     }
     assert!(!out.exists());
@@ -145,23 +127,23 @@ fn a_pole_is_named_when_it_is_the_cause() {
     moebius_model(&model);
     let x = dir.join("x.npy");
     npy(&x, &[1, 3], &[1e14, 0.0, 0.0]);
-    let o = run(&[
-        "eval",
-        s(&model),
-        "--x",
-        s(&x),
-        "--gamma2",
-        "1e4",
-        "--out",
-        s(&out),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("point 0: ")
-            && stderr(&o).contains("the cause is a pole: g(x) lies 1.0")
-            && stderr(&o).contains("e-14 from the pole a of the Moebius step 0"),
-        "{}",
-        stderr(&o)
+    fails_with(
+        &[
+            "eval",
+            s(&model),
+            "--x",
+            s(&x),
+            "--gamma2",
+            "1e4",
+            "--out",
+            s(&out),
+        ],
+        1,
+        &[
+            "point 0: ",
+            "the cause is a pole: g(x) lies 1.0",
+            "e-14 from the pole a of the Moebius step 0",
+        ],
     );
     assert!(!out.exists());
     std::fs::remove_dir_all(&dir).unwrap();

@@ -25,6 +25,22 @@ pub fn stderr(o: &Output) -> String {
 }
 
 /// Standard output as text.
+/// Runs the CLI with `args` and asserts that it exits with `code` and that stderr contains every
+/// one of `needles` (the message the user sees); returns the output for further checks.
+#[track_caller]
+pub fn fails_with(args: &[&str], code: i32, needles: &[&str]) -> Output {
+    let o = run(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+    for needle in needles {
+        assert!(
+            err.contains(needle),
+            "{args:?}: missing {needle:?} in:\n{err}"
+        );
+    }
+    o
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -180,17 +180,7 @@ impl Decoder {
         jacobian: bool,
     ) -> Result<(), DecoderError> {
         ws.dacts[0].copy_from(dz);
-        let base0 = &ws.base.base[0];
-        for ((a, d), &b) in ws.acts[0]
-            .coords_mut()
-            .iter_mut()
-            .zip(dz.coords())
-            .zip(base0)
-        {
-            for (al, &dl) in a.iter_mut().zip(d) {
-                *al = b + dl;
-            }
-        }
+        add_base(&ws.base.base[0], dz, &mut ws.acts[0]);
         if jacobian {
             ws.partial[0].fill_with_identity();
         }
@@ -205,21 +195,7 @@ impl Decoder {
                 &mut ws.aux[l],
                 &mut ws.scratch[l],
             );
-            let next = &mut ws.acts[l + 1];
-            let base_next = &ws.base.base[l + 1];
-            let mut finite = true;
-            for ((a, d), &b) in next
-                .coords_mut()
-                .iter_mut()
-                .zip(dafter[0].coords())
-                .zip(base_next)
-            {
-                for (al, &dl) in a.iter_mut().zip(d) {
-                    *al = b + dl;
-                    finite &= al.is_finite();
-                }
-            }
-            if !finite {
+            if !add_base(&ws.base.base[l + 1], &dafter[0], &mut ws.acts[l + 1]) {
                 return Err(pole(l, "forward"));
             }
             if jacobian {
@@ -302,6 +278,18 @@ fn accumulate_jacobian_block(
         return Err(pole(l, "jacobian"));
     }
     Ok(())
+}
+
+/// out = base + diff in every lane (the activations at z0 + dz from the base's and the
+/// difference's), as the scalar form adds them; returns whether every result is finite.
+#[inline]
+fn add_base(base: &[f64], diff: &Block, out: &mut Block) -> bool {
+    for ((o, d), &b) in out.coords_mut().iter_mut().zip(diff.coords()).zip(base) {
+        for (ol, &dl) in o.iter_mut().zip(d) {
+            *ol = b + dl;
+        }
+    }
+    out.all_finite()
 }
 
 fn pole(step: usize, what: &'static str) -> DecoderError {
