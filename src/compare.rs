@@ -54,7 +54,8 @@ pub struct Comparison {
 
 /// Compares paired slices entry by entry against `tol`. Slices of different lengths never agree
 /// (`worst` is then the first unpaired index); an entry whose difference or bound is NaN (a NaN
-/// value, reference or scale) never agrees and counts as the worst.
+/// value, reference or scale) never agrees and counts as the worst. Equal infinities agree (−∞ is
+/// an exact answer: ELBO* of a Möbius decoder in d ≤ 2); an infinity against anything else does not.
 pub fn compare_within(theirs: &[f64], ours: &[f64], tol: Tol) -> Comparison {
     let mut c = Comparison {
         max_abs: 0.0,
@@ -64,13 +65,17 @@ pub fn compare_within(theirs: &[f64], ours: &[f64], tol: Tol) -> Comparison {
     };
     let mut worst_excess = f64::NEG_INFINITY;
     for (i, (t, o)) in theirs.iter().zip(ours).enumerate() {
-        let e = (t - o).abs();
+        // Equal values agree exactly, infinities included (−∞ is an exact answer: ELBO* of a Möbius
+        // decoder in d ≤ 2); any other pair with an infinity or a NaN is the worst difference.
+        let e = if t == o { 0.0 } else { (t - o).abs() };
         let e = if e.is_nan() { f64::INFINITY } else { e };
         c.max_abs = c.max_abs.max(e);
         c.max_rel = c.max_rel.max(e / o.abs().max(f64::MIN_POSITIVE));
         // A NaN bound, or ∞ against an infinite bound: no agreement, the worst possible excess.
         let excess = e - tol.bound(*o);
-        let excess = if excess.is_nan() {
+        let excess = if t == o && o.is_infinite() {
+            0.0
+        } else if excess.is_nan() {
             f64::INFINITY
         } else {
             excess
@@ -182,6 +187,18 @@ mod tests {
         assert_eq!((c.agrees, c.worst), (false, Some(1)));
         assert!(!compare(&[1.0, 2.0], &[1.0], 1.0, 1.0).agrees);
         assert!(!compare(&[], &[1.0], 1.0, 1.0).agrees);
+    }
+
+    /// −∞ is an exact answer (ELBO* of a Möbius decoder in d ≤ 2): equal infinities agree under every
+    /// tolerance, an infinity against anything else never does.
+    #[test]
+    fn equal_infinities_agree() {
+        let (ninf, inf) = (f64::NEG_INFINITY, f64::INFINITY);
+        assert!(compare_within(&[ninf], &[ninf], Tol::Rel(1e-12)).agrees);
+        assert!(compare_within(&[inf, 1.0], &[inf, 1.0], Tol::Mixed(0.0)).agrees);
+        assert!(!compare_within(&[ninf], &[-1e308], Tol::Rel(1.0)).agrees);
+        assert!(!compare_within(&[-1e308], &[ninf], Tol::Rel(1.0)).agrees);
+        assert!(!compare_within(&[inf], &[ninf], Tol::Rel(1.0)).agrees);
     }
 
     #[test]

@@ -32,7 +32,7 @@
 //! | [`objective`] | the exact ELBO (eq. 1) with gradient and Hessian, the β-VAE objective (§6), the Monte Carlo estimator |
 //! | [`inference`] | Newton; the self-consistent start (μ = g(x), eq. 12); the optimal encoder μ̂, σ̂², ELBO* (eq. 7–8); the posterior mode; log pθ(x) at finite γ; KL (eq. 2) |
 //! | [`paper`] | c_IMA, C_IMA, the flow likelihood, L_IMA (eq. 4, 6); the RHS of eq. 12 and 13; affine–Gaussian closed forms |
-//! | [`evaluate()`], [`compare`], [`parallel`] | every quantity at one query; the comparison criterion; thread-count-independent parallel maps |
+//! | [`flow_quantities()`], [`evaluate()`], [`compare`], [`parallel`] | the flow quantities at x (no γ²); every quantity at one query, each answered on its own; the comparison criterion; thread-count-independent parallel maps |
 //! | [`io`] | `.npy` files and model folders (`docs/model-format.md`), beside the numerical layers (it builds models) |
 //!
 //! Validation happens once, at the boundary: a [`Query`] (model, x, γ²) and an [`Encoder`] are
@@ -73,6 +73,7 @@
 pub mod compare;
 pub mod error;
 mod evaluate;
+mod flow_quantities;
 pub mod inference;
 pub mod input;
 pub mod io;
@@ -86,6 +87,7 @@ pub mod tol;
 
 pub use error::{OracleError, StopReason};
 pub use evaluate::{evaluate, Evaluation};
+pub use flow_quantities::{flow_quantities, FlowQuantities};
 pub use inference::{log_marginal, optimal_encoder, OptimalEncoder};
 pub use input::{Beta, Encoder, Gamma2, Query};
 pub use model::{

@@ -43,7 +43,9 @@ fn s(p: &Path) -> &str {
 fn help_everywhere() {
     let h = run(&["--help"]);
     assert!(h.status.success() && stdout(&h).contains("eval MODEL"));
-    for cmd in ["sample", "eval", "elbo", "check", "golden", "npy-info"] {
+    for cmd in [
+        "sample", "eval", "flow", "elbo", "check", "golden", "npy-info",
+    ] {
         let o = run(&[cmd, "--help"]);
         assert!(o.status.success() && stdout(&o).contains("USAGE"), "{cmd}");
     }
@@ -391,7 +393,7 @@ fn bad_inputs() {
     ]);
     no_output(&o, "pole");
     assert!(
-        stderr(&o).contains("point 0") && stderr(&o).contains("pole"),
+        stderr(&o).contains("point 0: elbo_star") && stderr(&o).contains("pole"),
         "{}",
         stderr(&o)
     );
@@ -407,8 +409,13 @@ fn bad_inputs() {
         "--allow-refusals",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(read_npy(out.join("refused.npy")).unwrap().data(), &[1.0]);
+    // The refusal names its quantity; the flow quantities of the point are still written.
+    assert_eq!(
+        read_npy(out.join("status_elbo_star.npy")).unwrap().data(),
+        &[2.0]
+    );
     assert!(read_npy(out.join("elbo_star.npy")).unwrap().data()[0].is_nan());
+    assert!(read_npy(out.join("c_ima.npy")).unwrap().data()[0].abs() < 1e-14);
     // check with nothing to compare fails.
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();

@@ -1,9 +1,11 @@
 //! `ima-oracle eval`: every oracle quantity at given observations and γ².
 
 use crate::args::{Args, LIMIT_FLAGS};
+use crate::flow_cmd::{add_flow_columns, PerPoint};
 use crate::outdir::OutDir;
 use crate::output::{check_output_size, read_points, Output};
 use crate::pole_note::pole_note;
+use crate::status::{self, is_refusal};
 use ima_oracle::io::model_file::load_model_with;
 use ima_oracle::parallel::par_map;
 use ima_oracle::{evaluate, Evaluation, Model, OracleError, QuadratureOptions, Query};
@@ -28,8 +30,15 @@ Writes one float64 .npy per quantity into DIR (N = rows of X, d latent, D observ
     mu_hat (N,d), sigma2_hat (N,d), logvar_hat (N,d), elbo_star (N), elbo_star_err (N)
                        the optimal encoder and ELBO* (eq. 7-8)
     eq12_rhs (N,d)     the right-hand side of eq. 12
-    refused (N)        (only with --allow-refusals) 1 where the oracle refused the point
+    status_flow (N), status_elbo_star (N), status_log_marginal (N)
+                       why a quantity holds no number, per point (docs/outputs.md): 0 computed,
+                       1 exact -inf (ELBO* of a Moebius decoder in d <= 2; mu_hat, sigma2_hat NaN),
+                       2 a pole within reach, 3 quadrature budget, 4 solver, 5 decoder, 9 other.
+                       status_flow covers g, jacobian, log_abs_det, column_norms, c_ima, log_flow,
+                       l_ima, eq12_rhs; status_elbo_star covers mu_hat, sigma2_hat, logvar_hat,
+                       elbo_star, elbo_star_err.
 
+Each quantity is answered on its own: a refusal of ELBO* withholds nothing else.
 OPTIONS:
     --x X.npy          observations, shape (N, D)
     --gamma2 G         decoder precision, > 0
@@ -37,8 +46,8 @@ OPTIONS:
     --force            write into a non-empty DIR: files of the same name are replaced, others stay
     --tol T            quadrature tolerance, relative, in (0, 1e-3] (default 1e-13)
     --threads N        worker threads, 1 to 1024 (default: all cores); results do not depend on it
-    --allow-refusals   where the oracle refuses a point (a Moebius pole in reach, a quadrature
-                       that cannot meet the tolerance), write NaN for it and mark it in refused.npy
+    --allow-refusals   where the oracle refuses a quantity (a Moebius pole in reach, a quadrature
+                       that cannot meet the tolerance), write NaN for it (its status says why)
                        instead of failing the whole command
     --max-elements N, --max-dim N
                        raise the limits on array entries and model dimension (ima-oracle --help)
@@ -98,113 +107,120 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let per_point = (dd as u64).saturating_mul(d as u64);
     check_output_size("jacobian.npy", n as u64, per_point, &limits)?;
     let results = eval_all(&model, &xs, gamma2, &q, threads);
-    let mut refused = vec![0.0; n];
-    let mut first_refusal = None;
-    for (i, r) in results.iter().enumerate() {
-        if let Err(e) = r {
-            refused[i] = 1.0;
-            first_refusal.get_or_insert_with(|| {
-                let x: Vec<f64> = xs.row(i).iter().copied().collect();
-                match pole_note(&model, &x) {
-                    Some(note) => format!("point {i}: {e}; {note}"),
-                    None => format!("point {i}: {e}"),
-                }
-            });
-        }
-    }
+    let first_refusal = results.iter().enumerate().find_map(|(i, r)| {
+        let (what, e) = refusal(r)?;
+        let x: Vec<f64> = xs.row(i).iter().copied().collect();
+        Some(match pole_note(&model, &x) {
+            Some(note) => format!("point {i}: {what}: {e}; {note}"),
+            None => format!("point {i}: {what}: {e}"),
+        })
+    });
     if let (Some(msg), false) = (&first_refusal, allow) {
         return Err(format!(
-            "{msg} (use --allow-refusals to write NaN for refused points)"
+            "{msg} (use --allow-refusals to write NaN for refused quantities)"
         ));
     }
     if let Some(msg) = &first_refusal {
-        eprintln!("note: refused points are NaN in every output; the first: {msg}");
+        eprintln!(
+            "note: refused quantities are NaN (their status_*.npy says why); the first: {msg}"
+        );
     }
-    let mut o = outputs(&results, d, dd);
-    if allow {
-        o.add("refused", vec![n], refused.clone());
-    }
+    let o = outputs(&results, d, dd);
     o.write_into(out.path()).map_err(|e| out.failed(e))?;
     let target = out.target().to_path_buf();
     out.commit()?;
     Ok(summary(&results, gamma2, &target))
 }
 
-/// The shape of one output per point.
-#[derive(Clone, Copy)]
-enum PerPoint {
-    /// A number.
-    Scalar,
-    /// A latent vector (d).
-    Latent,
-    /// The Jacobian (D, d), row-major.
-    Jacobian,
+/// The first refused quantity of a point (not an exact −∞), named as in the outputs.
+fn refusal(r: &Result<Evaluation, OracleError>) -> Option<(&'static str, &OracleError)> {
+    match r {
+        Err(e) => Some(("g(x)", e)),
+        Ok(p) => [
+            ("elbo_star", p.optimal.as_ref().err()),
+            ("log_marginal", p.log_marginal.as_ref().err()),
+        ]
+        .into_iter()
+        .find_map(|(what, e)| {
+            e.filter(|e| is_refusal(status::error_code(e)))
+                .map(|e| (what, e))
+        }),
+    }
 }
 
-/// One output array: its name, its shape per point, and how to read it off an evaluation.
-type Column = (&'static str, PerPoint, fn(&Evaluation) -> Vec<f64>);
+/// One output array: its name, its shape per point, and how to read it off an evaluation (`None`:
+/// not a number here, written as NaN).
+type Column = (&'static str, PerPoint, fn(&Evaluation) -> Option<Vec<f64>>);
 
-/// Every array `eval` writes (HELP lists them), in order.
-const COLUMNS: [Column; 15] = [
-    ("g", PerPoint::Latent, |p| p.g.as_slice().to_vec()),
-    ("jacobian", PerPoint::Jacobian, |p| {
-        let (dd, d) = p.jacobian.shape();
-        (0..dd)
-            .flat_map(|i| (0..d).map(move |k| p.jacobian[(i, k)]))
-            .collect()
-    }),
-    ("log_abs_det", PerPoint::Scalar, |p| vec![p.log_abs_det]),
-    ("column_norms", PerPoint::Latent, |p| {
-        p.jacobian.column_iter().map(|c| c.norm()).collect()
-    }),
-    ("c_ima", PerPoint::Scalar, |p| vec![p.c_ima]),
-    ("log_flow", PerPoint::Scalar, |p| vec![p.log_flow]),
-    ("l_ima", PerPoint::Scalar, |p| vec![p.l_ima()]),
+/// The arrays `eval` writes after the flow columns of `flow` (HELP lists them all), in order.
+const COLUMNS: [Column; 10] = [
     ("log_marginal", PerPoint::Scalar, |p| {
-        vec![p.log_marginal.value]
+        p.log_marginal.as_ref().ok().map(|m| vec![m.value])
     }),
     ("log_marginal_err", PerPoint::Scalar, |p| {
-        vec![p.log_marginal.error_estimate]
+        p.log_marginal.as_ref().ok().map(|m| vec![m.error_estimate])
     }),
     ("mu_hat", PerPoint::Latent, |p| {
-        p.optimal.mu.as_slice().to_vec()
+        p.optimal.as_ref().ok().map(|o| o.mu.as_slice().to_vec())
     }),
     ("sigma2_hat", PerPoint::Latent, |p| {
-        p.optimal.sigma2.as_slice().to_vec()
+        p.optimal
+            .as_ref()
+            .ok()
+            .map(|o| o.sigma2.as_slice().to_vec())
     }),
     // The variable Newton solved for (σ̂² = exp of it), not ln(σ̂²) rounded twice.
     ("logvar_hat", PerPoint::Latent, |p| {
-        p.optimal.logvar.as_slice().to_vec()
+        p.optimal
+            .as_ref()
+            .ok()
+            .map(|o| o.logvar.as_slice().to_vec())
     }),
-    ("elbo_star", PerPoint::Scalar, |p| vec![p.optimal.elbo]),
-    ("elbo_star_err", PerPoint::Scalar, |p| {
-        vec![p.optimal.error_estimate]
+    // −∞ where it is exact (its error estimate is then 0).
+    ("elbo_star", PerPoint::Scalar, |p| {
+        p.elbo_star().ok().map(|v| vec![v])
+    }),
+    ("elbo_star_err", PerPoint::Scalar, |p| match &p.optimal {
+        Ok(o) => Some(vec![o.error_estimate]),
+        Err(_) => p.elbo_star().ok().map(|_| vec![0.0]),
     }),
     ("eq12_rhs", PerPoint::Latent, |p| {
-        p.eq12_rhs.as_slice().to_vec()
+        Some(p.eq12_rhs.as_slice().to_vec())
+    }),
+    ("status_elbo_star", PerPoint::Scalar, |p| {
+        Some(vec![status::code(&p.optimal)])
+    }),
+    ("status_log_marginal", PerPoint::Scalar, |p| {
+        Some(vec![status::code(&p.log_marginal)])
     }),
 ];
 
-/// The arrays of [`COLUMNS`] over every point; NaN where a point was refused.
+/// The flow arrays and those of [`COLUMNS`] over every point; NaN where a quantity has no number, and where g(x)
+/// itself failed, NaN everywhere with that failure's code in every status.
 fn outputs(results: &[Result<Evaluation, OracleError>], d: usize, dd: usize) -> Output {
     let n = results.len();
     let mut o = Output::default();
+    let flows: Vec<_> = results
+        .iter()
+        .map(|r| r.as_ref().map(|p| &p.flow))
+        .collect();
+    add_flow_columns(&mut o, &flows, d, dd);
     for (name, per_point, get) in COLUMNS {
-        let (shape, k) = match per_point {
-            PerPoint::Scalar => (vec![n], 1),
-            PerPoint::Latent => (vec![n, d], d),
-            PerPoint::Jacobian => (vec![n, dd, d], dd * d),
-        };
+        let (k, shape) = per_point.layout(n, d, dd);
         let data = results
             .iter()
-            .flat_map(|r| r.as_ref().map(get).unwrap_or_else(|_| vec![f64::NAN; k]))
+            .flat_map(|r| match r {
+                Ok(p) => get(p).unwrap_or_else(|| vec![f64::NAN; k]),
+                Err(e) if name.starts_with("status_") => vec![status::error_code(e)],
+                Err(_) => vec![f64::NAN; k],
+            })
             .collect();
         o.add(name, shape, data);
     }
     o
 }
 
-/// The summary printed on stdout.
+/// The summary printed on stdout: means over the points where each quantity is finite.
 fn summary(
     results: &[Result<Evaluation, OracleError>],
     gamma2: f64,
@@ -212,19 +228,31 @@ fn summary(
 ) -> String {
     let n = results.len();
     let ok: Vec<&Evaluation> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-    let mean = |f: &dyn Fn(&Evaluation) -> f64| {
-        ok.iter().map(|p| f(p)).sum::<f64>() / ok.len().max(1) as f64
+    let refused = results.iter().filter(|r| refusal(r).is_some()).count();
+    let minus_inf = ok
+        .iter()
+        .filter(|p| p.elbo_star() == Ok(f64::NEG_INFINITY))
+        .count();
+    // (mean, count) over the points where `f` gives a finite number.
+    let mean = |f: &dyn Fn(&Evaluation) -> Option<f64>| {
+        let v: Vec<f64> = ok
+            .iter()
+            .filter_map(|p| f(p))
+            .filter(|v| v.is_finite())
+            .collect();
+        (v.iter().sum::<f64>() / v.len().max(1) as f64, v.len())
     };
-    let maxf = |f: &dyn Fn(&Evaluation) -> f64| ok.iter().map(|p| f(p)).fold(0.0, f64::max);
+    let maxf =
+        |f: &dyn Fn(&Evaluation) -> Option<f64>| ok.iter().filter_map(|p| f(p)).fold(0.0, f64::max);
+    let (c, _) = mean(&|p| Some(p.flow.c_ima));
+    let (elbo, n_elbo) = mean(&|p| p.elbo_star().ok());
+    let (logp, n_logp) = mean(&|p| p.log_marginal.as_ref().ok().map(|m| m.value));
+    let (gap, n_gap) = mean(&|p| p.eq13_gap().ok());
     format!(
-        "{n} points at gamma2 = {gamma2:e} ({} refused) -> {}\n  mean c_IMA {:.6e}\n  mean ELBO* {:.12e}   max error estimate {:.1e}\n  mean log p {:.12e}   max error estimate {:.1e}\n  mean ELBO* - (log p - c_IMA) {:.3e}",
-        n - ok.len(),
+        "{n} points at gamma2 = {gamma2:e} ({refused} with a refused quantity, {minus_inf} with ELBO* = -inf exactly) -> {}\n  mean c_IMA {c:.6e} ({} points)\n  mean ELBO* {elbo:.12e} ({n_elbo} finite)   max error estimate {:.1e}\n  mean log p {logp:.12e} ({n_logp})   max error estimate {:.1e}\n  mean ELBO* - (log p - c_IMA) {gap:.3e} ({n_gap})",
         out.display(),
-        mean(&|p| p.c_ima),
-        mean(&|p| p.optimal.elbo),
-        maxf(&|p| p.optimal.error_estimate),
-        mean(&|p| p.log_marginal.value),
-        maxf(&|p| p.log_marginal.error_estimate),
-        mean(&|p| p.eq13_gap()),
+        ok.len(),
+        maxf(&|p| p.optimal.as_ref().ok().map(|o| o.error_estimate)),
+        maxf(&|p| p.log_marginal.as_ref().ok().map(|m| m.error_estimate)),
     )
 }

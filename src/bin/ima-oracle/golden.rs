@@ -4,10 +4,11 @@
 use crate::args::Args;
 use crate::outdir::OutDir;
 use crate::output::Output;
+use crate::status;
 use ima_oracle::generate::{family_cases, rng, FamilyCase};
 use ima_oracle::io::model_file::save_model;
 use ima_oracle::parallel::par_map;
-use ima_oracle::{evaluate, Evaluation, Prior, QuadratureOptions, Query};
+use ima_oracle::{evaluate, Evaluation, OracleError, Prior, QuadratureOptions, Query};
 use nalgebra::DVector;
 
 pub const HELP: &str = "\
@@ -49,7 +50,7 @@ and prior, d = D = 3:
 | log_abs_det.npy, c_ima.npy, log_flow.npy | (4,) | log det J_f(g(x)), c_IMA (eq. 6), log p0(g(x)) - log det (eq. 4) |
 | elbo_star.npy, log_marginal.npy | (4, 4) | ELBO* (eq. 8) and the finite-gamma log p(x), [gamma2, point] |
 | mu_hat.npy, sigma2_hat.npy, eq12_rhs.npy | (4, 4, 3) | the optimal encoder and the RHS of eq. 12, [gamma2, point, k] |
-| refused.npy | (4, 4) | 1 where the oracle refused (a Moebius pole within reach, or a quadrature that cannot meet 1e-12 within its node budget, at small gamma2); the values there are NaN |
+| status_elbo_star.npy, status_log_marginal.npy | (4, 4) | why a value is missing, [gamma2, point] (docs/outputs.md): 0 computed, 1 exact -inf (elbo_star; mu_hat, sigma2_hat undefined), 2 a Moebius pole within reach, 3 a quadrature that cannot meet 1e-12 within its node budget (at small gamma2), 4 the solver; the values there are NaN |
 
 Accuracy (each value against the exact mathematical quantity; computed with quadrature tolerance
 1e-12, i.e. with error estimates below 1e-12 relative):
@@ -96,7 +97,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
                 cases[c].xs[p].as_slice(),
                 GOLDEN_GAMMA2[gi],
             );
-            query.and_then(|query| evaluate(&query, &q)).ok()
+            query.and_then(|query| evaluate(&query, &q))
         },
     );
     let (n, g) = (GOLDEN_POINTS, GOLDEN_GAMMA2.len());
@@ -112,45 +113,60 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             .map_err(|e| e.to_string())
     };
     write().map_err(|e| out.failed(e))?;
-    let refused = results.iter().filter(|r| r.is_none()).count();
+    let refused = results
+        .iter()
+        .filter(|r| match r {
+            Ok(e) => [status::code(&e.optimal), status::code(&e.log_marginal)]
+                .into_iter()
+                .any(status::is_refusal),
+            Err(_) => true,
+        })
+        .count();
     let target = out.target().display().to_string();
     out.commit()?;
     Ok(format!(
-        "golden vectors for {} models x {} gamma2 x {n} points written to {target} ({refused} refused)",
+        "golden vectors for {} models x {} gamma2 x {n} points written to {target} ({refused} with a refused quantity)",
         cases.len(),
         g,
     ))
 }
 
 /// The arrays of one case (README table); `results[gi·n + p]` is the evaluation at γ² number gi
-/// and point p, `None` where the oracle refused.
-fn case_output(case: &FamilyCase, results: &[Option<Evaluation>]) -> Output {
+/// and point p.
+fn case_output(case: &FamilyCase, results: &[Result<Evaluation, OracleError>]) -> Output {
     let (n, g) = (GOLDEN_POINTS, GOLDEN_GAMMA2.len());
-    let res = |gi: usize, p: usize| results[gi * n + p].as_ref();
+    let res = |gi: usize, p: usize| &results[gi * n + p];
     let rows = |vs: &[DVector<f64>]| vs.iter().flat_map(|v| v.iter().copied()).collect();
     let mut o = Output::default();
     o.add("z", vec![n, 3], rows(&case.zs));
     o.add("x", vec![n, 3], rows(&case.xs));
     o.add("gamma2", vec![g], GOLDEN_GAMMA2.to_vec());
-    // γ-independent quantities, from the first γ² that succeeded (they do not depend on it).
+    // γ-independent quantities, from the first γ² whose evaluation exists (they do not depend on
+    // it: every one does, since they need only g(x)).
     let stat = |f: fn(&Evaluation) -> Vec<f64>, k: usize| -> Vec<f64> {
         (0..n)
             .flat_map(|p| {
-                let first = (0..g).find_map(|gi| res(gi, p));
+                let first = (0..g).find_map(|gi| res(gi, p).as_ref().ok());
                 first.map(f).unwrap_or_else(|| vec![f64::NAN; k])
             })
             .collect()
     };
-    o.add("g", vec![n, 3], stat(|r| r.g.as_slice().to_vec(), 3));
-    o.add("log_abs_det", vec![n], stat(|r| vec![r.log_abs_det], 1));
-    o.add("c_ima", vec![n], stat(|r| vec![r.c_ima], 1));
-    o.add("log_flow", vec![n], stat(|r| vec![r.log_flow], 1));
-    // γ-dependent quantities, [γ², point, …].
-    let per_gamma = |f: fn(&Evaluation) -> Vec<f64>, k: usize| -> Vec<f64> {
+    o.add("g", vec![n, 3], stat(|r| r.flow.g.as_slice().to_vec(), 3));
+    o.add(
+        "log_abs_det",
+        vec![n],
+        stat(|r| vec![r.flow.log_abs_det], 1),
+    );
+    o.add("c_ima", vec![n], stat(|r| vec![r.flow.c_ima], 1));
+    o.add("log_flow", vec![n], stat(|r| vec![r.flow.log_flow], 1));
+    // γ-dependent quantities, [γ², point, …]; NaN where refused or undefined.
+    let per_gamma = |f: fn(&Evaluation) -> Option<Vec<f64>>, k: usize| -> Vec<f64> {
         (0..g * n)
             .flat_map(|i| {
                 res(i / n, i % n)
-                    .map(f)
+                    .as_ref()
+                    .ok()
+                    .and_then(f)
                     .unwrap_or_else(|| vec![f64::NAN; k])
             })
             .collect()
@@ -158,37 +174,56 @@ fn case_output(case: &FamilyCase, results: &[Option<Evaluation>]) -> Output {
     o.add(
         "elbo_star",
         vec![g, n],
-        per_gamma(|r| vec![r.optimal.elbo], 1),
+        per_gamma(|r| r.elbo_star().ok().map(|v| vec![v]), 1),
     );
     o.add(
         "log_marginal",
         vec![g, n],
-        per_gamma(|r| vec![r.log_marginal.value], 1),
+        per_gamma(|r| r.log_marginal.as_ref().ok().map(|m| vec![m.value]), 1),
     );
     o.add(
         "mu_hat",
         vec![g, n, 3],
-        per_gamma(|r| r.optimal.mu.as_slice().to_vec(), 3),
+        per_gamma(
+            |r| r.optimal.as_ref().ok().map(|o| o.mu.as_slice().to_vec()),
+            3,
+        ),
     );
     o.add(
         "sigma2_hat",
         vec![g, n, 3],
-        per_gamma(|r| r.optimal.sigma2.as_slice().to_vec(), 3),
+        per_gamma(
+            |r| {
+                r.optimal
+                    .as_ref()
+                    .ok()
+                    .map(|o| o.sigma2.as_slice().to_vec())
+            },
+            3,
+        ),
     );
     o.add(
         "eq12_rhs",
         vec![g, n, 3],
-        per_gamma(|r| r.eq12_rhs.as_slice().to_vec(), 3),
+        per_gamma(|r| Some(r.eq12_rhs.as_slice().to_vec()), 3),
     );
-    let refused = (0..g * n)
-        .map(|i| {
-            if res(i / n, i % n).is_some() {
-                0.0
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    o.add("refused", vec![g, n], refused);
+    let codes = |f: fn(&Evaluation) -> f64| -> Vec<f64> {
+        (0..g * n)
+            .map(|i| match res(i / n, i % n) {
+                Ok(e) => f(e),
+                Err(e) => status::error_code(e),
+            })
+            .collect()
+    };
+    o.add(
+        "status_elbo_star",
+        vec![g, n],
+        codes(|e| status::code(&e.optimal)),
+    );
+    o.add(
+        "status_log_marginal",
+        vec![g, n],
+        codes(|e| status::code(&e.log_marginal)),
+    );
     o
 }

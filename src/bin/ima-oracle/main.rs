@@ -1,4 +1,4 @@
-//! The `ima-oracle` command line: sample, eval, elbo, check, golden, npy-info.
+//! The `ima-oracle` command line: sample, eval, flow, elbo, check, golden, npy-info.
 
 #![forbid(unsafe_code)]
 
@@ -6,12 +6,14 @@ mod args;
 mod check;
 mod elbo_cmd;
 mod eval;
+mod flow_cmd;
 mod golden;
 mod outdir;
 mod output;
 mod pole_note;
 mod sample;
 mod source_arg;
+mod status;
 
 use args::{Args, LIMIT_FLAGS};
 
@@ -28,6 +30,8 @@ COMMANDS:
     eval MODEL --x X.npy --gamma2 G --out DIR
                                      g(x), J, log|det J|, c_IMA, log p (flow and finite gamma),
                                      the optimal encoder, ELBO*, eq. 12, L_IMA - one .npy each
+    flow MODEL --x X.npy --out DIR   g(x), J, log|det J|, c_IMA, the flow log-likelihood, L_IMA:
+                                     no gamma^2, no quadrature
     elbo MODEL --x X --mu MU --logvar LV --gamma2 G --out DIR
                                      the exact ELBO and its gradient (and a Monte Carlo estimate)
     check MODEL --ours DIR --theirs DIR [--allow-refusals] [--source NAME]
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
         "-V" | "--version" => Ok((format!("ima-oracle {}", env!("CARGO_PKG_VERSION")), 0)),
         "sample" => sample::run(rest).map(|s| (s, 0)),
         "eval" => eval::run(rest).map(|s| (s, 0)),
+        "flow" => flow_cmd::run(rest).map(|s| (s, 0)),
         "elbo" => elbo_cmd::run(rest).map(|s| (s, 0)),
         "check" => check::run(rest),
         "golden" => golden::run(rest).map(|s| (s, 0)),
