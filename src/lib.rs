@@ -33,6 +33,7 @@
 //! | [`inference`] | Newton; the self-consistent start (μ = g(x), eq. 12); the optimal encoder μ̂, σ̂², ELBO* (eq. 7–8); the posterior mode; log pθ(x) at finite γ; KL (eq. 2) |
 //! | [`paper`] | c_IMA, C_IMA, the flow likelihood, L_IMA (eq. 4, 6); the RHS of eq. 12 and 13; affine–Gaussian closed forms |
 //! | [`flow_quantities()`], [`evaluate()`], [`compare`], [`parallel`] | the flow quantities at x (no γ²); every quantity at one query, each answered on its own; the comparison criterion; thread-count-independent parallel maps |
+//! | [`vae`] | amortised VAEs (§4): networks, the loss of one training step with its exact parameter gradient, Adam, training |
 //! | [`io`] | `.npy` files and model folders (`docs/model-format.md`), beside the numerical layers (it builds models) |
 //!
 //! Validation happens once, at the boundary: a [`Query`] (model, x, γ²) and an [`Encoder`] are
@@ -84,6 +85,7 @@ pub mod paper;
 pub mod parallel;
 pub mod quadrature;
 pub mod tol;
+pub mod vae;
 
 pub use error::{OracleError, StopReason};
 pub use evaluate::{evaluate, Evaluation};

@@ -1,0 +1,103 @@
+//! Adam (Kingma & Ba 2015) with PyTorch's semantics and operation order (`torch.optim.Adam`,
+//! single-tensor implementation, no weight decay, no amsgrad), so that a backend can compare its
+//! weights after a few steps entry by entry:
+//!
+//! m ← m + (1 − β₁)(g − m),  v ← β₂ v + (1 − β₂) g²,  t ← t + 1,
+//! θ ← θ − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε).
+//!
+//! Defaults β₁ = 0.9, β₂ = 0.999, ε = 1e-8, as PyTorch's.
+
+use super::autoencoder::{Vae, VaeGrads};
+use super::error::VaeError;
+
+/// Adam's hyper-parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig {
+    /// The learning rate, > 0.
+    pub lr: f64,
+    /// β₁ ∈ [0, 1).
+    pub beta1: f64,
+    /// β₂ ∈ [0, 1).
+    pub beta2: f64,
+    /// ε > 0.
+    pub eps: f64,
+}
+
+impl AdamConfig {
+    /// PyTorch's defaults with learning rate `lr`; errors unless lr is finite and positive.
+    pub fn new(lr: f64) -> Result<Self, VaeError> {
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(VaeError::InvalidParameter {
+                what: "lr",
+                message: format!("the learning rate must be finite and > 0, got {lr}"),
+            });
+        }
+        Ok(AdamConfig {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        })
+    }
+}
+
+/// Adam's state for one VAE: the moments of every parameter and the step count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adam {
+    config: AdamConfig,
+    m: VaeGrads,
+    v: VaeGrads,
+    t: u64,
+}
+
+impl Adam {
+    /// Fresh state (zero moments, t = 0) for `vae`.
+    pub fn new(config: AdamConfig, vae: &Vae) -> Self {
+        Adam {
+            config,
+            m: vae.zero_grads(),
+            v: vae.zero_grads(),
+            t: 0,
+        }
+    }
+
+    /// Steps taken.
+    pub fn steps(&self) -> u64 {
+        self.t
+    }
+
+    /// One update of `vae` with gradient `g` (of the loss to minimise); the decoder is left as it
+    /// is when `freeze_decoder` (its moments too).
+    pub fn step(&mut self, vae: &mut Vae, g: &VaeGrads, freeze_decoder: bool) {
+        let AdamConfig {
+            lr,
+            beta1,
+            beta2,
+            eps,
+        } = self.config;
+        self.t += 1;
+        let t = self.t as i32;
+        let bc1 = 1.0 - beta1.powi(t);
+        let bc2_sqrt = (1.0 - beta2.powi(t)).sqrt();
+        let step_size = lr / bc1;
+        let update = |theta: &mut f64, m: &mut f64, v: &mut f64, g: f64| {
+            *m += (1.0 - beta1) * (g - *m);
+            *v = *v * beta2 + (1.0 - beta2) * g * g;
+            let denom = v.sqrt() / bc2_sqrt + eps;
+            *theta -= step_size * (*m / denom);
+        };
+        let (enc, dec) = vae.networks_mut();
+        let mut nets = vec![(enc, &mut self.m.encoder, &mut self.v.encoder, &g.encoder)];
+        if !freeze_decoder {
+            nets.push((dec, &mut self.m.decoder, &mut self.v.decoder, &g.decoder));
+        }
+        for (net, m, v, g) in nets {
+            let params = net
+                .linears_mut()
+                .flat_map(|l| l.w.iter_mut().chain(l.b.iter_mut()));
+            for (((theta, m), v), &g) in params.zip(m.iter_mut()).zip(v.iter_mut()).zip(g.iter()) {
+                update(theta, m, v, g);
+            }
+        }
+    }
+}
