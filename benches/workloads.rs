@@ -1,4 +1,4 @@
-//! Benchmarks W1–W3 of shared/bench-workloads.md on the MLP3 decoder (tests/fixtures/models/mlp3).
+//! Benchmarks W1–W4 of shared/bench-workloads.md on the MLP3 decoder (tests/fixtures/models/mlp3).
 //!
 //! `cargo bench --bench workloads [-- --reps R --threads T --only W1,W2]`: each workload runs once
 //! as a warm-up, then R times (default 5); one line per workload and thread count: id, N, median
@@ -188,6 +188,52 @@ fn w3(model: &Model, z: &[[f64; 3]], threads: usize, reps: usize) {
     );
 }
 
+/// W4: one training epoch of the §4.1 VAE (encoder 3→30→30→6, decoder 3→30→30→3, leaky softplus
+/// 0.2, PyTorch-default init from the crate's seeded ChaCha, prior N(0, I), γ² = 1e4, one sample
+/// per point, closed-form KL, Adam lr 1e-3, batch 64: 938 steps) on x = f(z), z = normals(3·60000, 3).
+fn w4(model: &Model, threads: usize, reps: usize) {
+    use ima_oracle::vae::{init, train, AdamConfig, TrainOptions, Vae};
+    use ima_oracle::{Beta, Gamma2, Prior};
+    let z = points(60_000, 3);
+    let mut xs = Vec::with_capacity(3 * z.len());
+    for zi in &z {
+        let x = model
+            .decoder()
+            .forward(&DVector::from_row_slice(zi))
+            .unwrap();
+        xs.extend(x.iter());
+    }
+    let mut r = ima_oracle::generate::rng(0);
+    let enc = init::mlp(&[3, 30, 30, 6], 0.2, &mut r).unwrap();
+    let dec = init::mlp(&[3, 30, 30, 3], 0.2, &mut r).unwrap();
+    let vae0 = Vae::new(Prior::standard_normal(), enc, dec).unwrap();
+    let opts = TrainOptions {
+        gamma2: Gamma2::new(1e4).unwrap(),
+        beta: Beta::ONE,
+        epochs: 1,
+        batch: 64,
+        samples: 1,
+        adam: AdamConfig::new(1e-3).unwrap(),
+        seed: 4,
+        freeze_decoder: false,
+        threads,
+    };
+    let mut loss = 0.0;
+    let t = median_of(reps, || {
+        let mut v = vae0.clone();
+        let recs = train(&mut v, &xs, &opts, |_, _| Ok(())).unwrap();
+        loss = recs[0].loss;
+        loss
+    });
+    report(
+        "W4",
+        z.len(),
+        t,
+        format!("{:.4} s/epoch (epoch loss {loss:.6e}, 938 steps)", t.0),
+        threads,
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let get = |flag: &str| {
@@ -201,9 +247,10 @@ fn main() {
         .iter()
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
-        .map_or(vec!["W1".into(), "W2".into(), "W3".into()], |v| {
-            v.split(',').map(|s| s.trim().to_uppercase()).collect()
-        });
+        .map_or(
+            vec!["W1".into(), "W2".into(), "W3".into(), "W4".into()],
+            |v| v.split(',').map(|s| s.trim().to_uppercase()).collect(),
+        );
     let run = |id: &str| only.iter().any(|o| o == id);
     let max_threads = thread_count(get("--threads"));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/mlp3");
@@ -227,6 +274,9 @@ fn main() {
         }
         if run("W3") {
             w3(&model, &z2, t, reps);
+        }
+        if run("W4") {
+            w4(&model, t, reps);
         }
     }
 }
