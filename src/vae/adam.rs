@@ -76,9 +76,11 @@ impl Adam {
             eps,
         } = self.config;
         self.t += 1;
-        let t = self.t as i32;
-        let bc1 = 1.0 - beta1.powi(t);
-        let bc2_sqrt = (1.0 - beta2.powi(t)).sqrt();
+        // β^t by `powf`, the C library's pow, as PyTorch computes `beta1 ** step` in Python (a
+        // correctly rounded-ish pow; `powi`'s repeated products can differ in the last ulp).
+        let t = self.t as f64;
+        let bc1 = 1.0 - beta1.powf(t);
+        let bc2_sqrt = (1.0 - beta2.powf(t)).sqrt();
         let step_size = lr / bc1;
         let update = |theta: &mut f64, m: &mut f64, v: &mut f64, g: f64| {
             *m += (1.0 - beta1) * (g - *m);

@@ -9,6 +9,7 @@ mod elbo_cmd;
 mod eval;
 mod flow_cmd;
 mod golden;
+mod golden_vae;
 mod outdir;
 mod output;
 mod pole_note;
