@@ -153,6 +153,19 @@ impl StepOps for Affine {
         }
     }
 
+    /// An affine step has no third derivative: nothing to add.
+    fn add_third_sandwich(
+        &self,
+        _z: &[f64],
+        _aux: &[f64],
+        _r: &[f64],
+        _w: &[f64],
+        _p: &DMatrix<f64>,
+        _h: &mut DMatrix<f64>,
+    ) -> Result<(), DecoderError> {
+        Ok(())
+    }
+
     fn log_abs_det(&self, _z: &[f64]) -> f64 {
         self.log_abs_det
     }

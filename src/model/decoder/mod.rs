@@ -8,6 +8,7 @@
 //! | `leaky_softplus.rs` | [`LeakySoftplus`]: α t + (1 − α) log(1 + eᵗ) elementwise (the authors' smooth leaky ReLU) |
 //! | `moebius.rs` | [`Moebius`]: b + α A (z − a)/‖z − a‖² (§4.3) |
 //! | `chain.rs` | [`Decoder`]: the chain rule for everything the steps provide |
+//! | `third.rs` | [`Decoder::third_contraction`]: Σ_i r_i ∇³f_i[v, ·, ·] by the forward tangent of the second-derivative chain |
 //! | `step_block.rs`, `block_chain.rs` | the same on blocks of lanes ([`crate::lanes`]): every step and the chain rule, lane-blocked (crate-internal: the hot loops use them) |
 //! | `workspace.rs` | [`Workspace`]: the buffers of one evaluation, reused across points |
 //! | `error.rs` | [`DecoderError`] |
@@ -42,6 +43,7 @@ mod leaky_softplus;
 mod moebius;
 mod step;
 mod step_block;
+mod third;
 mod workspace;
 
 pub use affine::Affine;

@@ -7,6 +7,7 @@
 //! | Jacobian | J = (α/s) A (I − 2 v vᵀ/s): A times a reflection, so the columns are orthogonal with norm |α|/s and c_IMA = 0 |
 //! | log|det J| | n log(|α|/s) |
 //! | Σ_i r_i ∇²f_i | ∇²(c·v/s) with c = α Aᵀ r: [−2(c vᵀ + v cᵀ) − 2(c·v) I + 8(c·v) v vᵀ/s]/s² |
+//! | Σ_i r_i ∇³f_i[w] | the derivative of the row above along w, see `add_third_sandwich` |
 //! | inverse | z = a + α Aᵀ(x − b)/‖x − b‖² (the map is an involution up to A, α, a, b) |
 //! | f(z0 + Δ) − f(z0) | α A (s0 Δ − (s − s0) v0)/(s s0), s − s0 = 2 v0·Δ + ‖Δ‖² (no cancellation) |
 //!
@@ -238,6 +239,54 @@ impl StepOps for Moebius {
                     / s2;
             }
         }
+    }
+
+    /// h += Pᵀ D_w[C] P, the derivative along w of C = Σ_i r_i ∇²f_i = N/s² (module table), with
+    /// p = c·w, q = v·w: D_w C = D_w N/s² − 4q N/s³,
+    /// D_w N = −2(c wᵀ + w cᵀ) − 2p I + 8[p v vᵀ + (c·v)(w vᵀ + v wᵀ) − 2(c·v) q v vᵀ/s]/s.
+    /// Every term is a product of O(‖c‖‖w‖/s³·‖v‖⁰…) closed-form factors: a few ulps relative to the
+    /// size of the terms away from the pole.
+    fn add_third_sandwich(
+        &self,
+        z: &[f64],
+        _aux: &[f64],
+        r: &[f64],
+        w: &[f64],
+        p: &DMatrix<f64>,
+        h: &mut DMatrix<f64>,
+    ) -> Result<(), DecoderError> {
+        let n = z.len();
+        let d = p.ncols();
+        let v: Vec<f64> = (0..n).map(|j| z[j] - self.pole[j]).collect();
+        let c: Vec<f64> = (0..n)
+            .map(|j| self.alpha * (0..n).map(|i| self.a_mat[(i, j)] * r[i]).sum::<f64>())
+            .collect();
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+        let s = dot(&v, &v);
+        let cv = dot(&c, &v);
+        let pw = dot(&c, w);
+        let q = dot(&v, w);
+        let proj = |u: &[f64]| -> Vec<f64> {
+            (0..d)
+                .map(|k| (0..n).map(|i| p[(i, k)] * u[i]).sum())
+                .collect()
+        };
+        let (ptc, ptv, ptw) = (proj(&c), proj(&v), proj(w));
+        let (s2, s3) = (s * s, s * s * s);
+        for k in 0..d {
+            for l in 0..d {
+                let ptp: f64 = (0..n).map(|i| p[(i, l)] * p[(i, k)]).sum();
+                let nn = -2.0 * (ptc[l] * ptv[k] + ptv[l] * ptc[k]) - 2.0 * cv * ptp
+                    + 8.0 * cv / s * ptv[l] * ptv[k];
+                let dn = -2.0 * (ptc[l] * ptw[k] + ptw[l] * ptc[k]) - 2.0 * pw * ptp
+                    + 8.0
+                        * (pw * ptv[l] * ptv[k] + cv * (ptw[l] * ptv[k] + ptv[l] * ptw[k])
+                            - 2.0 * cv * q * ptv[l] * ptv[k] / s)
+                        / s;
+                h[(l, k)] += dn / s2 - 4.0 * q * nn / s3;
+            }
+        }
+        Ok(())
     }
 
     #[inline]

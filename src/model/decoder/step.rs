@@ -50,6 +50,26 @@ pub(crate) trait StepOps {
         _scratch: &mut [f64],
     ) {
     }
+    /// h += Pᵀ (Σ_i r_i ∇³s_i(z)[w, ·, ·]) P: the third derivative contracted with the cotangent
+    /// `r` (length dim_out) and the direction `w` (length dim_in), sandwiched by P (dim_in × m).
+    /// The chain's third-derivative contraction ([`crate::model::Decoder::third_contraction`])
+    /// is built from it. The default reports that the step does not provide third derivatives (a
+    /// typed error, never a silent zero): affine steps override it with "add nothing".
+    #[allow(clippy::too_many_arguments)]
+    fn add_third_sandwich(
+        &self,
+        _z: &[f64],
+        _aux: &[f64],
+        _r: &[f64],
+        _w: &[f64],
+        _p: &DMatrix<f64>,
+        _h: &mut DMatrix<f64>,
+    ) -> Result<(), DecoderError> {
+        Err(DecoderError::InvalidParameter {
+            step: None,
+            message: format!("{}: third derivatives not provided", self.name()),
+        })
+    }
     /// log|det J(z)|; only meaningful for square steps (the chain checks).
     fn log_abs_det(&self, z: &[f64]) -> f64;
     /// out = s⁻¹(x).
@@ -151,6 +171,17 @@ impl StepOps for Step {
         scratch: &mut [f64],
     ) {
         dispatch!(self, s => s.add_hessian_sandwich(z, aux, r, p, h, scratch))
+    }
+    fn add_third_sandwich(
+        &self,
+        z: &[f64],
+        aux: &[f64],
+        r: &[f64],
+        w: &[f64],
+        p: &DMatrix<f64>,
+        h: &mut DMatrix<f64>,
+    ) -> Result<(), DecoderError> {
+        dispatch!(self, s => s.add_third_sandwich(z, aux, r, w, p, h))
     }
     #[inline]
     fn log_abs_det(&self, z: &[f64]) -> f64 {

@@ -1,0 +1,126 @@
+//! The decoder's third-derivative contraction Σ_i r_i ∇³f_i(z)[v, ·, ·] against central finite
+//! differences of the (independently tested) second-derivative contraction, and against the total
+//! symmetry of ∂³f.
+
+mod common;
+
+use common::{all_models, assert_within, normal_vector, test_rng, Tol};
+use ima_oracle::model::{Decoder, Step};
+use nalgebra::{DMatrix, DVector};
+
+/// Standard normal points kept ≥ 0.5 from any Möbius pole (as in tests/decoder.rs), so that the
+/// derivatives up to the fifth, which bound the finite-difference error, stay O(10²) at most.
+fn points(dec: &Decoder, n: usize, r: &mut ima_oracle::generate::OracleRng) -> Vec<DVector<f64>> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let z = normal_vector(dec.dim_in(), 1.0, r);
+        let near_pole = dec.steps().first().is_some_and(|s| match s {
+            Step::Moebius(m) => m.distance_to_pole(z.as_slice()) < 0.5,
+            _ => false,
+        });
+        if !near_pole {
+            out.push(z);
+        }
+    }
+    out
+}
+
+/// T(z; r, v) = D_v[Σ r_i ∇²f_i](z) against the Richardson extrapolation (4 D(h/2) − D(h))/3 of the
+/// central differences D(h) = (H(z + hv) − H(z − hv))/(2h), h = 2e-3, ‖v‖ ~ 1: the h² term cancels,
+/// leaving truncation ~h⁴‖∇⁷f‖/5040·… ≲ 2e-11·‖∇⁷f‖ (≤ 1e-8 relative even where the composed
+/// Möbius steps make ‖∇⁷f‖ ~ 10³ times ‖T‖ — plain central differences with h = 1e-4 showed a
+/// 2e-6 relative truncation there) and round-off ~3 eps‖H‖/h ≈ 3e-13·‖H‖. The tolerance 1e-7
+/// relative to 1 + ‖T‖ + ‖H‖ covers both with margin.
+#[test]
+fn third_contraction_matches_finite_differences_of_the_second() {
+    let mut rg = test_rng(140);
+    let h = 2e-3;
+    for (name, dec) in all_models(&mut rg) {
+        for z in points(&dec, 4, &mut rg) {
+            let r = normal_vector(dec.dim_out(), 1.0, &mut rg);
+            let v = normal_vector(dec.dim_in(), 1.0, &mut rg);
+            let t = dec.third_contraction(&z, &r, &v).unwrap();
+            let central = |h: f64| {
+                let hp = dec.hessian_contraction(&(&z + &v * h), &r).unwrap();
+                let hm = dec.hessian_contraction(&(&z - &v * h), &r).unwrap();
+                (&hp - &hm) / (2.0 * h)
+            };
+            let fd = (central(h / 2.0) * 4.0 - central(h)) / 3.0;
+            let hz = dec.hessian_contraction(&z, &r).unwrap();
+            let scale = 1.0 + t.amax() + hz.amax();
+            assert_within(
+                &format!("{name} at {z}: Σ r_i ∇³f_i[v]"),
+                t.as_slice(),
+                fd.as_slice(),
+                Tol::Scaled(1e-7, scale),
+            );
+            // Symmetric as a matrix: both triangles are summed from the same closed-form terms in
+            // different orders, so they agree to a few ulps of the largest term (64 eps).
+            assert_within(
+                &format!("{name}: symmetry"),
+                t.as_slice(),
+                t.transpose().as_slice(),
+                Tol::Scaled(64.0 * f64::EPSILON, scale),
+            );
+        }
+    }
+}
+
+/// ∂³f is totally symmetric: T(r, e_a)[b, c] = T(r, e_b)[a, c]. The two sides come from different
+/// chain terms (the direction enters through du and dP on one side, through P on the other), so this
+/// checks the assembly independently of finite differences; agreement to 1e-12 of the largest entry
+/// (round-off of sums of O(10)-term products, each a few ulps).
+#[test]
+fn third_contraction_is_totally_symmetric() {
+    let mut rg = test_rng(141);
+    for (name, dec) in all_models(&mut rg) {
+        let d = dec.dim_in();
+        for z in points(&dec, 2, &mut rg) {
+            let r = normal_vector(dec.dim_out(), 1.0, &mut rg);
+            let ts: Vec<DMatrix<f64>> = (0..d)
+                .map(|a| {
+                    dec.third_contraction(&z, &r, &DVector::from_fn(d, |i, _| f64::from(i == a)))
+                        .unwrap()
+                })
+                .collect();
+            let scale = 1.0 + ts.iter().map(|t| t.amax()).fold(0.0, f64::max);
+            for a in 0..d {
+                for b in 0..d {
+                    let lhs: Vec<f64> = (0..d).map(|c| ts[a][(b, c)]).collect();
+                    let rhs: Vec<f64> = (0..d).map(|c| ts[b][(a, c)]).collect();
+                    assert_within(
+                        &format!("{name}: T[{a},{b},·]"),
+                        &lhs,
+                        &rhs,
+                        Tol::Scaled(1e-12, scale),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// An affine chain has no third derivative: exactly zero. Wrong lengths and non-finite directions are
+/// typed errors.
+#[test]
+fn affine_is_zero_and_bad_input_is_an_error() {
+    let mut rg = test_rng(142);
+    let dec = ima_oracle::generate::Family::Affine
+        .build(3, &mut rg)
+        .unwrap();
+    let z = normal_vector(3, 1.0, &mut rg);
+    let t = dec
+        .third_contraction(
+            &z,
+            &normal_vector(3, 1.0, &mut rg),
+            &normal_vector(3, 1.0, &mut rg),
+        )
+        .unwrap();
+    assert!(t.iter().all(|&x| x == 0.0));
+    assert!(dec
+        .third_contraction(&z, &DVector::zeros(2), &DVector::zeros(3))
+        .is_err());
+    assert!(dec
+        .third_contraction(&z, &DVector::zeros(3), &DVector::from_element(3, f64::NAN))
+        .is_err());
+}
