@@ -18,10 +18,11 @@
 //! ∂_a log|det J| = Σ_i (H_i G_{:,i})_a, ∂_a∂_c log|det J| = Σ_b [Σ_i G_{bi} ∇³f_i[e_b]]_{ac} − tr(G ∂_c J G ∂_a J),
 //! (∂_a J)_{ib} = (H_i)_{ab}.
 //!
-//! Vanishing cases: affine decoders (H = S = 0) have K = 0 — eq. 12 is then exact for Gaussian
-//! priors and its error is O(γ⁻⁴) only through the prior's curvature otherwise — and
-//! C_μ = A⁻¹ p1; E = ½ Σ… reduces to ½ v⁻¹ (tr A⁻¹ − Σ_k 1/c_k) ≥ 0 for a Gaussian prior of
-//! variance v, zero exactly when the columns of J are orthogonal.
+//! Vanishing cases: affine decoders (H = S = 0) have K = 0, so σ̂_k² − RHS(12)_k =
+//! −K_k/(c_k²γ⁴) + O(γ⁻⁶) is O(γ⁻⁶) for any prior and exactly 0 for a Gaussian prior, and
+//! C_μ = A⁻¹p1; for a Gaussian prior N(0, vI), E = (tr A⁻¹ − Σ_k 1/A_kk)/(2v) ≥ 0, zero exactly
+//! when the columns of J are orthogonal. The next order of every expansion is γ⁻² beyond the
+//! leading one (the expansion goes in powers of γ⁻²).
 //!
 //! Accuracy: sums of products of closed forms, with one Cholesky solve by A (relative error
 //! ~eps·κ(J)²); away from poles a few hundred ulps relative to the size of the terms.
