@@ -1,9 +1,10 @@
-//! The `ima-oracle` command line: sample, eval, flow, elbo, vae-init, vae-loss, train, check,
-//! golden, npy-info.
+//! The `ima-oracle` command line: sample, eval, flow, asymptotics, elbo, vae-init, vae-loss,
+//! train, check, golden, npy-info.
 
 #![forbid(unsafe_code)]
 
 mod args;
+mod asymptotics_cmd;
 mod check;
 mod elbo_cmd;
 mod eval;
@@ -37,6 +38,9 @@ COMMANDS:
                                      the optimal encoder, ELBO*, eq. 12, L_IMA - one .npy each
     flow MODEL --x X.npy --out DIR   g(x), J, log|det J|, c_IMA, the flow log-likelihood, L_IMA:
                                      no gamma^2, no quadrature
+    asymptotics MODEL --x X.npy --out DIR
+                                     the leading coefficients of the gamma -> infinity expansions
+                                     of mu_hat, 1/sigma_hat^2, log p, ELBO* and the eq. 13 gap
     elbo MODEL --x X --mu MU --logvar LV --gamma2 G --out DIR
                                      the exact ELBO and its gradient (and a Monte Carlo estimate)
     check MODEL --ours DIR --theirs DIR [--allow-refusals] [--source NAME]
@@ -132,6 +136,7 @@ fn main() -> ExitCode {
         "sample" => sample::run(rest).map(|s| (s, 0)),
         "eval" => eval::run(rest).map(|s| (s, 0)),
         "flow" => flow_cmd::run(rest).map(|s| (s, 0)),
+        "asymptotics" => asymptotics_cmd::run(rest).map(|s| (s, 0)),
         "elbo" => elbo_cmd::run(rest).map(|s| (s, 0)),
         "check" => check::run(rest),
         "golden" => golden::run(rest).map(|s| (s, 0)),
