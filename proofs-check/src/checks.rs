@@ -12,8 +12,9 @@ use crate::tol::{
     ZERO_CONTRAST,
 };
 use ima_oracle::objective::{beta_vae_offset, elbo};
-use ima_oracle::{Gamma2, QuadratureOptions, Query};
-use nalgebra::DMatrix;
+use ima_oracle::paper::Asymptotics;
+use ima_oracle::{Gamma2, Model, QuadratureOptions, Query};
+use nalgebra::{DMatrix, DVector};
 
 /// Round-off floor of ELBO* compared with a value of size |other|: [`ROUNDOFF`] times the sizes of
 /// the terms involved, plus [`ESTIMATE_FACTOR`] times the quadrature error estimate.
@@ -358,4 +359,105 @@ fn linear_encoder(
     if all {
         m.ok &= sum_lin <= sum_opt + MEAN_SLACK * sum_opt.abs().max(1.0);
     }
+}
+
+/// The leading coefficients at x ([`Asymptotics`], issue 14); `None` where they cannot be formed
+/// (then the residual is +∞ and the claim fails for that case).
+fn coefficients(model: &Model, x: &DVector<f64>) -> Option<Asymptotics> {
+    Asymptotics::new(model, x).ok()
+}
+
+/// The claim [`coef_mean`] checks.
+pub(crate) const COEF_MEAN: Claim = Claim {
+    name: "coef-mean",
+    source: "Prop. 1 sharpened (issue 14)",
+    statement: "max_k |γ²(μ̂_k − g_k(x)) − C_μ,k| = O(1/γ²): C_μ is the leading coefficient",
+    order: Some(2.0),
+    check: coef_mean,
+};
+
+/// γ²(μ̂ − g(x)) − C_μ, floor γ² × prop1-mean's floor.
+pub(crate) fn coef_mean(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    let model = cr.case.model.clone();
+    cr.order_row(claim, &move |x, st, pr| {
+        let Some(a) = coefficients(&model, x) else {
+            return (f64::INFINITY, 0.0);
+        };
+        let e = ((&pr.mu - st.g()) * pr.gamma2 - &a.c_mu).amax();
+        let fl = pr.gamma2 * ROUNDOFF * (1.0 + st.g().norm() + x.norm()) * st.kappa;
+        (e, fl)
+    })
+}
+
+/// The claim [`coef_variance`] checks.
+pub(crate) const COEF_VARIANCE: Claim = Claim {
+    name: "coef-variance",
+    source: "Thm. 1, eq. 12 sharpened (issue 14)",
+    statement: "max_k |1/σ̂_k² − (γ²‖J_:k‖² − (log m)''(g_k)) − K_k| = O(1/γ²)",
+    order: Some(2.0),
+    check: coef_variance,
+};
+
+/// 1/σ̂_k² − RHS(12)⁻¹ − K_k, floor [`ROUNDOFF`] κ²/σ̂² (eq12's relative floor on 1/σ̂²).
+pub(crate) fn coef_variance(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    let model = cr.case.model.clone();
+    cr.order_row(claim, &move |x, st, pr| {
+        let Some(a) = coefficients(&model, x) else {
+            return (f64::INFINITY, 0.0);
+        };
+        let g2 = Gamma2::new(pr.gamma2).expect("a grid value");
+        let e = (0..DIM)
+            .map(|k| (1.0 / pr.sigma2[k] - st.eq12.precision(k, g2) - a.k[k]).abs())
+            .fold(0.0, f64::max);
+        let fl = ROUNDOFF * st.kappa * st.kappa / pr.sigma2.min();
+        (e, fl)
+    })
+}
+
+/// The claim [`coef_marginal`] checks.
+pub(crate) const COEF_MARGINAL: Claim = Claim {
+    name: "coef-marginal",
+    source: "eq. 13 with eq. 4 sharpened (issue 14)",
+    statement: "|γ²(log pθ(x) − log p_flow(x)) − Δp_flow/(2p_flow)| = O(1/γ²)",
+    order: Some(2.0),
+    check: coef_marginal,
+};
+
+/// γ²(log pθ − log p_flow) − M, floor γ² × ([`ROUNDOFF`] (|log pθ| + |log p_flow| + 1) +
+/// [`ESTIMATE_FACTOR`] err(log pθ)).
+pub(crate) fn coef_marginal(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    let model = cr.case.model.clone();
+    cr.order_row(claim, &move |x, st, pr| {
+        let Some(a) = coefficients(&model, x) else {
+            return (f64::INFINITY, 0.0);
+        };
+        let e = ((pr.log_p - st.log_flow) * pr.gamma2 - a.marginal).abs();
+        let fl = pr.gamma2
+            * (ROUNDOFF * (pr.log_p.abs() + st.log_flow.abs() + 1.0)
+                + ESTIMATE_FACTOR * pr.log_p_err);
+        (e, fl)
+    })
+}
+
+/// The claim [`coef_gap`] checks.
+pub(crate) const COEF_GAP: Claim = Claim {
+    name: "coef-gap",
+    source: "Thm. 1, eq. 13 sharpened (issue 14)",
+    statement: "|γ²(ELBO* − (log pθ(x) − c_IMA)) − E| = O(1/γ²): E is the leading coefficient",
+    order: Some(2.0),
+    check: coef_gap,
+};
+
+/// γ²(ELBO* − (log pθ − c_IMA)) − E, floor γ² × eq13's floor.
+pub(crate) fn coef_gap(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    let model = cr.case.model.clone();
+    cr.order_row(claim, &move |x, st, pr| {
+        let Some(a) = coefficients(&model, x) else {
+            return (f64::INFINITY, 0.0);
+        };
+        let target = pr.eq13_rhs(st);
+        let e = ((pr.elbo - target) * pr.gamma2 - a.gap).abs();
+        let fl = pr.gamma2 * (elbo_floor(pr, target) + ESTIMATE_FACTOR * pr.log_p_err);
+        (e, fl)
+    })
 }

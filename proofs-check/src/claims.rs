@@ -40,7 +40,7 @@ pub struct Claim {
 }
 
 /// Every claim checked, each with its check.
-pub const CLAIMS: [Claim; 10] = [
+pub const CLAIMS: [Claim; 14] = [
     checks::PROP1_MEAN,
     checks::PROP1_VARIANCE,
     checks::EQ12,
@@ -51,6 +51,10 @@ pub const CLAIMS: [Claim; 10] = [
     checks::EQ10_11,
     checks::IMA_GAP,
     checks::BETA_VAE,
+    checks::COEF_MEAN,
+    checks::COEF_VARIANCE,
+    checks::COEF_MARGINAL,
+    checks::COEF_GAP,
 ];
 
 /// The claims named in `names`, in registry order; every claim when `names` is empty.
