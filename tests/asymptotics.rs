@@ -3,188 +3,286 @@
 //! ELBO), log pθ(x) by quadrature — and against the affine–Gaussian closed forms.
 //!
 //! The check of a coefficient C with predicted next order γ⁻²: the residual
-//! y(γ²) = γ^p·(exact − leading terms) − C must decay like γ⁻², so the ratio of residuals one decade
-//! apart, y(γ²)/y(10γ²), is 10·(1 + ρ/γ²)/(1 + ρ/(10γ²)) → 10 (ρ the ratio of the next two
-//! coefficients). A wrong C by δ leaves y → δ and the ratio → 1, so a window around 10 that
-//! excludes 1 by a wide margin decides; it is [`RATIO_WINDOW`] on every decade (pre-asymptotic
-//! |ρ|/γ² up to ~0.5 at the first γ² fits) and [`LAST_RATIO_WINDOW`] on the last (|ρ|/γ² ≤ 0.02
-//! there). A residual below its round-off floor (argued per quantity) passes instead.
+//! y(γ²) = γ^p·(exact − leading terms) − C is, by the derivation, c₂u + c₃u² + c₄u³ + … with
+//! u = γ⁻² (an expansion in powers of γ⁻²). It is computed at γ² = 1e4 … 1e8, a decade apart, and
+//! checked by [`assert_converges`]:
+//!
+//! 1. **Richardson extrapolation to γ² → ∞.** On three consecutive decades (u₁, u₁/10, u₁/100),
+//!    R₂ = (1000 y₃ − 110 y₂ + y₁)/891 eliminates the u and u² terms exactly, leaving c₄u₁³/1000
+//!    plus the rounding noise n of the exact numbers, amplified to (1000 n₃ + 110 n₂ + n₁)/891. A
+//!    wrong coefficient C + δ gives R₂ ≈ −δ on every triple. The truncation is estimated by the
+//!    change from the one-step extrapolation R₁ = (10 y₃ − y₂)/9 (error ≈ −c₃u₁²/1000):
+//!    |R₂ − R₁| ≥ |c₄|u₁³/1000 whenever |c₄|u₁ ≤ |c₃| (the series' terms decrease at u₁), and it
+//!    does not grow with δ. Each triple thus resolves C to
+//!    b = 2·(1000 n₃ + 110 n₂ + n₁)/891 + 10·|R₂ − R₁| (a factor 2 on the noise bound, 10 on the
+//!    truncation estimate, which is not a bound). Low triples are limited by truncation at
+//!    ill-conditioned points (C up to ~10³, where the terms decrease slowly at γ² = 1e4), high ones
+//!    by noise (which grows like a power of γ); the test requires |R₂| ≤ b on at least one triple —
+//!    C is then right to the best resolution the exact numbers allow — and reports that resolution.
+//! 2. **Decay.** On the last decade whose end is above the noise, |y(γ²)/y(10γ²)| ≥ [`MIN_DECAY`]
+//!    (a wrong C gives a ratio → 1) or y is already within [`DIRECT`] of C there. Earlier decades are printed but not tested: at
+//!    ill-conditioned points (C_μ up to ~10⁴ with other seeds) the u² term can rival the u one up
+//!    to γ² = 1e6 (residuals that change sign).
+//!
+//! Observed (default seed, 324 sequences: C_μ and K per coordinate, M, E_elbo and E per point):
+//! on the best-resolved triple |R₂|/max(1, |C|) has median 1.6e-10 and maximum 2.8e-7, the
+//! resolution median 5e-7 and maximum 1.9e-4 (K at an ill-conditioned point); the test also passes
+//! for the seeds 1–20 (with other points, C_μ up to 1.7e4).
+//!
+//! The noise n(γ²) of y is argued per quantity at each test. An oracle refusal at some γ² (a
+//! quadrature that does not reach its tolerance at an extreme point) skips that point, which is
+//! printed; at most one point in ten may be skipped.
 
 mod common;
 
 use common::{assert_near, assert_within, normal_vector, test_rng, Tol};
-use ima_oracle::generate::{family_cases, haar_orthogonal, FamilyCase};
+use ima_oracle::generate::{family_cases, haar_orthogonal, Family, FamilyCase};
 use ima_oracle::inference::Eq12Terms;
 use ima_oracle::paper::{c_ima, log_flow_likelihood, AffineGaussian, Asymptotics};
 use ima_oracle::{
-    log_marginal, optimal_encoder, Affine, Decoder, Model, Prior, QuadratureOptions, Query,
+    log_marginal, optimal_encoder, Affine, Decoder, Model, OracleError, Prior, QuadratureOptions,
+    Query,
 };
 use nalgebra::{DMatrix, DVector};
 
-/// Every decade: y(γ²)/y(10γ²) within [4, 20] (module docs).
-const RATIO_WINDOW: (f64, f64) = (4.0, 20.0);
-/// The last decade: within [9, 11.1], i.e. 10 to ±10% (|ρ|/γ² ≤ 0.02 there in every case run: the
-/// observed ratios over 173 residual sequences are 9.2–10.4, the widest at ill-conditioned points;
-/// on the first decade 6.0–13.4).
-const LAST_RATIO_WINDOW: (f64, f64) = (9.0, 11.1);
+/// On the last decade above the noise, |y(γ²)/y(10γ²)| ≥ 4 (module docs). The ratio is
+/// 10(1 + ρu)/(1 + ρu/10) with ρ = c₃/c₂, and |ρu| ≤ 0.1 there at every point seen (observed
+/// 8.7–13.3 with the default seed); where c₂ happens to be ≈ 0 the u² term shows as a ratio ≈ 100
+/// or a sign change (|ratio| large); a wrong coefficient gives ≈ 1.
+const MIN_DECAY: f64 = 4.0;
 
-/// The §4 families in d = 3 (Möbius maps need d ≥ 3 for a finite ELBO), both priors of the paper
-/// (standard normal, logistic), two points each.
+/// ... unless the residual there is already ≤ 1e-5·max(1, |C|): the exact numbers then agree with C
+/// directly to 1e-5 (a pre-asymptotic decade where c₂ ≈ 0 and c₃u² cancels c₂u, seen with other
+/// seeds), and the Richardson test resolves the rest.
+const DIRECT: f64 = 1e-5;
+
+/// The γ² of every sweep: 1e4 … 1e8, a decade apart.
+const SWEEP: [f64; 5] = [1e4, 1e5, 1e6, 1e7, 1e8];
+
+/// The §4 families in d = 1, 2, 3 with both priors of the paper (standard normal, logistic), two
+/// points each; the Möbius families only in d = 3 (in d ≤ 2 their ELBO* is −∞: no finite optimum to
+/// expand).
 fn cases() -> Vec<FamilyCase> {
     let mut rg = test_rng(150);
     let priors = [Prior::standard_normal(), Prior::logistic(1.0).unwrap()];
-    family_cases(3, &priors, 2, &mut rg).unwrap()
+    let mut out = Vec::new();
+    for d in [1, 2, 3] {
+        out.extend(
+            family_cases(d, &priors, 2, &mut rg)
+                .unwrap()
+                .into_iter()
+                .filter(|c| {
+                    d >= 3 || !matches!(c.family, Family::Moebius | Family::MoebiusVolumePreserving)
+                }),
+        );
+    }
+    out
 }
 
-/// Asserts that the residuals `ys` (one per γ² of `g2s`, a decade apart) decay like γ⁻² (module
-/// docs), or fall below `floor(γ²)`.
+/// Asserts that the residuals `ys` (one per γ² of [`SWEEP`]) extrapolate to 0 within the best
+/// resolution of some triple, and decay (module docs); `noise(γ²)` bounds the rounding error of y.
+/// Returns (|R₂|, b) of the best-resolved triple.
 #[track_caller]
-fn assert_decays(what: &str, g2s: &[f64], ys: &[f64], floor: impl Fn(f64) -> f64) {
-    eprintln!("{what}: residuals {ys:?}");
-    for i in 0..ys.len() - 1 {
-        if ys[i + 1].abs() <= floor(g2s[i + 1]) {
-            // At the floor from here on: the remaining residuals must stay there.
-            assert!(
-                ys[i + 1..]
-                    .iter()
-                    .zip(&g2s[i + 1..])
-                    .all(|(y, &g)| y.abs() <= floor(g)),
-                "{what}: residuals {ys:?} leave the round-off floor"
-            );
-            return;
-        }
+fn assert_converges(what: &str, c: f64, ys: &[f64], noise: impl Fn(f64) -> f64) -> (f64, f64) {
+    let g2s = &SWEEP;
+    let n: Vec<f64> = g2s.iter().map(|&g| noise(g)).collect();
+    let triples: Vec<(f64, f64)> = (0..ys.len() - 2)
+        .map(|i| {
+            let r2 = (1000.0 * ys[i + 2] - 110.0 * ys[i + 1] + ys[i]) / 891.0;
+            let r1 = (10.0 * ys[i + 2] - ys[i + 1]) / 9.0;
+            let b = 2.0 * (1000.0 * n[i + 2] + 110.0 * n[i + 1] + n[i]) / 891.0
+                + 10.0 * (r2 - r1).abs();
+            (r2.abs(), b)
+        })
+        .collect();
+    let best = triples
+        .iter()
+        .copied()
+        .fold((f64::INFINITY, f64::INFINITY), |a, t| {
+            if t.1 < a.1 {
+                t
+            } else {
+                a
+            }
+        });
+    eprintln!("{what}: residuals {ys:?}; extrapolated (|R₂|, resolution) per triple {triples:?}");
+    assert!(
+        triples.iter().any(|&(r, b)| r <= b),
+        "{what}: the residuals {ys:?} extrapolate to |R₂| > resolution on every triple: {triples:?}"
+    );
+    // The last decade whose end is above the noise.
+    if let Some(i) = (0..ys.len() - 1)
+        .rev()
+        .find(|&i| ys[i + 1].abs() > n[i + 1])
+    {
         let ratio = ys[i] / ys[i + 1];
-        let (lo, hi) = if i + 2 == ys.len() {
-            LAST_RATIO_WINDOW
-        } else {
-            RATIO_WINDOW
-        };
         assert!(
-            (lo..=hi).contains(&ratio),
-            "{what}: residual ratio {ratio} between γ² = {:e} and {:e} is outside [{lo}, {hi}] \
-             (residuals {ys:?})",
+            ratio.abs() >= MIN_DECAY || ys[i + 1].abs() <= DIRECT * c.abs().max(1.0),
+            "{what}: residual ratio {ratio} between γ² = {:e} and {:e} is below {MIN_DECAY} in \
+             magnitude (residuals {ys:?})",
             g2s[i],
             g2s[i + 1]
         );
     }
+    best
 }
 
-/// μ̂ − g(x) = γ⁻² C_μ + O(γ⁻⁴): y = γ²(μ̂ − g(x)) − C_μ, per coordinate, at γ² = 1e4 … 1e7.
-/// Floor: μ̂ is converged to the Newton decrement floor, eps·γ‖x‖ in units of σ̂ ~ 1/(γ‖J_:k‖), so
-/// to ~eps·‖x‖/‖J_:k‖ absolutely; with a factor 10³ for the sum over nodes and Newton's last step
-/// the floor of y is 10³·eps·γ²·(1 + ‖x‖∞ + ‖g(x)‖∞).
+/// Runs `sweep` at every point of [`cases`] (it returns the residual sequences of that point with
+/// their names and noise functions, or the oracle's refusal), checks each sequence, and asserts that
+/// at most one point in ten was skipped for a refusal.
+fn check_all<F>(sweep: F)
+where
+    F: Fn(
+        &FamilyCase,
+        &DVector<f64>,
+    ) -> Result<Vec<(String, Vec<f64>, Box<dyn Fn(f64) -> f64>)>, OracleError>,
+{
+    let (mut points, mut skipped, mut seqs) = (0, 0, 0);
+    let mut worst_rel: f64 = 0.0;
+    for case in cases() {
+        for x in &case.xs {
+            points += 1;
+            match sweep(&case, x) {
+                Ok(list) => {
+                    for (name, ys, noise) in list {
+                        let c: f64 = name.rsplit("= ").next().unwrap().parse().unwrap();
+                        let (r, b) = assert_converges(&name, c, &ys, noise);
+                        worst_rel = worst_rel.max(r.max(b) / c.abs().max(1.0));
+                        seqs += 1;
+                    }
+                }
+                Err(e) => {
+                    eprintln!("skipped a {} point: {e}", case.family.name());
+                    skipped += 1;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{seqs} sequences checked; worst best-resolution relative to max(1, |C|): {worst_rel:e}"
+    );
+    assert!(
+        10 * skipped <= points,
+        "{skipped} of {points} points skipped"
+    );
+}
+
+/// The label of a point's sequences.
+fn label(case: &FamilyCase, x: &DVector<f64>) -> String {
+    format!(
+        "{} d={} {}",
+        case.family.name(),
+        x.len(),
+        case.model.prior().name()
+    )
+}
+
+/// μ̂ − g(x) = γ⁻² C_μ + O(γ⁻⁴): y = γ²(μ̂ − g(x)) − C_μ, per coordinate. Noise: Newton stops at the
+/// decrement floor eps·γ·size (size = 1 + ‖x‖∞ + ‖g(x)‖∞) in natural units, μ in units of
+/// σ̂_k ≈ 1/(γ‖J_:k‖), so μ̂ is known to ~eps·size/‖J_:k‖ absolutely (quadratic convergence usually
+/// does far better); with a factor 10 for the quadrature sums, y carries
+/// 10·eps·γ²·size/min_k ‖J_:k‖.
 #[test]
 fn mean_coefficient_is_the_limit_of_gamma2_times_the_offset() {
     let opts = QuadratureOptions::default();
-    let g2s = [1e4, 1e5, 1e6, 1e7];
-    for case in cases() {
+    check_all(|case, x| {
         let model = &case.model;
-        for x in &case.xs {
-            let a = Asymptotics::new(model, x).unwrap();
-            let size = 1.0 + x.amax() + a.z0.amax();
-            let ys: Vec<DVector<f64>> = g2s
-                .iter()
-                .map(|&g2| {
-                    let q = Query::new(model, x.as_slice(), g2).unwrap();
-                    let o = optimal_encoder(&q, &opts).unwrap();
-                    (&o.mu - &a.z0) * g2 - &a.c_mu
-                })
-                .collect();
-            for k in 0..x.len() {
-                let yk: Vec<f64> = ys.iter().map(|y| y[k]).collect();
-                assert_decays(
-                    &format!(
-                        "{} {} C_μ[{k}] = {:.6e}",
-                        case.family.name(),
-                        model.prior().name(),
-                        a.c_mu[k]
-                    ),
-                    &g2s,
-                    &yk,
-                    |g2| 1e3 * f64::EPSILON * g2 * size,
-                );
+        let a = Asymptotics::new(model, x).unwrap();
+        let terms = Eq12Terms::at(model, a.z0.clone()).unwrap();
+        let scale = (1.0 + x.amax() + a.z0.amax()) / terms.colnorm2.min().sqrt();
+        let mut ys: Vec<Vec<f64>> = vec![vec![]; x.len()];
+        for &g2 in &SWEEP {
+            let q = Query::new(model, x.as_slice(), g2)?;
+            let o = optimal_encoder(&q, &opts)?;
+            let y = (&o.mu - &a.z0) * g2 - &a.c_mu;
+            for (k, yk) in ys.iter_mut().enumerate() {
+                yk.push(y[k]);
             }
         }
-    }
+        Ok(ys
+            .into_iter()
+            .enumerate()
+            .map(|(k, y)| {
+                let noise: Box<dyn Fn(f64) -> f64> =
+                    Box::new(move |g2| 100.0 * f64::EPSILON * g2 * scale);
+                (
+                    format!("{} C_μ[{k}] = {:.6e}", label(case, x), a.c_mu[k]),
+                    y,
+                    noise,
+                )
+            })
+            .collect())
+    });
 }
 
-/// 1/σ̂_k² = γ²‖J_:k‖² − (log m)''(g_k(x)) + K_k + O(γ⁻²): y = 1/σ̂_k² − P_k(eq. 12) − K_k at
-/// γ² = 1e4 … 1e6. Floor: σ̂² is converged to a relative ~10²·eps (Newton floor in log σ̂²), so
-/// 1/σ̂_k² carries 10³·eps·γ²‖J_:k‖² absolutely (a factor 10 of margin); γ² stops at 1e6 so that
-/// the O(γ⁻²) residual, ~10⁻⁶·|ρ|, stays 10× above that floor (~2e-10·γ²) for every model.
+/// 1/σ̂_k² = γ²‖J_:k‖² − (log m)''(g_k(x)) + K_k + O(γ⁻²): y = 1/σ̂_k² − P_k(eq. 12) − K_k. Noise:
+/// Newton's floor in log σ̂² is eps·γ·size (natural units, size = 1 + ‖x‖∞ + ‖g(x)‖∞), so
+/// 1/σ̂_k² ≈ γ²‖J_:k‖² carries ~eps·γ³‖J_:k‖²·size absolutely; with a factor 10, y carries
+/// 10·eps·γ³‖J_:k‖²·size.
 #[test]
 fn variance_correction_k_is_the_limit_beyond_eq12() {
     let opts = QuadratureOptions::default();
-    let g2s = [1e4, 1e5, 1e6];
-    for case in cases() {
+    check_all(|case, x| {
         let model = &case.model;
-        for x in &case.xs {
-            let a = Asymptotics::new(model, x).unwrap();
-            let terms = Eq12Terms::at(model, a.z0.clone()).unwrap();
-            let ys: Vec<DVector<f64>> = g2s
-                .iter()
-                .map(|&g2| {
-                    let q = Query::new(model, x.as_slice(), g2).unwrap();
-                    let o = optimal_encoder(&q, &opts).unwrap();
-                    DVector::from_fn(x.len(), |k, _| {
-                        1.0 / o.sigma2[k] - terms.precision(k, q.precision()) - a.k[k]
-                    })
-                })
-                .collect();
-            for k in 0..x.len() {
-                let yk: Vec<f64> = ys.iter().map(|y| y[k]).collect();
-                assert_decays(
-                    &format!(
-                        "{} {} K[{k}] = {:.6e}",
-                        case.family.name(),
-                        model.prior().name(),
-                        a.k[k]
-                    ),
-                    &g2s,
-                    &yk,
-                    |g2| 1e3 * f64::EPSILON * g2 * terms.colnorm2[k],
-                );
+        let a = Asymptotics::new(model, x).unwrap();
+        let terms = Eq12Terms::at(model, a.z0.clone()).unwrap();
+        let size = 1.0 + x.amax() + a.z0.amax();
+        let mut ys: Vec<Vec<f64>> = vec![vec![]; x.len()];
+        for &g2 in &SWEEP {
+            let q = Query::new(model, x.as_slice(), g2)?;
+            let o = optimal_encoder(&q, &opts)?;
+            for (k, yk) in ys.iter_mut().enumerate() {
+                yk.push(1.0 / o.sigma2[k] - terms.precision(k, q.precision()) - a.k[k]);
             }
         }
-    }
+        Ok(ys
+            .into_iter()
+            .enumerate()
+            .map(|(k, y)| {
+                let c = terms.colnorm2[k];
+                let noise: Box<dyn Fn(f64) -> f64> =
+                    Box::new(move |g2: f64| 10.0 * f64::EPSILON * g2.powf(1.5) * c * size);
+                (
+                    format!("{} K[{k}] = {:.6e}", label(case, x), a.k[k]),
+                    y,
+                    noise,
+                )
+            })
+            .collect())
+    });
 }
 
-/// log pθ(x) − log p_flow(x) = γ⁻² M + O(γ⁻⁴) with M = Δp_flow/(2p_flow), and the gap of eq. 13,
-/// ELBO* − (log pθ(x) − c_IMA) = γ⁻² E + O(γ⁻⁴): y = γ²·(difference) − coefficient at
-/// γ² = 1e4 … 1e6. Floor: log pθ and ELBO* are converged to the quadrature tolerance 1e-13 relative
-/// to max(1, |value|) (their error estimates, times γ², are ≤ 1e-9 here), so y carries
-/// γ²·1e-13·max(1, |log pθ|) — with a factor 10 of margin, 1e-12·γ²·max(1, |log pθ|).
+/// log pθ(x) − log p_flow(x) = γ⁻² M + O(γ⁻⁴) with M = Δp_flow/(2p_flow), ELBO* − (log p_flow −
+/// c_IMA) = γ⁻² E_elbo + O(γ⁻⁴), and the gap of eq. 13, ELBO* − (log pθ(x) − c_IMA) = γ⁻² E + O(γ⁻⁴):
+/// y = γ²·(difference) − coefficient. Noise: log pθ and ELBO* are converged to the quadrature
+/// tolerance 1e-13 relative to max(1, |value|), so y carries γ²·1e-13·max(1, |log p_flow|,
+/// |ELBO*|) per term — with a factor 10 of margin, 1e-12·γ²·max(1, |log p_flow|, |L_IMA|).
 #[test]
 fn marginal_and_gap_coefficients_are_the_limits() {
     let opts = QuadratureOptions::default();
-    let g2s = [1e4, 1e5, 1e6];
-    for case in cases() {
+    check_all(|case, x| {
         let model = &case.model;
-        for x in &case.xs {
-            let a = Asymptotics::new(model, x).unwrap();
-            let lf = log_flow_likelihood(model.decoder(), model.prior(), x).unwrap();
-            let ci = c_ima(model.decoder(), &a.z0).unwrap();
-            let (mut ym, mut ye, mut yel) = (vec![], vec![], vec![]);
-            for &g2 in &g2s {
-                let q = Query::new(model, x.as_slice(), g2).unwrap();
-                let lp = log_marginal(&q, &opts).unwrap().value;
-                let elbo = optimal_encoder(&q, &opts).unwrap().elbo;
-                ym.push((lp - lf) * g2 - a.marginal);
-                ye.push((elbo - (lp - ci)) * g2 - a.gap);
-                yel.push((elbo - (lf - ci)) * g2 - a.elbo);
-            }
-            let floor = |g2: f64| 1e-12 * g2 * lf.abs().max(1.0);
-            let name = format!("{} {}", case.family.name(), model.prior().name());
-            assert_decays(&format!("{name} M = {:.6e}", a.marginal), &g2s, &ym, floor);
-            assert_decays(&format!("{name} E = {:.6e}", a.gap), &g2s, &ye, floor);
-            assert_decays(
-                &format!("{name} E_elbo = {:.6e}", a.elbo),
-                &g2s,
-                &yel,
-                floor,
-            );
+        let a = Asymptotics::new(model, x).unwrap();
+        let lf = log_flow_likelihood(model.decoder(), model.prior(), x).unwrap();
+        let ci = c_ima(model.decoder(), &a.z0).unwrap();
+        let (mut ym, mut ye, mut yel) = (vec![], vec![], vec![]);
+        for &g2 in &SWEEP {
+            let q = Query::new(model, x.as_slice(), g2)?;
+            let lp = log_marginal(&q, &opts)?.value;
+            let elbo = optimal_encoder(&q, &opts)?.elbo;
+            ym.push((lp - lf) * g2 - a.marginal);
+            ye.push((elbo - (lp - ci)) * g2 - a.gap);
+            yel.push((elbo - (lf - ci)) * g2 - a.elbo);
         }
-    }
+        let size = lf.abs().max((lf - ci).abs()).max(1.0);
+        let noise = move || -> Box<dyn Fn(f64) -> f64> { Box::new(move |g2| 1e-12 * g2 * size) };
+        let name = label(case, x);
+        Ok(vec![
+            (format!("{name} M = {:.6e}", a.marginal), ym, noise()),
+            (format!("{name} E = {:.6e}", a.gap), ye, noise()),
+            (format!("{name} E_elbo = {:.6e}", a.elbo), yel, noise()),
+        ])
+    });
 }
 
 /// Affine decoder W z + b, Gaussian prior N(0, v I): closed forms from the Gaussian posterior
