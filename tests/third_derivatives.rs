@@ -124,3 +124,45 @@ fn affine_is_zero_and_bad_input_is_an_error() {
         .third_contraction(&z, &DVector::zeros(3), &DVector::from_element(3, f64::NAN))
         .is_err());
 }
+
+/// A non-square chain R² → R⁴ → R⁴ → R³ (affine, leaky softplus, affine): the contraction against
+/// the Richardson-extrapolated central differences of the Hessian contraction, as above (same step
+/// and tolerance argument; the activations here are O(1) so ‖∇⁷f‖ is O(1)).
+#[test]
+fn third_contraction_of_a_non_square_chain() {
+    use ima_oracle::model::{Affine, LeakySoftplus};
+    let mut rg = test_rng(143);
+    let w1 = DMatrix::from_fn(4, 2, |_, _| normal_vector(1, 1.0, &mut rg)[0]);
+    let w2 = DMatrix::from_fn(3, 4, |_, _| normal_vector(1, 1.0, &mut rg)[0]);
+    let dec = Decoder::new(
+        2,
+        vec![
+            Affine::new(w1, Some(normal_vector(4, 1.0, &mut rg)))
+                .unwrap()
+                .into(),
+            LeakySoftplus::new(4, 0.2).unwrap().into(),
+            Affine::new(w2, None).unwrap().into(),
+        ],
+    )
+    .unwrap();
+    let h = 2e-3;
+    for _ in 0..5 {
+        let z = normal_vector(2, 1.0, &mut rg);
+        let r = normal_vector(3, 1.0, &mut rg);
+        let v = normal_vector(2, 1.0, &mut rg);
+        let t = dec.third_contraction(&z, &r, &v).unwrap();
+        let central = |h: f64| {
+            let hp = dec.hessian_contraction(&(&z + &v * h), &r).unwrap();
+            let hm = dec.hessian_contraction(&(&z - &v * h), &r).unwrap();
+            (&hp - &hm) / (2.0 * h)
+        };
+        let fd = (central(h / 2.0) * 4.0 - central(h)) / 3.0;
+        let scale = 1.0 + t.amax() + dec.hessian_contraction(&z, &r).unwrap().amax();
+        assert_within(
+            &format!("2→4→4→3 chain at {z}"),
+            t.as_slice(),
+            fd.as_slice(),
+            Tol::Scaled(1e-7, scale),
+        );
+    }
+}
