@@ -55,6 +55,10 @@ pub(crate) trait StepOps {
     /// The chain's third-derivative contraction ([`crate::model::Decoder::third_contraction`])
     /// is built from it. The default reports that the step does not provide third derivatives (a
     /// typed error, never a silent zero): affine steps override it with "add nothing".
+    ///
+    /// An elementwise step t ↦ a(t) adds Pᵀ diag(r_i a'''(z_i) w_i) P. Its a''': leaky softplus
+    /// (1 − α)σ(1 − σ)(1 − 2σ); sigmoid σ'(1 − 6σ + 6σ²) with σ' = σ(1 − σ); tanh
+    /// −2(1 − t²)(1 − 3t²) with t = tanh z; leaky ReLU 0 away from the kink (undefined at it).
     #[allow(clippy::too_many_arguments)]
     fn add_third_sandwich(
         &self,
