@@ -128,3 +128,65 @@ impl Decoder {
         Ok(t)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A step that provides only the required methods (as a newly added step would before it gets
+    /// third derivatives).
+    struct Bare;
+
+    impl StepOps for Bare {
+        fn dim_in(&self) -> usize {
+            1
+        }
+        fn dim_out(&self) -> usize {
+            1
+        }
+        fn name(&self) -> &'static str {
+            "bare"
+        }
+        fn forward(&self, z: &[f64], out: &mut [f64]) {
+            out.copy_from_slice(z);
+        }
+        fn forward_diff(&self, _: &[f64], _: &[f64], du: &[f64], out: &mut [f64], _: &mut [f64]) {
+            out.copy_from_slice(du);
+        }
+        fn jacobian_mul(&self, _: &[f64], _: &[f64], m: &DMatrix<f64>, out: &mut DMatrix<f64>) {
+            out.copy_from(m);
+        }
+        fn vjp(&self, _: &[f64], _: &[f64], r: &[f64], out: &mut [f64]) {
+            out.copy_from_slice(r);
+        }
+        fn log_abs_det(&self, _: &[f64]) -> f64 {
+            0.0
+        }
+        fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError> {
+            out.copy_from_slice(x);
+            Ok(())
+        }
+    }
+
+    /// The default third-derivative sandwich is a typed error naming the step, not a silent zero,
+    /// and leaves h untouched.
+    #[test]
+    fn default_third_sandwich_is_an_error() {
+        let mut h = DMatrix::zeros(1, 1);
+        let e = Bare
+            .add_third_sandwich(
+                &[0.5],
+                &[],
+                &[1.0],
+                &[1.0],
+                &DMatrix::identity(1, 1),
+                &mut h,
+            )
+            .unwrap_err();
+        assert!(matches!(
+            &e,
+            DecoderError::InvalidParameter { message, .. } if message.contains("bare")
+        ));
+        assert_eq!(h[(0, 0)], 0.0);
+    }
+}
