@@ -5,12 +5,16 @@
 //!
 //! | file | experiment |
 //! | --- | --- |
+//! | `elbo_gap.rs` | §4.2, Fig. 4: the decoder fixed to a non-IMA ground truth, the encoder trained: the trained ELBO and the exact ELBO* against log pθ(x) and L_IMA |
 //! | `self_consistency.rs` | §4.1, Fig. 2: σ² against γ² and eq. 12, ‖f(μ(x)) − x‖² against γ², split into finite γ², amortisation and optimisation |
 
+pub mod elbo_gap;
 pub mod self_consistency;
 
+use crate::svg::{Line, Style};
+
 /// The experiments, by name.
-pub const EXPERIMENTS: [&str; 1] = ["self-consistency"];
+pub const EXPERIMENTS: [&str; 2] = ["self-consistency", "elbo-gap"];
 
 /// The median of `v` (NaN-free; NaN when empty).
 pub fn median(v: &[f64]) -> f64 {
@@ -25,4 +29,27 @@ pub fn median(v: &[f64]) -> f64 {
     } else {
         0.5 * (s[n / 2 - 1] + s[n / 2])
     }
+}
+
+/// A figure line from points.
+pub fn line_of(name: &str, points: Vec<(f64, f64)>, style: Style) -> Line {
+    Line {
+        name: name.into(),
+        points,
+        style,
+    }
+}
+
+/// Least-squares slope of log y against log x over the finite positive points.
+pub fn log_slope(points: &[(f64, f64)]) -> f64 {
+    let p: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|(x, y)| *x > 0.0 && *y > 0.0 && y.is_finite())
+        .map(|(x, y)| (x.ln(), y.ln()))
+        .collect();
+    if p.len() < 2 {
+        return f64::NAN;
+    }
+    let (xs, ys): (Vec<f64>, Vec<f64>) = p.into_iter().unzip();
+    crate::fit::slope(&xs, &ys)
 }

@@ -14,7 +14,7 @@
 //!   training the encoder further with the decoder frozen ("refined") separates optimisation
 //!   (what more steps remove) from amortisation (what remains).
 
-use super::median;
+use super::{line_of, log_slope, median};
 use crate::svg::{loglog, Line, Style};
 use ima_oracle::generate::{mlp_orthogonal, rng};
 use ima_oracle::inference::{optimal_encoder_from, Eq12Terms};
@@ -328,29 +328,6 @@ fn per_gamma(cfg: &Config, rows: &[RunResult], f: fn(&RunResult) -> f64) -> Vec<
             (g, median(&v))
         })
         .collect()
-}
-
-/// A figure line from points.
-fn line_of(name: &str, points: Vec<(f64, f64)>, style: Style) -> Line {
-    Line {
-        name: name.into(),
-        points,
-        style,
-    }
-}
-
-/// Least-squares slope of log y against log x over the finite positive points.
-fn log_slope(points: &[(f64, f64)]) -> f64 {
-    let p: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|(x, y)| *x > 0.0 && *y > 0.0 && y.is_finite())
-        .map(|(x, y)| (x.ln(), y.ln()))
-        .collect();
-    if p.len() < 2 {
-        return f64::NAN;
-    }
-    let (xs, ys): (Vec<f64>, Vec<f64>) = p.into_iter().unzip();
-    crate::fit::slope(&xs, &ys)
 }
 
 /// Trains and measures every (γ², seed) run, spread over `cfg.threads` (each run sequential: the
