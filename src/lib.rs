@@ -34,6 +34,7 @@
 //! | [`paper`] | c_IMA, C_IMA, the flow likelihood, L_IMA (eq. 4, 6); the RHS of eq. 12 and 13; affine–Gaussian closed forms |
 //! | [`flow_quantities()`], [`evaluate()`], [`compare`], [`parallel`] | the flow quantities at x (no γ²); every quantity at one query, each answered on its own; the comparison criterion; thread-count-independent parallel maps |
 //! | [`metrics`] | the MCC of the experiments: Pearson/Spearman correlation matrices, the optimal matching of components (Hungarian algorithm) |
+//! | [`sprites`] | the Sprites images of §4.3 (Fig. 5): a deterministic renderer of one anti-aliased triangle from position, size and hue, Beta-distributed factors |
 //! | [`vae`] | amortised VAEs (§4): networks, the loss of one training step with its exact parameter gradient, Adam, training |
 //! | [`io`] | `.npy` files, model folders (`docs/model-format.md`) and VAE folders (`docs/vae-format.md`), beside the numerical layers (it builds models and VAEs) |
 //!
@@ -86,6 +87,7 @@ pub mod objective;
 pub mod paper;
 pub mod parallel;
 pub mod quadrature;
+pub mod sprites;
 pub mod tol;
 pub mod vae;
 
