@@ -64,7 +64,11 @@ fn mlp3_matches_its_definition() {
 fn save_load_round_trip() {
     let mut r = test_rng(60);
     for fam in Family::ALL {
-        for prior in [Prior::gaussian(0.5).unwrap(), Prior::logistic(1.7).unwrap()] {
+        for prior in [
+            Prior::gaussian(0.5).unwrap(),
+            Prior::logistic(1.7).unwrap(),
+            Prior::beta_logistic(0.3, 2.5).unwrap(),
+        ] {
             let model = Model::new(prior, fam.build(3, &mut r).unwrap()).unwrap();
             let dir = scratch(fam.name());
             save_model(&model, &dir).unwrap();

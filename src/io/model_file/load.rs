@@ -231,19 +231,23 @@ impl Parser {
             })
     }
 
-    /// `prior gaussian VARIANCE` or `prior logistic SCALE`, once.
+    /// `prior gaussian VARIANCE`, `prior logistic SCALE` or `prior beta-logistic A B`, once.
     fn prior(&mut self, args: &[&str]) -> Result<(), ModelFileError> {
-        self.at_most(args, 2)?;
         if self.prior.is_some() {
             return Err(self.at("'prior' given twice".into()));
         }
         let v = self.number(args.get(1).copied(), "the prior's parameter")?;
         let prior = match args.first().copied() {
-            Some("gaussian") => Prior::gaussian(v),
-            Some("logistic") => Prior::logistic(v),
+            Some("gaussian") => self.at_most(args, 2).map(|()| Prior::gaussian(v))?,
+            Some("logistic") => self.at_most(args, 2).map(|()| Prior::logistic(v))?,
+            Some("beta-logistic") => {
+                self.at_most(args, 3)?;
+                let b = self.number(args.get(2).copied(), "the prior's second parameter (B)")?;
+                Prior::beta_logistic(v, b)
+            }
             other => {
                 return Err(self.at(format!(
-                    "unknown prior '{}' (gaussian VARIANCE | logistic SCALE)",
+                    "unknown prior '{}' (gaussian VARIANCE | logistic SCALE | beta-logistic A B)",
                     shown(other.unwrap_or(""))
                 )))
             }

@@ -17,6 +17,7 @@ pub fn save_model(model: &Model, dir: impl AsRef<Path>) -> Result<(), ModelFileE
     text += &match *model.prior() {
         Prior::Gaussian { variance } => format!("prior gaussian {variance:?}\n"),
         Prior::Logistic { scale } => format!("prior logistic {scale:?}\n"),
+        Prior::BetaLogistic { a, b } => format!("prior beta-logistic {a:?} {b:?}\n"),
     };
     let write = |name: String, a: NpyArray| -> Result<String, ModelFileError> {
         let p = dir.join(&name);

@@ -128,8 +128,24 @@ const PRIOR: &[Case] = &[
     (
         "prior cauchy 1\n",
         Some(3),
-        "unknown prior 'cauchy' (gaussian VARIANCE | logistic SCALE)",
+        "unknown prior 'cauchy' (gaussian VARIANCE | logistic SCALE | beta-logistic A B)",
     ),
+    (
+        "prior beta-logistic 2\n",
+        Some(3),
+        "missing the prior's second parameter (B)",
+    ),
+    (
+        "prior beta-logistic 2 0\n",
+        Some(3),
+        "beta-logistic distribution: parameter b = 0 is not allowed",
+    ),
+    (
+        "prior beta-logistic -1 2\n",
+        Some(3),
+        "beta-logistic distribution: parameter a = -1 is not allowed",
+    ),
+    ("prior beta-logistic 1 2 3\n", Some(3), "unexpected '3'"),
     (
         "prior logistic -2\n",
         Some(3),
