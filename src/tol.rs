@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | round-off | [`EPS`], [`ROUND_OFF`], [`value_noise`], [`newton_decrement_floor`] |
 //! | model validation | [`RCOND_MIN`], [`ORTHOGONALITY_TOL`], [`LOGVAR_MAX`] |
-//! | leaky softplus | [`DIFF_FORM_MAX_STEP`], [`SOFTPLUS_INVERSE_MAX_ITER`] |
+//! | leaky softplus, tanh | [`DIFF_FORM_MAX_STEP`], [`SOFTPLUS_INVERSE_MAX_ITER`], [`TANH_DIFF_MAX_STEP`] |
 //! | Gauss–Hermite rules | [`GH_MAX_NODES`], [`GH_POLISH_STEPS`] |
 //! | tolerance-driven quadrature | [`DEFAULT_TOL`], [`DEFAULT_MIN_NODES`], [`DEFAULT_MAX_NODES`], [`DEFAULT_MAX_TOTAL`] |
 //! | poles | [`POLE_MASS_TOL`] |
@@ -64,6 +64,12 @@ pub const LOGVAR_MAX: f64 = 700.0;
 /// so every operation is well conditioned; beyond, |a(t + Δ) − a(t)| ≥ α|Δ| > α is large enough
 /// that the direct difference (absolute error eps·|a|) is accurate.
 pub const DIFF_FORM_MAX_STEP: f64 = 1.0;
+
+/// The largest |Δ| for which the tanh step's difference tanh(t + Δ) − tanh(t) uses the product
+/// sinh(Δ)·sech(t)·sech(t + Δ): 700, below the overflow of sinh (|Δ| > 710.5) with room for the
+/// product sinh(Δ)·sech(t) ≤ sinh(700) ≈ 5e303 to stay finite. Beyond, t and t + Δ are 700 apart
+/// and the direct difference (absolute error ≤ eps, the values being in (−1, 1)) is used.
+pub const TANH_DIFF_MAX_STEP: f64 = 700.0;
 
 /// Iteration cap of the leaky softplus inverse. Newton from the right end of the bracket converges
 /// quadratically after at most ~log2(|t|/ulp) ≈ 60 halvings of the error for any finite t; 200

@@ -1,7 +1,8 @@
 //! Loading a model folder: the manifest is read (bounded, see `manifest.rs`) and then line by line
 //! by a [`Parser`] that knows where it is (manifest, folder, line) and what the lines so far have
 //! said (dimension, prior, steps); each directive — `dim`, `prior`, `step linear`,
-//! `step leaky_softplus`, `step moebius` — has its own function, and every error names the file and
+//! `step leaky_softplus`, `step moebius`, `step sigmoid`, `step tanh`, `step leaky_relu` — has its
+//! own function, and every error names the file and
 //! the line, shows the words it quotes with invisible characters escaped, and names any limit of
 //! [`Limits`] it hit.
 
@@ -9,7 +10,9 @@ use super::manifest::{lines, read_manifest};
 use super::{ModelFileError, MAGIC_LINE};
 use crate::io::npy::{self, shape_text, NpyArray};
 use crate::io::{invisible_note, shown, Limits, RAISE_DIM, RAISE_ELEMENTS};
-use crate::model::{Affine, Decoder, LeakySoftplus, Model, Moebius, Prior, Step};
+use crate::model::{
+    Affine, Decoder, LeakyRelu, LeakySoftplus, Model, Moebius, Prior, Sigmoid, Step, Tanh,
+};
 
 use nalgebra::{DMatrix, DVector};
 use std::path::{Path, PathBuf};
@@ -266,9 +269,12 @@ impl Parser {
             "linear" => self.step_linear(args)?,
             "leaky_softplus" => self.step_leaky_softplus(args)?,
             "moebius" => self.step_moebius(args)?,
+            "sigmoid" => self.step_sigmoid(args)?,
+            "tanh" => self.step_tanh(args)?,
+            "leaky_relu" => self.step_leaky_relu(args)?,
             other => {
                 return Err(self.at(format!(
-                    "unknown step '{}' (linear | leaky_softplus | moebius)",
+                    "unknown step '{}' (linear | leaky_softplus | moebius | sigmoid | tanh | leaky_relu)",
                     shown(other)
                 )))
             }
@@ -320,6 +326,29 @@ impl Parser {
         self.at_most(args, 1)?;
         let alpha = self.number(args.first().copied(), "alpha")?;
         let s = LeakySoftplus::new(self.current_dim, alpha).map_err(|e| self.at(e.to_string()))?;
+        Ok(s.into())
+    }
+
+    /// `step sigmoid`: elementwise 1/(1 + e^{−t}), keeping the current dimension.
+    fn step_sigmoid(&self, args: &[&str]) -> Result<Step, ModelFileError> {
+        self.at_most(args, 0)?;
+        let s = Sigmoid::new(self.current_dim).map_err(|e| self.at(e.to_string()))?;
+        Ok(s.into())
+    }
+
+    /// `step tanh`: elementwise tanh, keeping the current dimension.
+    fn step_tanh(&self, args: &[&str]) -> Result<Step, ModelFileError> {
+        self.at_most(args, 0)?;
+        let s = Tanh::new(self.current_dim).map_err(|e| self.at(e.to_string()))?;
+        Ok(s.into())
+    }
+
+    /// `step leaky_relu SLOPE`: elementwise max(t, k t) (slope k > 0 on t < 0), keeping the
+    /// current dimension.
+    fn step_leaky_relu(&self, args: &[&str]) -> Result<Step, ModelFileError> {
+        self.at_most(args, 1)?;
+        let k = self.number(args.first().copied(), "slope")?;
+        let s = LeakyRelu::new(self.current_dim, k).map_err(|e| self.at(e.to_string()))?;
         Ok(s.into())
     }
 

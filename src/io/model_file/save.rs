@@ -32,6 +32,9 @@ pub fn save_model(model: &Model, dir: impl AsRef<Path>) -> Result<(), ModelFileE
                 text += &format!("step linear {w} {b}\n");
             }
             Step::LeakySoftplus(s) => text += &format!("step leaky_softplus {:?}\n", s.alpha()),
+            Step::Sigmoid(_) => text += "step sigmoid\n",
+            Step::Tanh(_) => text += "step tanh\n",
+            Step::LeakyRelu(s) => text += &format!("step leaky_relu {:?}\n", s.slope()),
             Step::Moebius(m) => {
                 let a = write(format!("A{l}.npy"), NpyArray::from_matrix(m.rotation()))?;
                 let p = write(format!("a{l}.npy"), NpyArray::from_vector(m.pole()))?;

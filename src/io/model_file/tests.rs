@@ -164,12 +164,12 @@ const STEP: &[Case] = &[
     (
         "step\n",
         Some(4),
-        "unknown step '' (linear | leaky_softplus | moebius)",
+        "unknown step '' (linear | leaky_softplus | moebius | sigmoid | tanh | leaky_relu)",
     ),
     (
         "step conv\n",
         Some(4),
-        "unknown step 'conv' (linear | leaky_softplus | moebius)",
+        "unknown step 'conv' (linear | leaky_softplus | moebius | sigmoid | tanh | leaky_relu)",
     ),
     ("step linear\n", Some(4), "missing the file of the weight W"),
     (
