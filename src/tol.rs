@@ -4,7 +4,7 @@
 //! | group | constants |
 //! | --- | --- |
 //! | round-off | [`EPS`], [`ROUND_OFF`], [`value_noise`], [`newton_decrement_floor`] |
-//! | model validation | [`RCOND_MIN`], [`ORTHOGONALITY_TOL`], [`LOGVAR_MAX`] |
+//! | model validation | [`RCOND_MIN`], [`ORTHOGONALITY_TOL`], [`ORTHOGONALITY_TOL_F32_PER_DIM`], [`LOGVAR_MAX`] |
 //! | leaky softplus, tanh | [`DIFF_FORM_MAX_STEP`], [`SOFTPLUS_INVERSE_MAX_ITER`], [`TANH_DIFF_MAX_STEP`] |
 //! | Gauss–Hermite rules | [`GH_MAX_NODES`], [`GH_POLISH_STEPS`] |
 //! | tolerance-driven quadrature | [`DEFAULT_TOL`], [`DEFAULT_MIN_NODES`], [`DEFAULT_MAX_NODES`], [`DEFAULT_MAX_TOTAL`] |
@@ -53,6 +53,15 @@ pub const RCOND_MIN: f64 = ROUND_OFF;
 /// allows an A read from a file in f64 after an f64 QR (errors ~1e-15·n) while rejecting any real
 /// departure (which would break the conformal closed forms, c_IMA = 0 among them).
 pub const ORTHOGONALITY_TOL: f64 = 1e-12;
+
+/// How far AᵀA may be from I (entrywise), per unit of the size n of A, for a Möbius A *stored as
+/// float32* to be accepted — and replaced by its nearest orthogonal matrix: 4·eps₃₂ = 4·2⁻²³ ≈
+/// 4.8e-7, i.e. max |AᵀA − I| ≤ 4 n eps₃₂. Rounding an exactly orthogonal matrix to float32 moves
+/// each entry by ≤ ½ ulp ≤ 2⁻²⁴|a_ij|, so |(AᵀA − I)_jk| ≤ 2·2⁻²⁴·Σ_i |a_ij||a_ik| ≤ eps₃₂
+/// (Cauchy–Schwarz on unit columns); a matrix orthogonalised in float32 arithmetic (Householder QR,
+/// an SVD) departs by ~c·n·eps₃₂ with c of order 1. 4n covers both, while a real departure from
+/// orthogonality (which would change the model beyond float32 round-off) is still refused.
+pub const ORTHOGONALITY_TOL_F32_PER_DIM: f64 = 4.0 * f32::EPSILON as f64;
 
 /// The largest |log σ²| of an encoder: 700. Then σ² = e^s and σ = e^{s/2} are finite, normal
 /// numbers (e^710 overflows; the smallest normal is 2.2e-308 ≈ e^{−708.4}), so every product σ·ξ

@@ -8,6 +8,7 @@ mod elbo_cmd;
 mod eval;
 mod flow_cmd;
 mod golden;
+mod model_arg;
 mod outdir;
 mod output;
 mod pole_note;

@@ -13,6 +13,7 @@ use crate::io::{invisible_note, shown, Limits, RAISE_DIM, RAISE_ELEMENTS};
 use crate::model::{
     Affine, Decoder, LeakyRelu, LeakySoftplus, Model, Moebius, Prior, Sigmoid, Step, Tanh,
 };
+use crate::tol::{ORTHOGONALITY_TOL, ORTHOGONALITY_TOL_F32_PER_DIM};
 
 use nalgebra::{DMatrix, DVector};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,17 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<Model, ModelFileError> {
 /// Loads a model whose dimensions are at most `limits.max_dim` and whose arrays hold at most
 /// `limits.max_elements` entries together.
 pub fn load_model_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Model, ModelFileError> {
+    load_model_with_notes(path, limits).map(|(model, _)| model)
+}
+
+/// As [`load_model_with`], and the notes on what the loader changed: one per Möbius `A` stored as
+/// float32 that was orthogonal only to float32 round-off and has been replaced by its nearest
+/// orthogonal matrix (docs/model-format.md, "Float32 parameters"). Each note names the manifest
+/// line, the file, the departure found and the largest change made.
+pub fn load_model_with_notes(
+    path: impl AsRef<Path>,
+    limits: &Limits,
+) -> Result<(Model, Vec<String>), ModelFileError> {
     let mut p = Parser::new(manifest_path(path.as_ref()), *limits);
     let text = read_manifest(&p.manifest)?;
     let mut lines = lines(&text);
@@ -89,6 +101,8 @@ struct Parser {
     limits: Limits,
     /// Entries of the arrays read so far.
     entries: u64,
+    /// What the loader changed (float32 matrices replaced by their polar factors).
+    notes: Vec<String>,
 }
 
 impl Parser {
@@ -105,6 +119,7 @@ impl Parser {
             current_dim: 0,
             limits,
             entries: 0,
+            notes: Vec::new(),
         }
     }
 
@@ -358,6 +373,7 @@ impl Parser {
         self.at_most(args, 4)?;
         let alpha = self.number(args.first().copied(), "alpha")?;
         let a = self.array(args.get(1).copied(), "the orthogonal matrix A")?;
+        let stored_as_f32 = a.stored_as_f32();
         let (n, a) = match *a.shape() {
             [n, m] if n == m => (n, DMatrix::from_row_slice(n, n, a.data())),
             _ => {
@@ -366,6 +382,11 @@ impl Parser {
                     shape_text(a.shape())
                 )))
             }
+        };
+        let a = if stored_as_f32 {
+            self.orthogonal_from_f32(a, args.get(1).copied().unwrap_or(""))?
+        } else {
+            a
         };
         let (pole_file, shift_file) = (args.get(2).copied(), args.get(3).copied());
         let pole = self.array(pole_file, "the pole a")?;
@@ -376,8 +397,50 @@ impl Parser {
         Ok(m.into())
     }
 
+    /// A Möbius A read from float32 values (`name`): as it is if orthogonal to
+    /// [`ORTHOGONALITY_TOL`]; its polar factor, with a note, if max |AᵀA − I| ≤
+    /// [`ORTHOGONALITY_TOL_F32_PER_DIM`]·n (float32 round-off); otherwise an error saying how far
+    /// it is and what to do.
+    fn orthogonal_from_f32(
+        &mut self,
+        a: DMatrix<f64>,
+        name: &str,
+    ) -> Result<DMatrix<f64>, ModelFileError> {
+        let dev = Moebius::orthogonality_defect(&a);
+        if dev <= ORTHOGONALITY_TOL {
+            return Ok(a);
+        }
+        let limit = ORTHOGONALITY_TOL_F32_PER_DIM * a.nrows() as f64;
+        if dev > limit {
+            return Err(self.at(format!(
+                "moebius: A ({}, float32) is not orthogonal even to float32 round-off: \
+                 max |AᵀA − I| = {dev:.3e} > 4·n·eps_f32 = {limit:.3e}; orthogonalise it (its polar \
+                 factor U Vᵀ from an SVD A = U Σ Vᵀ, or the Q of a QR) and save it, preferably in \
+                 float64",
+                shown(name)
+            )));
+        }
+        let q = Moebius::nearest_orthogonal(&a).ok_or_else(|| {
+            self.at(format!(
+                "moebius: the SVD of A ({}) did not converge",
+                shown(name)
+            ))
+        })?;
+        let change = (&q - &a).amax();
+        self.notes.push(format!(
+            "{}:{}: the Möbius matrix A ({}) is float32, orthogonal only to float32 round-off \
+             (max |AᵀA − I| = {dev:.3e} ≤ 4·n·eps_f32 = {limit:.3e}); it was replaced by its nearest \
+             orthogonal matrix (the polar factor U Vᵀ, computed in float64; largest entry change \
+             {change:.3e})",
+            self.manifest.display(),
+            self.line,
+            shown(name)
+        ));
+        Ok(q)
+    }
+
     /// The model, once every line has been read: `dim` and `prior` must have been given.
-    fn finish(mut self) -> Result<Model, ModelFileError> {
+    fn finish(mut self) -> Result<(Model, Vec<String>), ModelFileError> {
         let dim = self
             .dim
             .ok_or_else(|| self.file_error("no 'dim' line".into()))?;
@@ -386,6 +449,7 @@ impl Parser {
             .ok_or_else(|| self.file_error("no 'prior' line".into()))?;
         let steps = std::mem::take(&mut self.steps);
         let decoder = Decoder::new(dim, steps).map_err(|e| self.file_error(e.to_string()))?;
-        Model::new(prior, decoder).map_err(|e| self.file_error(e.to_string()))
+        let model = Model::new(prior, decoder).map_err(|e| self.file_error(e.to_string()))?;
+        Ok((model, self.notes))
     }
 }

@@ -25,7 +25,7 @@ mod load;
 mod manifest;
 mod save;
 
-pub use load::{load_model, load_model_with};
+pub use load::{load_model, load_model_with, load_model_with_notes};
 pub use save::save_model;
 
 use std::fmt;
