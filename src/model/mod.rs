@@ -3,7 +3,7 @@
 //! | file | contents |
 //! | --- | --- |
 //! | `prior.rs` | [`Prior`]: Gaussian, logistic and Beta-logistic factors m of p0(z) = Π m(z_k), log m and three derivatives |
-//! | `source.rs` | [`Source`]: data laws of §4 (the priors, uniform, shifted Beta, Laplace) |
+//! | `source.rs` | [`Source`]: data laws of §4 (the priors, uniform, shifted and unit Beta, Laplace) |
 //! | `sigmoid.rs` | the logistic sigmoid and softplus, evaluated without overflow or cancellation |
 //! | `special.rs` | ln Γ and ln B |
 //! | `decoder/` | [`Decoder`]: chains of [`Affine`], [`LeakySoftplus`], [`Moebius`], [`Sigmoid`], [`Tanh`] and [`LeakyRelu`] steps with exact derivatives |
