@@ -6,6 +6,7 @@
 //! | round-off | [`EPS`], [`ROUND_OFF`], [`value_noise`], [`newton_decrement_floor`] |
 //! | model validation | [`RCOND_MIN`], [`ORTHOGONALITY_TOL`], [`ORTHOGONALITY_TOL_F32_PER_DIM`], [`LOGVAR_MAX`] |
 //! | leaky softplus, tanh | [`DIFF_FORM_MAX_STEP`], [`SOFTPLUS_INVERSE_MAX_ITER`], [`TANH_DIFF_MAX_STEP`] |
+//! | special functions | [`INCOMPLETE_BETA_MAX_ITER`] |
 //! | Gauss–Hermite rules | [`GH_MAX_NODES`], [`GH_POLISH_STEPS`] |
 //! | tolerance-driven quadrature | [`DEFAULT_TOL`], [`DEFAULT_MIN_NODES`], [`DEFAULT_MAX_NODES`], [`DEFAULT_MAX_TOTAL`] |
 //! | poles | [`POLE_MASS_TOL`] |
@@ -84,6 +85,12 @@ pub const TANH_DIFF_MAX_STEP: f64 = 700.0;
 /// quadratically after at most ~log2(|t|/ulp) ≈ 60 halvings of the error for any finite t; 200
 /// is never reached for valid parameters, and reaching it is an error, not an answer.
 pub const SOFTPLUS_INVERSE_MAX_ITER: usize = 200;
+
+/// Terms of the continued fraction of the incomplete Beta function (`special::ln_incomplete_beta`):
+/// 10 000. On the side where it is evaluated it converges in O(√max(a, b)) terms (Numerical
+/// Recipes §6.4) — a few hundred for parameters up to 1e4; not converging is an error, not an
+/// answer.
+pub const INCOMPLETE_BETA_MAX_ITER: usize = 10_000;
 
 /// The largest Gauss–Hermite rule: 256 nodes per dimension. Far beyond any convergence need here
 /// (96 is the default budget); the construction (Golub–Welsch + polish, weights from the scaled

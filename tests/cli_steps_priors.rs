@@ -4,8 +4,10 @@
 
 mod cli_support;
 
-use cli_support::{npy, run, s, scratch, stderr};
+use cli_support::{affine_model, npy, run, s, scratch, stderr, stdout};
+use ima_oracle::generate::rng;
 use ima_oracle::io::npy::read_npy;
+use ima_oracle::{Prior, Source};
 
 /// The authors' §4.3 model with A written as float32 (a rotation by 0.3 rad about the third axis,
 /// rounded to float32): `flow` answers for points of the model and says on stderr that A was
@@ -108,4 +110,55 @@ fn leaky_relu_decoder_refuses_expectations_in_eval() {
     assert_eq!(get("status_flow.npy"), vec![0.0; 2]);
     assert_eq!(get("status_elbo_star.npy"), vec![6.0; 2]);
     assert_eq!(get("status_log_marginal.npy"), vec![6.0; 2]);
+}
+
+/// `check` tests sources against a Beta-logistic prior: the authors' Beta(2, 0.7) draws on (0, 1)
+/// taken through the logit pass (the seed is fixed; a correct law fails the Bonferroni-corrected
+/// tests with probability `--alpha`, the default), and standard logistic draws (Beta(1, 1) through
+/// the logit: mean 0 instead of ψ(2) − ψ(0.7) ≈ 1.64, 500 points) fail. The report names the law
+/// (mean, variance and fourth moment from ψ, ψ', ψ''', the CDF from the incomplete Beta function).
+#[test]
+fn check_tests_sources_against_a_beta_logistic_prior() {
+    let dir = scratch("steps-priors", "check-beta-logistic");
+    let (model, ours, theirs) = (dir.join("model"), dir.join("ours"), dir.join("theirs"));
+    affine_model(&model, 3, Prior::beta_logistic(2.0, 0.7).unwrap());
+    std::fs::create_dir_all(&ours).unwrap();
+    std::fs::create_dir_all(&theirs).unwrap();
+    let n = 500;
+    let draw = |a: f64, b: f64, seed: u64| -> Vec<f64> {
+        let (src, mut r) = (Source::beta_unit(a, b).unwrap(), rng(seed));
+        (0..n * 3)
+            .map(|_| {
+                let y = src.sample_1d(&mut r);
+                y.ln() - (-y).ln_1p()
+            })
+            .collect()
+    };
+    let z = theirs.join("z.npy");
+    let check = || {
+        run(&[
+            "check",
+            s(&model),
+            "--ours",
+            s(&ours),
+            "--theirs",
+            s(&theirs),
+        ])
+    };
+    npy(&z, &[n, 3], &draw(2.0, 0.7, 1));
+    let o = check();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("beta-logistic(2, 0.7)"),
+        "{}",
+        stdout(&o)
+    );
+    npy(&z, &[n, 3], &draw(1.0, 1.0, 2));
+    let o = check();
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("goodness of fit FAILS"),
+        "{}",
+        stdout(&o)
+    );
 }
