@@ -330,9 +330,9 @@ mod tests {
 
     /// ln I_x and ln(1 − I_x) against closed forms: I_x(a, 1) = x^a, I_x(1, b) = 1 − (1 − x)^b,
     /// I_x(2, 2) = 3x² − 2x³, I_x(½, ½) = (2/π) asin √x (1e-13 of max(1, |ln|): a few ulps per
-    /// term of a fraction of ≲ 30 terms), far in both tails (x = 1e-200: ln I = a ln x − ln(a B)
-    /// + O(x)), and the symmetry I_x(a, b) = 1 − I_{1−x}(b, a) (the two sides take different
-    /// branches of the continued fraction).
+    /// term of a fraction of ≲ 30 terms), far in the left tail (x = 1e-200: ln I equals
+    /// a ln x − ln(a B) up to O(x)), and the symmetry I_x(a, b) = 1 − I_{1−x}(b, a) (the two sides
+    /// take different branches of the continued fraction).
     #[test]
     fn incomplete_beta_closed_forms() {
         let tol = Tol::Mixed(1e-13);
