@@ -295,3 +295,57 @@ fn non_orthogonal_moebius_matrices_are_errors_that_say_how_far() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Models with the sigmoid, tanh and leaky ReLU steps and the Beta-logistic prior survive a
+/// save/load round trip bit for bit (f, J, and the prior's parameters).
+#[test]
+fn new_steps_round_trip() {
+    use ima_oracle::{Affine, Decoder, LeakyRelu, Sigmoid, Tanh};
+    let mut r = test_rng(64);
+    let lin = |r: &mut ima_oracle::generate::OracleRng| -> Step {
+        Affine::new(haar_orthogonal(3, r), Some(normal_vector(3, 0.3, r)))
+            .unwrap()
+            .into()
+    };
+    let steps = vec![
+        lin(&mut r),
+        Sigmoid::new(3).unwrap().into(),
+        lin(&mut r),
+        Tanh::new(3).unwrap().into(),
+        lin(&mut r),
+        LeakyRelu::new(3, 0.37).unwrap().into(),
+    ];
+    let model = Model::new(
+        Prior::beta_logistic(0.3, 2.5).unwrap(),
+        Decoder::new(3, steps).unwrap(),
+    )
+    .unwrap();
+    let dir = scratch("new-steps");
+    save_model(&model, &dir).unwrap();
+    let back = load_model(&dir).unwrap();
+    assert_eq!(back.prior(), model.prior());
+    let names: Vec<&str> = back.decoder().steps().iter().map(|s| s.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "affine",
+            "sigmoid",
+            "affine",
+            "tanh",
+            "affine",
+            "leaky_relu"
+        ]
+    );
+    for _ in 0..5 {
+        let z = normal_vector(3, 1.0, &mut r);
+        assert_eq!(
+            back.decoder().forward(&z).unwrap(),
+            model.decoder().forward(&z).unwrap()
+        );
+        assert_eq!(
+            back.decoder().jacobian(&z).unwrap(),
+            model.decoder().jacobian(&z).unwrap()
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

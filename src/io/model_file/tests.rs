@@ -199,6 +199,20 @@ const STEP: &[Case] = &[
         "step: leaky softplus: alpha = 0 is outside (0, 1]",
     ),
     ("step leaky_softplus 0.2 0.3\n", Some(4), "unexpected '0.3'"),
+    ("step sigmoid 1\n", Some(4), "unexpected '1'"),
+    ("step tanh x\n", Some(4), "unexpected 'x'"),
+    ("step leaky_relu\n", Some(4), "missing slope"),
+    (
+        "step leaky_relu 0\n",
+        Some(4),
+        "step: leaky relu: slope = 0 must be finite and positive (invertibility)",
+    ),
+    (
+        "step leaky_relu -0.1\n",
+        Some(4),
+        "step: leaky relu: slope = -0.1 must be finite and positive (invertibility)",
+    ),
+    ("step leaky_relu 0.1 0.2\n", Some(4), "unexpected '0.2'"),
     ("step moebius\n", Some(4), "missing alpha"),
     (
         "step moebius x W.npy v.npy v.npy\n",
