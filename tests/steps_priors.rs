@@ -141,3 +141,43 @@ fn a_kinked_decoder_has_flow_quantities_and_refuses_expectations() {
         assert!(elbo(&q, &enc, &opts).is_err_and(|e| not_smooth(&e)));
     }
 }
+
+/// Every expectation over q refuses with `NotSmooth` on kinked decoders of several shapes and at
+/// every γ² — never with a symptom (a Newton solve or a quadrature that did not converge): two
+/// leaky ReLU layers (slopes 0.2, 0.5) between Haar-orthogonal maps, d = 2, 3, 4, points near the
+/// origin (where the kinks are), γ² = 1, 10, 1e4.
+#[test]
+fn kinked_decoders_always_refuse_with_not_smooth() {
+    let mut r = test_rng(73);
+    let opts = QuadratureOptions::default();
+    for trial in 0..12 {
+        let d = 2 + trial % 3;
+        let steps: Vec<Step> = vec![
+            Affine::new(haar_orthogonal(d, &mut r), None)
+                .unwrap()
+                .into(),
+            LeakyRelu::new(d, 0.2).unwrap().into(),
+            Affine::new(haar_orthogonal(d, &mut r), None)
+                .unwrap()
+                .into(),
+            LeakyRelu::new(d, 0.5).unwrap().into(),
+        ];
+        let model = Model::new(Prior::standard_normal(), Decoder::new(d, steps).unwrap()).unwrap();
+        let x = model
+            .decoder()
+            .forward(&normal_vector(d, 0.3, &mut r))
+            .unwrap();
+        for gamma2 in [1.0, 10.0, 1e4] {
+            let q = Query::new(&model, x.as_slice(), gamma2).unwrap();
+            let not_smooth = |e: &OracleError| matches!(e, OracleError::NotSmooth { step: 1 });
+            assert!(
+                log_marginal(&q, &opts).is_err_and(|e| not_smooth(&e)),
+                "d={d} γ²={gamma2}"
+            );
+            assert!(
+                optimal_encoder(&q, &opts).is_err_and(|e| not_smooth(&e)),
+                "d={d} γ²={gamma2}"
+            );
+        }
+    }
+}

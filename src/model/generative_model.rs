@@ -160,7 +160,7 @@ impl Model {
 
     /// Refuses a decoder with a non-smooth step ([`PoleRefusal::NotSmooth`]): the guards of every
     /// Gaussian expectation run it first.
-    fn guard_smooth(&self) -> Result<(), PoleRefusal> {
+    pub(crate) fn guard_smooth(&self) -> Result<(), PoleRefusal> {
         match self.first_non_smooth_step() {
             Some(step) => Err(PoleRefusal::NotSmooth { step }),
             None => Ok(()),
