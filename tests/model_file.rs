@@ -349,3 +349,74 @@ fn new_steps_round_trip() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// VAE folders: an encoder manifest names its arrays (a missing bias is zero, named `b{l}`), its
+/// linear layers need not have full rank, and its own mistakes — a prior, the model's header, an
+/// output that is not 2d — are errors naming encoder.txt and the line.
+#[test]
+fn encoder_manifests_load_and_their_errors_name_the_line() {
+    use ima_oracle::io::model_file::load_vae;
+    use ima_oracle::io::npy::{write_npy, NpyArray};
+    let dir = scratch("vae-folder");
+    std::fs::copy(fixtures().join("mlp3/model.txt"), dir.join("model.txt")).unwrap();
+    for w in ["W1", "W2", "W3"] {
+        std::fs::copy(
+            fixtures().join(format!("mlp3/{w}.npy")),
+            dir.join(format!("{w}.npy")),
+        )
+        .unwrap();
+    }
+    // A rank-one first layer (every row equal) and a 6 × 4 output layer.
+    let e1: Vec<f64> = (0..12).map(|k| [1.0, -2.0, 0.5][k % 3]).collect();
+    write_npy(dir.join("e1.npy"), &NpyArray::new(vec![4, 3], e1).unwrap()).unwrap();
+    let e2: Vec<f64> = (0..24).map(|k| k as f64 / 10.0).collect();
+    write_npy(
+        dir.join("e2.npy"),
+        &NpyArray::new(vec![6, 4], e2.clone()).unwrap(),
+    )
+    .unwrap();
+    write_npy(
+        dir.join("c2.npy"),
+        &NpyArray::new(vec![6], vec![0.5; 6]).unwrap(),
+    )
+    .unwrap();
+    let write = |text: &str| std::fs::write(dir.join("encoder.txt"), text).unwrap();
+    write("ima-oracle encoder 1\ndim 3\nstep linear e1.npy\nstep leaky_softplus 0.2\nstep linear e2.npy c2.npy\n");
+    let v = load_vae(&dir).unwrap();
+    assert_eq!(
+        v.encoder_names,
+        vec![["e1".to_string(), "b0".into()], ["e2".into(), "c2".into()]]
+    );
+    assert_eq!(v.decoder_names[0], ["W1".to_string(), "b0".into()]);
+    let lin: Vec<_> = v.vae.encoder().linears().collect();
+    assert!(lin[0].b.iter().all(|&b| b == 0.0));
+    assert_eq!(lin[1].w[(1, 0)], e2[4]); // row-major (out, in) on disk
+    for (text, line, needle) in [
+        (
+            "ima-oracle model 1\ndim 3\n",
+            Some(1),
+            "expected the header 'ima-oracle encoder 1'",
+        ),
+        (
+            "ima-oracle encoder 1\ndim 3\nprior gaussian 1\n",
+            Some(3),
+            "an encoder has no prior",
+        ),
+        (
+            "ima-oracle encoder 1\ndim 3\nstep linear e1.npy\n",
+            None,
+            "the encoder maps R^3 to R^4",
+        ),
+        (
+            "ima-oracle encoder 1\ndim 2\nstep linear e1.npy\n",
+            Some(3),
+            "previous output has dimension 2",
+        ),
+    ] {
+        write(text);
+        let e = load_vae(&dir).unwrap_err();
+        assert!(e.path.ends_with("encoder.txt"), "{e}");
+        assert_eq!(e.line, line, "{e}");
+        assert!(e.message.contains(needle), "{e}");
+    }
+}
