@@ -6,7 +6,7 @@
 //! x ≥ 0.5; x < 0.5 goes through the reflection Γ(x)Γ(1 − x) = π / sin(πx).
 //!
 //! ψ(x) and ψ'(x) for x > 0 by the recurrences ψ(x) = ψ(x + 1) − 1/x, ψ'(x) = ψ'(x + 1) + 1/x²
-//! up to x ≥ [`ASYMPTOTIC_FROM`] = 12, then the asymptotic (Bernoulli) series
+//! up to x ≥ 12 (`ASYMPTOTIC_FROM`), then the asymptotic (Bernoulli) series
 //! ψ(x) ~ ln x − 1/(2x) − Σ B_{2k}/(2k x^{2k}), ψ'(x) ~ 1/x + 1/(2x²) + Σ B_{2k}/x^{2k+1}, truncated
 //! after k = 7: the first omitted terms are 3617/(8160 x¹⁶) < 2e-18 and 3617/(510 x¹⁷) < 4e-18 at
 //! x = 12, far below an ulp of ψ(12) ≈ 2.44 and ψ'(12) ≈ 0.087. The recurrence adds at most 12
