@@ -97,7 +97,8 @@ pub use flow_quantities::{flow_quantities, FlowQuantities};
 pub use inference::{log_marginal, optimal_encoder, OptimalEncoder};
 pub use input::{Beta, Encoder, Gamma2, Query};
 pub use model::{
-    generate, Affine, Decoder, DecoderError, LeakySoftplus, Model, Moebius, Prior, Source, Step,
+    generate, Affine, Decoder, DecoderError, LeakyRelu, LeakySoftplus, Model, Moebius, Prior,
+    Sigmoid, Source, Step, Tanh,
 };
 pub use objective::{elbo, ElboEstimate};
 pub use paper::AffineGaussian;
