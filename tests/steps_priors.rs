@@ -181,3 +181,44 @@ fn kinked_decoders_always_refuse_with_not_smooth() {
         }
     }
 }
+
+/// A saturated sigmoid (activations ±750 after W = 1000·I): f, J and log|det J| stay finite —
+/// log|det J| = 3 ln 1000 + Σ_i (−|t_i| − 2 log1p(e^{−|t_i|})) to 1e-15 relative (each term a few
+/// ulps) — while g(f(z)) does not exist in f64 (σ(750) rounds to 1, outside the open image), a
+/// typed decoder error naming the step and the coordinate.
+#[test]
+fn saturated_sigmoid_is_finite_and_its_inverse_a_typed_error() {
+    use ima_oracle::DecoderError;
+    let w = DMatrix::<f64>::identity(3, 3) * 1000.0;
+    let dec = Decoder::new(
+        3,
+        vec![
+            Affine::new(w, None).unwrap().into(),
+            Sigmoid::new(3).unwrap().into(),
+        ],
+    )
+    .unwrap();
+    let z = DVector::from_vec(vec![0.75, -0.75, 0.001]);
+    let x = dec.forward(&z).unwrap();
+    assert!(x.iter().all(|v| v.is_finite()));
+    assert!(dec.jacobian(&z).unwrap().iter().all(|v| v.is_finite()));
+    let t = [750.0f64, -750.0, 1.0];
+    let want: f64 = 3.0 * 1000f64.ln()
+        + t.iter()
+            .map(|&ti| -ti.abs() - 2.0 * (-ti.abs()).exp().ln_1p())
+            .sum::<f64>();
+    assert_near(
+        "log|det J|",
+        dec.log_abs_det_jacobian(&z).unwrap(),
+        want,
+        Tol::Rel(1e-15),
+    );
+    match dec.inverse(&x) {
+        Err(DecoderError::OutsideImage {
+            step: Some(1),
+            index: 0,
+            ..
+        }) => {}
+        other => panic!("expected OutsideImage at step 1, coordinate 0: {other:?}"),
+    }
+}

@@ -28,6 +28,11 @@ pub(crate) trait Elementwise {
     fn d1(&self, t: f64, aux: [f64; 2]) -> f64;
     /// a''(t), given the cache of t.
     fn d2(&self, t: f64, aux: [f64; 2]) -> f64;
+    /// a'''(t), given the cache of t: what a third-derivative contraction of the chain
+    /// (h += Pᵀ diag(r_i a'''(u_i) w_i) P) needs. Not called by the chain yet (the decoder has no
+    /// third-derivative contraction on this branch); tested against central differences of a''.
+    #[allow(dead_code)]
+    fn d3(&self, t: f64, aux: [f64; 2]) -> f64;
     /// log a'(t), accurate where a'(t) underflows.
     fn log_d1(&self, t: f64) -> f64;
     /// a⁻¹(y); `None` when y is outside the image of a.

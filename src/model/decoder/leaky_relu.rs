@@ -104,6 +104,11 @@ impl Elementwise for LeakyRelu {
     }
 
     #[inline]
+    fn d3(&self, _t: f64, _aux: [f64; 2]) -> f64 {
+        0.0
+    }
+
+    #[inline]
     fn log_d1(&self, t: f64) -> f64 {
         if t >= 0.0 {
             0.0
@@ -142,6 +147,7 @@ mod tests {
         assert_eq!(a.inverse_scalar(f64::NAN), None);
         assert_eq!((a.d1(1.0, [0.0; 2]), a.d1(-1.0, [0.0; 2])), (1.0, 0.25));
         assert_eq!(a.d2(-1.0, [0.0; 2]), 0.0);
+        assert_eq!(a.d3(-1.0, [0.0; 2]), 0.0);
         assert_eq!((a.log_d1(1.0), a.log_d1(-1.0)), (0.0, 0.25f64.ln()));
         assert_eq!(a.diff(1.0, [0.0; 2], 0.5), 0.5);
         assert_eq!(a.diff(-1.0, [0.0; 2], -0.5), -0.125);

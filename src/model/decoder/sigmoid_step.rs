@@ -100,6 +100,14 @@ impl Elementwise for Sigmoid {
         -(aux[0] * aux[1]) * (0.5 * t).tanh()
     }
 
+    /// σ'''(t) = s c (1 − 6 s c) (s c ≤ ¼, so 1 − 6 s c ∈ [−½, 1): absolute error a few ulps of
+    /// s c).
+    #[inline]
+    fn d3(&self, _t: f64, aux: [f64; 2]) -> f64 {
+        let sc = aux[0] * aux[1];
+        sc * (1.0 - 6.0 * sc)
+    }
+
     /// log(σ(t)σ(−t)) = −|t| − 2 log1p(e^{−|t|}).
     #[inline]
     fn log_d1(&self, t: f64) -> f64 {
@@ -220,8 +228,9 @@ mod tests {
         );
     }
 
-    /// σ', σ'' and log σ' against central differences (step 1e-5: truncation h²|σ''''|/6 < 2e-11,
-    /// round-off eps/h ≈ 2e-11; 1e-9 absolute), log σ' = log(s c) where that is representable
+    /// σ', σ'', σ''' against central differences of the next-lower derivative (step 1e-5:
+    /// truncation h²·max|σ⁽ᵏ⁺²⁾|/6 ≤ 1e-10·(1/4)/6 < 1e-11 for k ≤ 3, round-off eps/h ≈ 2e-11;
+    /// 1e-9 absolute), log σ' = log(s c) where that is representable
     /// (4 eps of max(1, |log|)), and finite at |t| = 800 (the asymptote −|t| to 1e-15 relative).
     #[test]
     fn derivatives() {
@@ -234,6 +243,8 @@ mod tests {
             let fd2 = (s.d1(t + h, s.aux(t + h)) - s.d1(t - h, s.aux(t - h))) / (2.0 * h);
             assert_within("σ'", &[s.d1(t, a)], &[fd1], Tol::Scaled(1e-9, 1.0));
             assert_within("σ''", &[s.d2(t, a)], &[fd2], Tol::Scaled(1e-9, 1.0));
+            let fd3 = (s.d2(t + h, s.aux(t + h)) - s.d2(t - h, s.aux(t - h))) / (2.0 * h);
+            assert_within("σ'''", &[s.d3(t, a)], &[fd3], Tol::Scaled(1e-9, 1.0));
             let l = (a[0] * a[1]).ln();
             assert_within(
                 "log σ'",
