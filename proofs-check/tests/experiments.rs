@@ -92,3 +92,66 @@ fn tiny_elbo_gap_run() {
         assert!(a.c_ima > 0.0);
     }
 }
+
+/// moebius: thread independence, MCC in [0, 1], c_IMA of the Möbius mixing zero to round-off
+/// (a conformal map: ~1e-15) and positive with the linear map; the rank correlation of monotone
+/// pairs is ±1 and its interval is Fisher's z ± 1.96·√(1.06/(n − 3)) mapped back by tanh.
+#[test]
+fn tiny_moebius_runs_and_rank_correlation() {
+    use proofs_check::experiments::moebius::{rank_correlation, run_rows, Config};
+    for linear in [false, true] {
+        let cfg = |threads| Config {
+            n: 300,
+            epochs: 2,
+            seeds: 2,
+            hidden: 8,
+            gamma2: vec![1e3],
+            linear,
+            threads,
+            seed: 9,
+        };
+        let (one, two) = (run_rows(&cfg(1)), run_rows(&cfg(2)));
+        for (a, b) in one.iter().zip(&two) {
+            let f = |r: &proofs_check::experiments::moebius::RunResult| {
+                [
+                    r.c_ima_mixing,
+                    r.c_ima_learned,
+                    r.mcc_pearson,
+                    r.mcc_spearman,
+                    r.loss,
+                ]
+                .map(f64::to_bits)
+            };
+            assert_eq!(f(a), f(b));
+            assert!((0.0..=1.0).contains(&a.mcc_pearson) && (0.0..=1.0).contains(&a.mcc_spearman));
+            if linear {
+                assert!(a.c_ima_mixing > 1e-6, "{}", a.c_ima_mixing);
+            } else {
+                assert!(a.c_ima_mixing.abs() < 1e-12, "{}", a.c_ima_mixing);
+            }
+        }
+    }
+    let down: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, (-(i as f64)).exp())).collect();
+    let (rho, lo, hi) = rank_correlation(&down).unwrap();
+    // ρ = −1 exactly; z is clamped at atanh(−0.999999), so the interval's ends are −1 within 1e-5.
+    assert_eq!(rho, -1.0);
+    assert!(
+        (lo + 1.0).abs() < 1e-5 && (hi + 1.0).abs() < 1e-5,
+        "{lo} {hi}"
+    );
+    let mixed = [
+        (1.0, 2.0),
+        (2.0, 1.0),
+        (3.0, 4.0),
+        (4.0, 3.0),
+        (5.0, 6.0),
+        (6.0, 5.0),
+    ];
+    let (rho, lo, hi) = rank_correlation(&mixed).unwrap();
+    // Ranks differ by one in each pair: Σd² = 6, ρ = 1 − 6·6/(6·35) = 29/35.
+    assert!((rho - 29.0 / 35.0).abs() < 1e-15);
+    let half = 1.96 * (1.06f64 / 3.0).sqrt();
+    assert!((lo - ((rho).atanh() - half).tanh()).abs() < 1e-15);
+    assert!((hi - ((rho).atanh() + half).tanh()).abs() < 1e-15);
+    assert!(rank_correlation(&mixed[..3]).is_none());
+}
