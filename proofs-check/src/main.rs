@@ -5,7 +5,7 @@
 
 use ima_oracle::parallel::thread_count;
 use proofs_check::claims::{self, CLAIMS};
-use proofs_check::experiments::{elbo_gap, moebius, self_consistency, EXPERIMENTS};
+use proofs_check::experiments::{elbo_gap, moebius, self_consistency, sprites, EXPERIMENTS};
 use proofs_check::{report, run};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,7 +32,7 @@ OPTIONS:
     --experiment NAME
                      instead of the claims, run one of the paper's trained experiments (repeatable):
                      self-consistency (4.1, Fig. 2), elbo-gap (4.2, Fig. 4), moebius and
-                     moebius-linear (4.3, Fig. 3). Writes DIR/experiments/: NAME.csv, SVG figures
+                     moebius-linear (4.3, Fig. 3), sprites (4.3, Fig. 5). Writes DIR/experiments/: NAME.csv, SVG figures
                      and report.md; progress on stderr. Sizes (defaults: a few minutes on 2 cores):
     --experiments    all of them
     --n N            training points (default 6000; the paper 60000)
@@ -240,6 +240,12 @@ fn experiments(opts: &Options) -> ExitCode {
                 cfg.epochs = opts.epochs.unwrap_or(cfg.epochs);
                 cfg.seeds = opts.seeds.unwrap_or(cfg.seeds);
                 moebius::run(&cfg, &out)
+            }
+            "sprites" => {
+                let mut cfg = sprites::Config::default_with(threads, opts.seed);
+                cfg.n = opts.n.unwrap_or(cfg.n);
+                cfg.epochs = opts.epochs.unwrap_or(cfg.epochs);
+                sprites::run(&cfg, &out)
             }
             _ => unreachable!("names are checked when parsed"),
         };

@@ -155,3 +155,32 @@ fn tiny_moebius_runs_and_rank_correlation() {
     assert!((hi - ((rho).atanh() + half).tanh()).abs() < 1e-15);
     assert!(rank_correlation(&mixed[..3]).is_none());
 }
+
+/// sprites: the per-epoch CSV (loss, MCC, c_IMA) is the same on 1 and 2 threads, and its values are
+/// in range (MCC in [0, 1], c_IMA ≥ 0 up to round-off: Hadamard's inequality).
+#[test]
+fn tiny_sprites_run() {
+    use proofs_check::experiments::sprites::{run, Config};
+    let dir = std::env::temp_dir().join(format!("pc-sprites-{}", std::process::id()));
+    let csv = |threads: usize| {
+        let cfg = Config {
+            n: 120,
+            epochs: 2,
+            hidden: 8,
+            probe: 40,
+            threads,
+            seed: 2,
+        };
+        let out = dir.join(format!("t{threads}"));
+        run(&cfg, &out).unwrap();
+        std::fs::read_to_string(out.join("sprites.csv")).unwrap()
+    };
+    let (one, two) = (csv(1), csv(2));
+    assert_eq!(one, two);
+    for line in one.lines().skip(1) {
+        let v: Vec<f64> = line.split(',').map(|t| t.parse().unwrap()).collect();
+        assert!((0.0..=1.0).contains(&v[2]), "{line}");
+        assert!(v[3] >= -1e-12, "{line}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

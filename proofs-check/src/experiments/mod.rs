@@ -7,16 +7,24 @@
 //! | --- | --- |
 //! | `elbo_gap.rs` | §4.2, Fig. 4: the decoder fixed to a non-IMA ground truth, the encoder trained: the trained ELBO and the exact ELBO* against log pθ(x) and L_IMA |
 //! | `moebius.rs` | §4.3, Fig. 3: MCC and c_IMA against γ² on a Möbius mixing; MCC against the mixing's c_IMA with a linear map after it |
+//! | `sprites.rs` | §4.3, Fig. 5: Sprites images, d = 4, Beta prior through a sigmoid: MCC per factor, c_IMA during training, σ² against eq. 12 for D > d |
 //! | `self_consistency.rs` | §4.1, Fig. 2: σ² against γ² and eq. 12, ‖f(μ(x)) − x‖² against γ², split into finite γ², amortisation and optimisation |
 
 pub mod elbo_gap;
 pub mod moebius;
 pub mod self_consistency;
+pub mod sprites;
 
 use crate::svg::{Line, Style};
 
 /// The experiments, by name.
-pub const EXPERIMENTS: [&str; 4] = ["self-consistency", "elbo-gap", "moebius", "moebius-linear"];
+pub const EXPERIMENTS: [&str; 5] = [
+    "self-consistency",
+    "elbo-gap",
+    "moebius",
+    "moebius-linear",
+    "sprites",
+];
 
 /// The median of `v` (NaN-free; NaN when empty).
 pub fn median(v: &[f64]) -> f64 {
