@@ -11,6 +11,7 @@ mod eval;
 mod flow_cmd;
 mod golden;
 mod golden_vae;
+mod model_arg;
 mod outdir;
 mod output;
 mod pole_note;

@@ -1,7 +1,8 @@
 //! Loading a model folder: the manifest is read (bounded, see `manifest.rs`) and then line by line
 //! by a [`Parser`] that knows where it is (manifest, folder, line) and what the lines so far have
 //! said (dimension, prior, steps); each directive — `dim`, `prior`, `step linear`,
-//! `step leaky_softplus`, `step moebius` — has its own function, and every error names the file and
+//! `step leaky_softplus`, `step moebius`, `step sigmoid`, `step tanh`, `step leaky_relu` — has its
+//! own function, and every error names the file and
 //! the line, shows the words it quotes with invisible characters escaped, and names any limit of
 //! [`Limits`] it hit.
 
@@ -9,7 +10,10 @@ use super::manifest::{lines, read_manifest};
 use super::{ModelFileError, ENCODER_MAGIC_LINE, MAGIC_LINE};
 use crate::io::npy::{self, shape_text, NpyArray};
 use crate::io::{invisible_note, shown, Limits, RAISE_DIM, RAISE_ELEMENTS};
-use crate::model::{Affine, Decoder, LeakySoftplus, Model, Moebius, Prior, Step};
+use crate::model::{
+    Affine, Decoder, LeakyRelu, LeakySoftplus, Model, Moebius, Prior, Sigmoid, Step, Tanh,
+};
+use crate::tol::{ORTHOGONALITY_TOL, ORTHOGONALITY_TOL_F32_PER_DIM};
 use crate::vae::{Layer, Linear, Network};
 
 use nalgebra::{DMatrix, DVector};
@@ -24,6 +28,17 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<Model, ModelFileError> {
 /// Loads a model whose dimensions are at most `limits.max_dim` and whose arrays hold at most
 /// `limits.max_elements` entries together.
 pub fn load_model_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Model, ModelFileError> {
+    load_model_with_notes(path, limits).map(|(model, _)| model)
+}
+
+/// As [`load_model_with`], and the notes on what the loader changed: one per Möbius `A` stored as
+/// float32 that was orthogonal only to float32 round-off and has been replaced by its nearest
+/// orthogonal matrix (docs/model-format.md, "Float32 parameters"). Each note names the manifest
+/// line, the file, the departure found and the largest change made.
+pub fn load_model_with_notes(
+    path: impl AsRef<Path>,
+    limits: &Limits,
+) -> Result<(Model, Vec<String>), ModelFileError> {
     let p = parse(manifest_path(path.as_ref()), Kind::Model, limits)?;
     p.finish_model()
 }
@@ -52,7 +67,7 @@ pub(crate) fn load_decoder_network_with(
 ) -> Result<(Prior, Network, ArrayNames), ModelFileError> {
     let p = parse(manifest_path(path), Kind::Model, limits)?;
     let names = p.names.clone();
-    let model = p.finish_model()?;
+    let (model, _) = p.finish_model()?;
     let network = Network::from_decoder(model.decoder());
     Ok((*model.prior(), network, names))
 }
@@ -146,6 +161,8 @@ struct Parser {
     limits: Limits,
     /// Entries of the arrays read so far.
     entries: u64,
+    /// What the loader changed (float32 matrices replaced by their polar factors).
+    notes: Vec<String>,
 }
 
 impl Parser {
@@ -164,6 +181,7 @@ impl Parser {
             current_dim: 0,
             limits,
             entries: 0,
+            notes: Vec::new(),
         }
     }
 
@@ -293,10 +311,10 @@ impl Parser {
             })
     }
 
-    /// `prior gaussian VARIANCE` or `prior logistic SCALE`, once.
+    /// `prior gaussian VARIANCE`, `prior logistic SCALE` or `prior beta-logistic A B`, once.
     fn prior(&mut self, args: &[&str]) -> Result<(), ModelFileError> {
-        self.at_most(args, 2)?;
         if self.kind == Kind::Encoder {
+            self.at_most(args, 2)?;
             return Err(self.at(
                 "an encoder has no prior (the prior belongs in the folder's model.txt)".into(),
             ));
@@ -306,11 +324,16 @@ impl Parser {
         }
         let v = self.number(args.get(1).copied(), "the prior's parameter")?;
         let prior = match args.first().copied() {
-            Some("gaussian") => Prior::gaussian(v),
-            Some("logistic") => Prior::logistic(v),
+            Some("gaussian") => self.at_most(args, 2).map(|()| Prior::gaussian(v))?,
+            Some("logistic") => self.at_most(args, 2).map(|()| Prior::logistic(v))?,
+            Some("beta-logistic") => {
+                self.at_most(args, 3)?;
+                let b = self.number(args.get(2).copied(), "the prior's second parameter (B)")?;
+                Prior::beta_logistic(v, b)
+            }
             other => {
                 return Err(self.at(format!(
-                    "unknown prior '{}' (gaussian VARIANCE | logistic SCALE)",
+                    "unknown prior '{}' (gaussian VARIANCE | logistic SCALE | beta-logistic A B)",
                     shown(other.unwrap_or(""))
                 )))
             }
@@ -329,9 +352,12 @@ impl Parser {
             "linear" => self.step_linear(args)?,
             "leaky_softplus" => Layer::Fixed(self.step_leaky_softplus(args)?),
             "moebius" => Layer::Fixed(self.step_moebius(args)?),
+            "sigmoid" => Layer::Fixed(self.step_sigmoid(args)?),
+            "tanh" => Layer::Fixed(self.step_tanh(args)?),
+            "leaky_relu" => Layer::Fixed(self.step_leaky_relu(args)?),
             other => {
                 return Err(self.at(format!(
-                    "unknown step '{}' (linear | leaky_softplus | moebius)",
+                    "unknown step '{}' (linear | leaky_softplus | moebius | sigmoid | tanh | leaky_relu)",
                     shown(other)
                 )))
             }
@@ -402,12 +428,36 @@ impl Parser {
         Ok(s.into())
     }
 
+    /// `step sigmoid`: elementwise 1/(1 + e^{−t}), keeping the current dimension.
+    fn step_sigmoid(&self, args: &[&str]) -> Result<Step, ModelFileError> {
+        self.at_most(args, 0)?;
+        let s = Sigmoid::new(self.current_dim).map_err(|e| self.at(e.to_string()))?;
+        Ok(s.into())
+    }
+
+    /// `step tanh`: elementwise tanh, keeping the current dimension.
+    fn step_tanh(&self, args: &[&str]) -> Result<Step, ModelFileError> {
+        self.at_most(args, 0)?;
+        let s = Tanh::new(self.current_dim).map_err(|e| self.at(e.to_string()))?;
+        Ok(s.into())
+    }
+
+    /// `step leaky_relu SLOPE`: elementwise max(t, k t) (slope k > 0 on t < 0), keeping the
+    /// current dimension.
+    fn step_leaky_relu(&self, args: &[&str]) -> Result<Step, ModelFileError> {
+        self.at_most(args, 1)?;
+        let k = self.number(args.first().copied(), "slope")?;
+        let s = LeakyRelu::new(self.current_dim, k).map_err(|e| self.at(e.to_string()))?;
+        Ok(s.into())
+    }
+
     /// `step moebius ALPHA A.npy a.npy b.npy`: A square (and orthogonal), pole a and shift b 1-d of
     /// A's size.
     fn step_moebius(&mut self, args: &[&str]) -> Result<Step, ModelFileError> {
         self.at_most(args, 4)?;
         let alpha = self.number(args.first().copied(), "alpha")?;
         let a = self.array(args.get(1).copied(), "the orthogonal matrix A")?;
+        let stored_as_f32 = a.stored_as_f32();
         let (n, a) = match *a.shape() {
             [n, m] if n == m => (n, DMatrix::from_row_slice(n, n, a.data())),
             _ => {
@@ -416,6 +466,11 @@ impl Parser {
                     shape_text(a.shape())
                 )))
             }
+        };
+        let a = if stored_as_f32 {
+            self.orthogonal_from_f32(a, args.get(1).copied().unwrap_or(""))?
+        } else {
+            a
         };
         let (pole_file, shift_file) = (args.get(2).copied(), args.get(3).copied());
         let pole = self.array(pole_file, "the pole a")?;
@@ -426,14 +481,57 @@ impl Parser {
         Ok(m.into())
     }
 
+    /// A Möbius A read from float32 values (`name`): as it is if orthogonal to
+    /// [`ORTHOGONALITY_TOL`]; its polar factor, with a note, if max |AᵀA − I| ≤
+    /// [`ORTHOGONALITY_TOL_F32_PER_DIM`]·n (float32 round-off); otherwise an error saying how far
+    /// it is and what to do.
+    fn orthogonal_from_f32(
+        &mut self,
+        a: DMatrix<f64>,
+        name: &str,
+    ) -> Result<DMatrix<f64>, ModelFileError> {
+        let dev = Moebius::orthogonality_defect(&a);
+        if dev <= ORTHOGONALITY_TOL {
+            return Ok(a);
+        }
+        let limit = ORTHOGONALITY_TOL_F32_PER_DIM * a.nrows() as f64;
+        if dev > limit {
+            return Err(self.at(format!(
+                "moebius: A ({}, float32) is not orthogonal even to float32 round-off: \
+                 max |AᵀA − I| = {dev:.3e} > 4·n·eps_f32 = {limit:.3e}; orthogonalise it (its polar \
+                 factor U Vᵀ from an SVD A = U Σ Vᵀ, or the Q of a QR) and save it, preferably in \
+                 float64",
+                shown(name)
+            )));
+        }
+        let q = Moebius::nearest_orthogonal(&a).ok_or_else(|| {
+            self.at(format!(
+                "moebius: the SVD of A ({}) did not converge",
+                shown(name)
+            ))
+        })?;
+        let change = (&q - &a).amax();
+        self.notes.push(format!(
+            "{}:{}: the Möbius matrix A ({}) is float32, orthogonal only to float32 round-off \
+             (max |AᵀA − I| = {dev:.3e} ≤ 4·n·eps_f32 = {limit:.3e}); it was replaced by its nearest \
+             orthogonal matrix (the polar factor U Vᵀ, computed in float64; largest entry change \
+             {change:.3e})",
+            self.manifest.display(),
+            self.line,
+            shown(name)
+        ));
+        Ok(q)
+    }
+
     /// The `dim` line's value, once every line has been read.
     fn finished_dim(&self) -> Result<usize, ModelFileError> {
         self.dim
             .ok_or_else(|| self.file_error("no 'dim' line".into()))
     }
 
-    /// The model, once every line has been read: `dim` and `prior` must have been given.
-    fn finish_model(mut self) -> Result<Model, ModelFileError> {
+    /// The model and the loader's notes, once every line has been read: `dim` and `prior` must
+    /// have been given.
+    fn finish_model(mut self) -> Result<(Model, Vec<String>), ModelFileError> {
         let dim = self.finished_dim()?;
         let prior = self
             .prior
@@ -448,7 +546,8 @@ impl Parser {
             })
             .collect();
         let decoder = Decoder::new(dim, steps).map_err(|e| self.file_error(e.to_string()))?;
-        Model::new(prior, decoder).map_err(|e| self.file_error(e.to_string()))
+        let model = Model::new(prior, decoder).map_err(|e| self.file_error(e.to_string()))?;
+        Ok((model, self.notes))
     }
 
     /// The encoder network and its array names, once every line has been read.

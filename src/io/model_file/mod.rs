@@ -27,7 +27,7 @@ mod manifest;
 mod save;
 mod vae_folder;
 
-pub use load::{load_encoder_with, load_model, load_model_with, ArrayNames};
+pub use load::{load_encoder_with, load_model, load_model_with, load_model_with_notes, ArrayNames};
 pub use save::save_model;
 pub use vae_folder::{load_vae, load_vae_with, save_vae, VaeFolder};
 

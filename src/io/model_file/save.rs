@@ -24,6 +24,9 @@ pub(super) fn step_line(step: &Step, tag: &str, dir: &Path) -> Result<String, Mo
             format!("step linear {w} {b}\n")
         }
         Step::LeakySoftplus(s) => format!("step leaky_softplus {:?}\n", s.alpha()),
+        Step::Sigmoid(_) => "step sigmoid\n".to_string(),
+        Step::Tanh(_) => "step tanh\n".to_string(),
+        Step::LeakyRelu(s) => format!("step leaky_relu {:?}\n", s.slope()),
         Step::Moebius(m) => {
             let a = write(format!("A{tag}.npy"), NpyArray::from_matrix(m.rotation()))?;
             let p = write(format!("a{tag}.npy"), NpyArray::from_vector(m.pole()))?;
@@ -44,6 +47,7 @@ pub fn save_model(model: &Model, dir: impl AsRef<Path>) -> Result<(), ModelFileE
     text += &match *model.prior() {
         Prior::Gaussian { variance } => format!("prior gaussian {variance:?}\n"),
         Prior::Logistic { scale } => format!("prior logistic {scale:?}\n"),
+        Prior::BetaLogistic { a, b } => format!("prior beta-logistic {a:?} {b:?}\n"),
     };
     for (l, step) in model.decoder().steps().iter().enumerate() {
         text += &step_line(step, &format!("{l}"), dir)?;
