@@ -357,7 +357,7 @@ fn affine_gaussian_coefficients_in_closed_form() {
 }
 
 /// Bad input is a typed error: a non-square decoder (no g), x at a Möbius step's image of
-/// infinity (no inverse), x of the wrong length or not finite.
+/// infinity (no inverse), x of the wrong length or not finite, a decoder that is not smooth.
 #[test]
 fn bad_input_is_an_error() {
     let mut rg = test_rng(152);
@@ -372,6 +372,18 @@ fn bad_input_is_an_error() {
     assert!(Asymptotics::new(&case.model, &mb.shift().clone()).is_err());
     assert!(Asymptotics::new(&case.model, &DVector::zeros(2)).is_err());
     assert!(Asymptotics::new(&case.model, &DVector::from_element(3, f64::NAN)).is_err());
+    // A leaky-ReLU decoder is not smooth: refused as the oracle's Gaussian expectations are.
+    let kinked = Decoder::new(
+        2,
+        vec![
+            Affine::new(DMatrix::identity(2, 2), None).unwrap().into(),
+            ima_oracle::model::LeakyRelu::new(2, 0.2).unwrap().into(),
+        ],
+    )
+    .unwrap();
+    let model = Model::new(Prior::standard_normal(), kinked).unwrap();
+    let e = Asymptotics::new(&model, &DVector::from_vec(vec![0.5, 0.7])).unwrap_err();
+    assert!(matches!(e, OracleError::NotSmooth { step: 1 }), "{e:?}");
 }
 
 /// M = Δp_flow/(2p_flow) = ½(ΔL + ‖∇L‖²), L = log p_flow, against central differences of the

@@ -166,3 +166,74 @@ fn third_contraction_of_a_non_square_chain() {
         );
     }
 }
+
+/// The elementwise steps added on main — sigmoid, tanh (a''' in closed form) and leaky ReLU
+/// (a''' = 0 off the kink) — in chains of the authors' shape (sigmoid first, tanh inside):
+/// against the Richardson-extrapolated differences of the Hessian contraction, as above (same
+/// step and tolerance argument: every activation is O(1) and smooth where evaluated; the leaky-ReLU
+/// chain is evaluated at points whose pre-activations are ≥ 1e-2 from the kink, beyond the
+/// difference steps 2e-3·‖P v‖ ≲ 1e-2, so its difference quotients see no kink).
+#[test]
+fn third_contraction_of_the_other_elementwise_steps() {
+    use ima_oracle::model::{Affine, LeakyRelu, Sigmoid, Tanh};
+    let mut rg = test_rng(144);
+    let mut mat =
+        |r: usize, c: usize| DMatrix::from_fn(r, c, |_, _| normal_vector(1, 0.8, &mut rg)[0]);
+    let (w1, w2, w3, w4) = (mat(3, 3), mat(3, 3), mat(3, 3), mat(3, 3));
+    let smooth = Decoder::new(
+        3,
+        vec![
+            Sigmoid::new(3).unwrap().into(),
+            Affine::new(w1, None).unwrap().into(),
+            Tanh::new(3).unwrap().into(),
+            Affine::new(w2, None).unwrap().into(),
+        ],
+    )
+    .unwrap();
+    let kinked = Decoder::new(
+        3,
+        vec![
+            Affine::new(w3, None).unwrap().into(),
+            LeakyRelu::new(3, 0.2).unwrap().into(),
+            Affine::new(w4.clone(), None).unwrap().into(),
+        ],
+    )
+    .unwrap();
+    let h = 2e-3;
+    let mut checked_kinked = 0;
+    for _ in 0..8 {
+        let z = normal_vector(3, 1.0, &mut rg);
+        let r = normal_vector(3, 1.0, &mut rg);
+        let v = normal_vector(3, 1.0, &mut rg);
+        for (name, dec) in [("sigmoid/tanh", &smooth), ("leaky_relu", &kinked)] {
+            if name == "leaky_relu" {
+                let pre = match &dec.steps()[0] {
+                    Step::Affine(a) => a.weight() * &z,
+                    _ => unreachable!(),
+                };
+                if pre.iter().any(|t| t.abs() < 1e-2) {
+                    continue;
+                }
+                checked_kinked += 1;
+            }
+            let t = dec.third_contraction(&z, &r, &v).unwrap();
+            let central = |h: f64| {
+                let hp = dec.hessian_contraction(&(&z + &v * h), &r).unwrap();
+                let hm = dec.hessian_contraction(&(&z - &v * h), &r).unwrap();
+                (&hp - &hm) / (2.0 * h)
+            };
+            let fd = (central(h / 2.0) * 4.0 - central(h)) / 3.0;
+            let scale = 1.0 + t.amax() + dec.hessian_contraction(&z, &r).unwrap().amax();
+            assert_within(
+                &format!("{name} at {z}"),
+                t.as_slice(),
+                fd.as_slice(),
+                Tol::Scaled(1e-7, scale),
+            );
+        }
+    }
+    assert!(
+        checked_kinked >= 4,
+        "only {checked_kinked} leaky-ReLU points off the kink"
+    );
+}

@@ -58,10 +58,13 @@ fn unit(d: usize, k: usize) -> DVector<f64> {
 }
 
 impl Asymptotics {
-    /// The coefficients at x for the model. Errors if the decoder is not square, x cannot be
-    /// inverted, the decoder fails at g(x) (a pole), a step has no third derivatives, or J_f(g(x))
-    /// is singular to working precision.
+    /// The coefficients at x for the model. Errors if the decoder is not smooth
+    /// ([`OracleError::NotSmooth`]: a leaky ReLU's kinks break the expansion wherever the posterior
+    /// reaches one, and the exact numbers it predicts are refused for such decoders too), not
+    /// square, x cannot be inverted, the decoder fails at g(x) (a pole), a step has no third
+    /// derivatives, or J_f(g(x)) is singular to working precision.
     pub fn new(model: &Model, x: &DVector<f64>) -> Result<Self, OracleError> {
+        model.guard_smooth()?;
         let dec = model.decoder();
         let prior = model.prior();
         let z0 = dec.inverse(x)?;

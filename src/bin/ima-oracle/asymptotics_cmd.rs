@@ -28,7 +28,8 @@ Writes one float64 .npy per coefficient into DIR (N = rows of X, d latent dimens
     gap (N)            E = E_elbo - M: ELBO* - (log p(x) - c_IMA) = E/gamma^2 + O(gamma^-4) (eq. 13)
     status_asymptotics (N)
                        0 computed, 5 g(x) does not exist, the decoder fails there or a
-                       step has no third derivatives, 9 other (J singular) (docs/outputs.md)
+                       step has no third derivatives, 6 the decoder is not smooth (a leaky
+                       ReLU), 9 other (J singular) (docs/outputs.md)
 
 OPTIONS:
     --x X.npy          observations, shape (N, D)

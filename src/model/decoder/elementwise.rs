@@ -2,7 +2,8 @@
 //! functions each such step provides ([`Elementwise`]), and one macro, [`elementwise_step!`], that
 //! turns them into the whole step contract — [`StepOps`](super::StepOps) and its lane-blocked form
 //! [`StepBlockOps`](super::step_block::StepBlockOps) — with J = diag(a'(t_i)),
-//! Σ_i r_i ∇²s_i = diag(r_i a''(t_i)), log|det J| = Σ_i log|a'(t_i)|.
+//! Σ_i r_i ∇²s_i = diag(r_i a''(t_i)), Σ_i r_i ∇³s_i[w] = diag(r_i a'''(t_i) w_i),
+//! log|det J| = Σ_i log|a'(t_i)|.
 //!
 //! The cache of an activation u holds [`Elementwise::AUX`] numbers per coordinate, laid out as
 //! the leaky softplus's: entry k of coordinate i at `aux[k·n + i]` (a run of lanes per entry in the
@@ -28,10 +29,9 @@ pub(crate) trait Elementwise {
     fn d1(&self, t: f64, aux: [f64; 2]) -> f64;
     /// a''(t), given the cache of t.
     fn d2(&self, t: f64, aux: [f64; 2]) -> f64;
-    /// a'''(t), given the cache of t: what a third-derivative contraction of the chain
-    /// (h += Pᵀ diag(r_i a'''(u_i) w_i) P) needs. Not called by the chain yet (the decoder has no
-    /// third-derivative contraction on this branch); tested against central differences of a''.
-    #[allow(dead_code)]
+    /// a'''(t), given the cache of t: the step's third-derivative sandwich
+    /// (h += Pᵀ diag(r_i a'''(u_i) w_i) P, for [`crate::Decoder::third_contraction`]); tested
+    /// against central differences of a''.
     fn d3(&self, t: f64, aux: [f64; 2]) -> f64;
     /// log a'(t), accurate where a'(t) underflows.
     fn log_d1(&self, t: f64) -> f64;
@@ -184,6 +184,36 @@ macro_rules! elementwise_step {
                         }
                     }
                 }
+            }
+            /// h += Pᵀ diag(r_i a'''(u_i) w_i) P (a''' from [`Elementwise::d3`]).
+            fn add_third_sandwich(
+                &self,
+                z: &[f64],
+                aux: &[f64],
+                r: &[f64],
+                w: &[f64],
+                p: &nalgebra::DMatrix<f64>,
+                h: &mut nalgebra::DMatrix<f64>,
+            ) -> Result<(), $crate::model::decoder::DecoderError> {
+                const K: usize = <$t as $crate::model::decoder::elementwise::Elementwise>::AUX;
+                let d = p.ncols();
+                let n = z.len();
+                let ps = p.as_slice();
+                let hs = h.as_mut_slice();
+                for (i, &ri) in r.iter().enumerate() {
+                    let a = $crate::model::decoder::elementwise::aux_at::<K>(aux, n, i);
+                    let c = ri * w[i] * self.d3(z[i], a);
+                    if c == 0.0 {
+                        continue;
+                    }
+                    for (k, h_k) in hs.chunks_exact_mut(d).enumerate() {
+                        let pk = c * ps[k * n + i];
+                        for (l, h_kl) in h_k.iter_mut().enumerate() {
+                            *h_kl += pk * ps[l * n + i];
+                        }
+                    }
+                }
+                Ok(())
             }
             #[inline]
             fn log_abs_det(&self, z: &[f64]) -> f64 {
