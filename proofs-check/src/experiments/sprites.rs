@@ -36,6 +36,8 @@ pub struct Config {
     pub hidden: usize,
     /// Images for MCC and the per-epoch measurements.
     pub probe: usize,
+    /// The decoder precision γ² (the paper: 1).
+    pub gamma2: f64,
     /// Threads of the training crew.
     pub threads: usize,
     /// Seed.
@@ -50,6 +52,7 @@ impl Config {
             epochs: 20,
             hidden: 64,
             probe: 500,
+            gamma2: 1.0,
             threads,
             seed,
         }
@@ -225,7 +228,7 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
     let prior = Prior::beta_logistic(1.0, 1.0).expect("valid");
     let mut vae = mlp_vae(prior, (4, dd, cfg.hidden), true, &mut r);
     let topts = TrainOptions {
-        gamma2: Gamma2::new(1.0).expect("positive"),
+        gamma2: Gamma2::new(cfg.gamma2).expect("positive (checked by the caller)"),
         beta: Beta::ONE,
         epochs: cfg.epochs,
         batch: 64,
@@ -265,10 +268,11 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
         s,
         "## sprites (§4.3, Fig. 5)\n\n{} training images {px}x{px}x3 (one triangle; x, y, size, hue \
          from Beta(5,5), Beta(5,5), Beta(3,4), Beta(4,4)), VAE with d = 4, hidden width {}, prior \
-         Beta(1,1) through a sigmoid, gamma^2 = 1, {} epochs; {seconds:.0} s ({:.0} images/s in \
+         Beta(1,1) through a sigmoid, gamma^2 = {:e}, {} epochs; {seconds:.0} s ({:.0} images/s in \
          training).\n",
         cfg.n,
         cfg.hidden,
+        cfg.gamma2,
         cfg.epochs,
         (cfg.n * rows.len()) as f64 / seconds,
         px = opts.pixels,
@@ -276,7 +280,7 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
     if let Err(e) = result {
         let _ = writeln!(s, "Training stopped: {e}\n");
     }
-    s += &final_analysis(&vae, probe_x, &truth, &rows, opts.pixels, out)?;
+    s += &final_analysis(&vae, probe_x, &truth, &rows, (opts.pixels, cfg.gamma2), out)?;
     Ok(s)
 }
 
@@ -286,7 +290,7 @@ fn final_analysis(
     probe_x: &[f64],
     truth: &DMatrix<f64>,
     rows: &[EpochRow],
-    px: usize,
+    (px, gamma2): (usize, f64),
     out: &Path,
 ) -> std::io::Result<String> {
     let mut s = String::new();
@@ -330,7 +334,7 @@ fn final_analysis(
     let Ok(model) = vae.model() else {
         return Ok(s);
     };
-    let ratio = eq12_ratios(&model, &mu, &lv);
+    let ratio = eq12_ratios(&model, &mu, &lv, gamma2);
     let _ = writeln!(
         s,
         "sigma_phi^2 / RHS(12) (generalised to D > d, J at mu_phi(x)): median {:.3} over {} \
@@ -347,9 +351,11 @@ fn final_analysis(
     Ok(s)
 }
 
-/// σ_φ²/RHS(12) per (point, latent) for the first 64 probe points, γ² = 1, J at μ_φ(x).
-fn eq12_ratios(model: &Model, mu: &DMatrix<f64>, lv: &DMatrix<f64>) -> Vec<f64> {
-    let g2 = Gamma2::new(1.0).expect("positive");
+/// σ_φ²/RHS(12) per (point, latent) for the first 64 probe points, J at μ_φ(x).
+fn eq12_ratios(model: &Model, mu: &DMatrix<f64>, lv: &DMatrix<f64>, gamma2: f64) -> Vec<f64> {
+    let Ok(g2) = Gamma2::new(gamma2) else {
+        return Vec::new();
+    };
     let mut ratio = Vec::new();
     for i in 0..mu.nrows().min(64) {
         if let Ok(t) = Eq12Terms::at(model, mu.row(i).transpose()) {
