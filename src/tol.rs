@@ -9,6 +9,7 @@
 //! | Gauss–Hermite rules | [`GH_MAX_NODES`], [`GH_POLISH_STEPS`] |
 //! | tolerance-driven quadrature | [`DEFAULT_TOL`], [`DEFAULT_MIN_NODES`], [`DEFAULT_MAX_NODES`], [`DEFAULT_MAX_TOTAL`] |
 //! | poles | [`POLE_MASS_TOL`] |
+//! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`] |
 //! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
 //! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`] |
 //! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`AUTO_X_SPACE_MAX_NODES`] |
@@ -222,3 +223,42 @@ pub const LOOSEST_TOL: f64 = 1e-3;
 /// from the step's shift b (its image of infinity), and no quadrature or Newton step there is
 /// meaningful.
 pub const POLE_NEAR: f64 = 1e-6;
+
+/// The first step of the Möbius t-rule (trapezoid in x = log t, `objective::moebius_integral`):
+/// ½. The integrand is analytic in |Im x| < π/2, so the trapezoid error is ~e^{−π²/(2h)} (strip
+/// half-width π/4): 5e-5 at h = ½, 3e-9 at ¼, 7e-18 at ⅛ — halving from ½ reaches round-off in
+/// three or four levels, and the first level's nodes also fix the truncation.
+pub const MOEBIUS_H0: f64 = 0.5;
+
+/// Halvings of the Möbius t-rule before it counts as not converged: 8 (h = 2⁻⁹). By the error
+/// bound of [`MOEBIUS_H0`] the rule is at round-off by h = 1/16; more levels only mean the
+/// integrand is not what the derivation says (an error, not an answer).
+pub const MOEBIUS_MAX_LEVELS: usize = 8;
+
+/// Two levels of the Möbius t-rule agree when every component (value, gradient, Hessian entry)
+/// differs by at most 1e-14 × the integral of its |integrand|. The value is summed with
+/// compensation and each term carries a few ulps (~1e-15 relative to its size), so the difference
+/// of two converged levels is ~1e-15 of that L1 norm: 1e-14 decides convergence by the
+/// discretisation error, not by noise. Relative to the ELBO this is ~1e-14·(γ²/2)·E‖δf‖² = O(1e-14 d).
+pub const MOEBIUS_T_TOL: f64 = 1e-14;
+
+/// Where the Möbius t-rule's left end lies: e^{−46} ≈ 1e-20 of the integrand's scale. The centred
+/// integrand (times the Jacobian t) grows like (t/t0)² from t = 0, the raw one like t/t0, so the rule
+/// starts 46/2 (resp. 46) below log t0: the dropped part is ≤ 1e-20 relative.
+pub const MOEBIUS_LEFT_DECAY: f64 = 46.0;
+
+/// The truncation test of the Möbius t-rule starts 4 above log of the largest scale 1/min(‖m‖²,
+/// σ²_min): there e^{−t‖m‖²} ≤ e^{−e⁴} ≈ 1e-24 and every 2tσ_k² ≥ 2e⁴ ≈ 109, i.e. the integrand is in
+/// its algebraic tail t^{−d/2}, which the geometric-series bound of [`MOEBIUS_TRUNC`] assumes.
+pub const MOEBIUS_TAIL_START: f64 = 4.0;
+
+/// The Möbius t-rule stops when the tail after the last node, bounded by the geometric series of
+/// its term, is below 1e-20 × Σ|terms| in every component: four decades below the convergence
+/// test [`MOEBIUS_T_TOL`], so truncation never decides it.
+pub const MOEBIUS_TRUNC: f64 = 1e-20;
+
+/// The widest x = log t range of the Möbius t-rule: 2000. The tail decays like e^{−(d/2 − 1)x},
+/// slowest (rate ½) in d = 3, where 1e-20 is reached ~100 past the largest scale; the scales
+/// themselves span |log σ²| ≤ 1400 ([`LOGVAR_MAX`]) plus the prior's range. Beyond it the
+/// integrand does not decay as derived, and the rule refuses.
+pub const MOEBIUS_MAX_SPAN: f64 = 2000.0;
