@@ -110,10 +110,7 @@ impl Jet {
                 for r in 0..n {
                     let k = c * n + r;
                     h.push(
-                        self.v * b.h[k]
-                            + b.v * self.h[k]
-                            + self.g[r] * b.g[c]
-                            + b.g[r] * self.g[c],
+                        self.v * b.h[k] + b.v * self.h[k] + self.g[r] * b.g[c] + b.g[r] * self.g[c],
                     );
                 }
             }

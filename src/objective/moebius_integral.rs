@@ -45,7 +45,8 @@
 //! starting at h = [`MOEBIUS_H0`] the step is halved (reusing the nodes) until two successive levels
 //! agree to [`MOEBIUS_T_TOL`] relative to the integral of |integrand| in every component of the jet
 //! (value, gradient, Hessian). The difference between the last two levels is the error estimate
-//! (conservative: the finer level's error is about the square of the coarser's). The right end is
+//! (conservative: the finer level's error is about the square of the coarser's), floored at the
+//! round-off eps × ∫|integrand|. The right end is
 //! where the remaining tail, bounded by the geometric series of the last term, falls below
 //! [`MOEBIUS_TRUNC`] of the integral's size. Derivatives in θ are those of the discretised integral
 //! (differentiation under the integral sign, carried by jets), so Newton sees a consistent
@@ -60,7 +61,7 @@ use crate::input::{Beta, Encoder, Query};
 use crate::model::{Decoder, Step};
 use crate::quadrature::Neumaier;
 use crate::tol::{
-    MOEBIUS_H0, MOEBIUS_LEFT_DECAY, MOEBIUS_MAX_LEVELS, MOEBIUS_MAX_SPAN, MOEBIUS_TAIL_START,
+    EPS, MOEBIUS_H0, MOEBIUS_LEFT_DECAY, MOEBIUS_MAX_LEVELS, MOEBIUS_MAX_SPAN, MOEBIUS_TAIL_START,
     MOEBIUS_TRUNC, MOEBIUS_T_TOL,
 };
 use nalgebra::{DMatrix, DVector};
@@ -167,38 +168,48 @@ fn integrand(t: f64, v: &Vars, wts: &Weights, form: Form) -> Jet {
     let d = v.m.len();
     let q: Vec<Jet> = v.sig2.iter().map(|s| s.scale(2.0 * t)).collect();
     let lp: Vec<Jet> = q.iter().map(|q| q.ln_1p()).collect();
+    // ℓ0 = −t‖m‖²; log Z = Σ (−½ log p_k − t m_k²/p_k) formed directly (for large t, ℓ0 and Δ are
+    // huge and opposite: ℓ0 + Δ would lose every digit); Δ = log Z − ℓ0 formed as
+    // Σ (−½ log p_k + t q_k m_k²/p_k), accurate where it is small (the expm1 branch).
     let mut l0 = v.shape.constant(0.0);
     let mut delta = v.shape.constant(0.0);
+    let mut logz = v.shape.constant(0.0);
     for k in 0..d {
         l0.add_scaled(-t, &v.msq[k]);
         delta.add_scaled(-0.5, &lp[k]);
-        // 2t²σ²m²/p = t q m²/p.
-        let r = q[k].mul(&v.msq[k]).mul(&q[k].add_const(1.0).recip());
-        delta.add_scaled(t, &r);
+        logz.add_scaled(-0.5, &lp[k]);
+        let m2_over_p = v.msq[k].mul(&q[k].add_const(1.0).recip());
+        delta.add_scaled(t, &q[k].mul(&m2_over_p));
+        logz.add_scaled(-t, &m2_over_p);
     }
     let e0 = l0.exp();
-    // e^{ℓ0}(e^{y} − 1) (centred) or e^{ℓ0 + y} (raw).
-    let de = |y: &Jet| -> Jet {
+    // For ls = Σ_{k ∈ S} log p_k: e^{ℓ0}(e^{Δ − ls} − 1) (centred) or e^{log Z − ls} (raw).
+    let de = |ls: &Jet| -> Jet {
         match form {
-            Form::Raw => l0.add(y).exp(),
-            Form::Centred if y.v.abs() <= 1.0 => e0.mul(&y.exp_m1()),
-            Form::Centred => l0.add(y).exp().sub(&e0),
+            Form::Raw => logz.sub(ls).exp(),
+            Form::Centred => {
+                let y = delta.sub(ls);
+                if y.v.abs() <= 1.0 {
+                    e0.mul(&y.exp_m1())
+                } else {
+                    logz.sub(ls).exp().sub(&e0)
+                }
+            }
         }
     };
     let mut f = v.shape.constant(0.0);
     for i in 0..d {
-        let yi = delta.sub(&lp[i]);
         if wts.w[i] != 0.0 {
-            f.add_scaled(-2.0 * wts.w[i], &v.m[i].mul(&de(&yi)));
+            f.add_scaled(-2.0 * wts.w[i], &v.m[i].mul(&de(&lp[i])));
         }
         for j in i..d {
             let gij = wts.g[(i, j)];
             if gij == 0.0 {
                 continue;
             }
-            let mut term = v.m[i].mul(&v.m[j]).mul(&de(&yi.sub(&lp[j])));
+            let mut term = v.m[i].mul(&v.m[j]).mul(&de(&lp[i].add(&lp[j])));
             if i == j {
-                term = term.add(&v.sig2[i].mul(&l0.add(&yi).exp()));
+                term = term.add(&v.sig2[i].mul(&logz.sub(&lp[i]).exp()));
             }
             let c = if i == j { gij } else { 2.0 * gij };
             f.add_scaled(c * t, &term);
@@ -275,9 +286,20 @@ fn integrate(
             .zip(components(&mag))
             .all(|(e, m)| e <= MOEBIUS_T_TOL * h * m);
         if ok {
+            // Never below the round-off of the sums: eps × the integral of |integrand|.
+            let mut error = err;
+            error.v = error.v.max(EPS * h * mag.v);
+            for (e, m) in error
+                .g
+                .iter_mut()
+                .zip(&mag.g)
+                .chain(error.h.iter_mut().zip(&mag.h))
+            {
+                *e = e.max(EPS * h * m);
+            }
             return Ok(TIntegral {
                 value: cur,
-                error: err,
+                error,
                 nodes,
             });
         }
@@ -298,7 +320,9 @@ fn integral(sum: &Jet, sum_v: &Neumaier, h: f64) -> Jet {
 }
 
 fn components(j: &Jet) -> impl Iterator<Item = f64> + '_ {
-    std::iter::once(j.v).chain(j.g.iter().copied()).chain(j.h.iter().copied())
+    std::iter::once(j.v)
+        .chain(j.g.iter().copied())
+        .chain(j.h.iter().copied())
 }
 
 fn add_abs(mag: &mut Jet, t: &Jet) {
@@ -391,7 +415,11 @@ pub(crate) fn reconstruction(
     let (form, base) = match fmu {
         Some(fmu) if m2 > 0.0 => {
             // ‖r0‖² with r0 = x − f(μ): the value from f(μ), the derivatives from −M ∇v0.
-            let inv = v.msq.iter().fold(v.shape.constant(0.0), |a, b| a.add(b)).recip();
+            let inv = v
+                .msq
+                .iter()
+                .fold(v.shape.constant(0.0), |a, b| a.add(b))
+                .recip();
             let v0: Vec<Jet> = v.m.iter().map(|mk| mk.mul(&inv)).collect();
             let mut rr = v.shape.constant(0.0);
             for i in 0..x.len() {
@@ -515,4 +543,50 @@ pub fn moebius_elbo(
             .then(|| DVector::from_iterator(2 * d, rec.error.g.iter().map(|e| 0.5 * gamma2 * e))),
         t_nodes: rec.nodes,
     })
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+    use crate::generate::{family_cases, rng, Family};
+    use crate::model::Prior;
+
+    #[test]
+    fn debug_integrand() {
+        let cases = family_cases(3, &[Prior::standard_normal()], 2, &mut rng(7)).unwrap();
+        let case = cases.iter().find(|c| c.family == Family::Moebius).unwrap();
+        let x = &case.xs[0];
+        let q = Query::new(&case.model, x.as_slice(), 1.0).unwrap();
+        let enc = crate::inference::self_consistent_encoder(&q).unwrap();
+        println!(
+            "mu {:?} lv {:?} pole {:?}",
+            enc.mu().as_slice(),
+            enc.logvar().as_slice(),
+            case.model.poles()[0].1.as_slice()
+        );
+        let ma = MoebiusAffine::of(case.model.decoder()).unwrap();
+        let c = x - &ma.offset;
+        let w = ma.m.transpose() * &c;
+        let g = ma.m.transpose() * &ma.m;
+        let wts = Weights {
+            w: w.as_slice(),
+            g: &g,
+        };
+        let v = Vars::new(
+            enc.mu().as_slice(),
+            enc.logvar().as_slice(),
+            ma.pole.as_slice(),
+            DerivativeOrder::Value,
+        );
+        println!("range {:?}", t_range(&v, Form::Centred));
+        let mut xx = -30.0;
+        while xx < 40.0 {
+            let t: f64 = f64::exp(xx);
+            println!(
+                "{xx:.3} {:.6e}",
+                integrand(t, &v, &wts, Form::Centred).v * t
+            );
+            xx += 0.5;
+        }
+    }
 }
