@@ -12,7 +12,8 @@
 //! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`] |
 //! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
 //! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`] |
-//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`AUTO_X_SPACE_MAX_NODES`] |
+//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_MAX_EVALUATIONS`] |
+//! | Gauss–Legendre rules | [`GL_NEWTON_STEPS`] |
 //! | sizes from files and flags | [`MAX_ELEMENTS`], [`MAX_DIM`], [`MAX_NPY_HEADER_BYTES`], [`MAX_NPY_RANK`], [`MAX_MANIFEST_BYTES`], [`MAX_MC_SAMPLES`], [`MAX_MC_DRAWS`], [`MAX_THREADS`], [`LOOSEST_TOL`], [`POLE_NEAR`] |
 //!
 //! Test tolerances are not here: each test states its own next to the argument for it (step size,
@@ -262,3 +263,46 @@ pub const MOEBIUS_TRUNC: f64 = 1e-20;
 /// themselves span |log σ²| ≤ 1400 ([`LOGVAR_MAX`]) plus the prior's range. Beyond it the
 /// integrand does not decay as derived, and the rule refuses.
 pub const MOEBIUS_MAX_SPAN: f64 = 2000.0;
+
+/// Newton steps per Gauss–Legendre node: at most 100. From Tricomi's guesses Newton converges
+/// quadratically within ~5 steps for every n ≤ [`GH_MAX_NODES`]; the loop stops as soon as a step is
+/// below 4 eps, so the cap only bounds a loop that can never need it.
+pub const GL_NEWTON_STEPS: usize = 100;
+
+/// The radial step of the polar route of the marginal likelihood, times its node count n: h = 3/n
+/// in ρ = log r. For a Gaussian prior the radial integrand is analytic in |Im ρ| < π/4, so the
+/// trapezoid error is ~e^{−π²/(2h)} = e^{−1.6 n}: below 1e-13 from n ≈ 19, the rule the
+/// angular directions need anyway; the logistic prior's narrower strip at large r is seen by the
+/// refinement loop's comparison of successive n.
+pub const POLAR_STEP_TIMES_NODES: f64 = 3.0;
+
+/// A radial shell of the polar route counts as negligible below e^{−46} ≈ 1e-20 of the running sum:
+/// seven decades below the tightest tolerance (1e-13) the refinement asks for.
+pub const POLAR_MARGIN: f64 = 46.0;
+
+/// Negligible shells in a row before the polar route's radial walk stops: 3, so that one shell
+/// whose directions happen to miss the integrand's mass cannot end the walk; past the prior's bulk
+/// (outward) or inside the pole's distance from the origin (inward) the shells decrease
+/// monotonically, and three in a row below e^{−46} bound the remaining geometric tail.
+pub const POLAR_QUIET_SHELLS: usize = 3;
+
+/// The outward radial walk of the polar route may stop only past ‖a‖ + 4σ_p (σ_p the prior's
+/// standard deviation): beyond, the prior density decreases along every ray, so the shells do too.
+pub const POLAR_BULK: f64 = 4.0;
+
+/// The most radial shells of the polar route: 100 000. A shell is kept only while its integrand
+/// decays; h ≥ 3/256 over the range of ρ where a prior of any scale has mass (|ρ| ≲ 750 with the
+/// factor e^{dρ}) is far below this — reaching it means the integrand does not decay as derived.
+pub const POLAR_MAX_SHELLS: usize = 100_000;
+
+/// The largest angular rule of the polar route: 160 Gauss–Legendre nodes per polar angle (320 in
+/// the azimuth). With a logistic prior the shells at radius r from the pole need angular
+/// resolution ~s/r (the density's complex singularities lie at imaginary distance πs), and the
+/// shells out to r ≈ 10 carry mass 1e-9 of the total: the rule converges like e^{−c√n} there —
+/// 1e-9 at n = 64, ~1e-13 at 96, round-off by ~130 (measured on the §4.3 cases).
+pub const POLAR_MAX_NODES: usize = 160;
+
+/// The most integrand evaluations of one polar rule: 6·10⁷ (a few seconds), its own budget in
+/// place of the tensor rules' `max_total` (which counts n^d nodes of a different kind): the n = 141
+/// rule of a d = 3 logistic case needs ~3·10⁷.
+pub const POLAR_MAX_EVALUATIONS: usize = 60_000_000;
