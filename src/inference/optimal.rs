@@ -271,7 +271,7 @@ fn optimal_encoder_moebius(
     let e = s.last.extra;
     let elbo = e.parts.total();
     let requested = opts.tol() * elbo.abs().max(1.0);
-    if !(e.error_estimate <= requested) {
+    if e.error_estimate > requested || e.error_estimate.is_nan() {
         return Err(OracleError::QuadratureNotConverged {
             what: "ELBO* (optimal encoder, Moebius integral)",
             requested,

@@ -252,7 +252,7 @@ pub fn beta_vae(
         Err(OracleError::PoleTooClose { .. }) if moebius_route_applies(query) => {
             let e = moebius_elbo(query, enc, beta, DerivativeOrder::Value)?;
             let requested = opts.tol() * e.parts.total().abs().max(1.0);
-            if !(e.error_estimate <= requested) {
+            if e.error_estimate > requested || e.error_estimate.is_nan() {
                 return Err(OracleError::QuadratureNotConverged {
                     what: "ELBO (Moebius integral)",
                     requested,
