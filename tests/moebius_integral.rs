@@ -298,3 +298,28 @@ fn elbo_falls_back_to_the_integral_route() {
         Err(OracleError::MinusInfinity { step: 0 })
     ));
 }
+
+/// `evaluate` answers every quantity for the §4.3 families from γ² = 1e1 down to 1e-2 (both were
+/// refused there before: the pole within reach of q and of the Laplace/x-space routes), and the two
+/// new routes are consistent with each other: ELBO* ≤ log pθ(x) (eq. 2, the gap is a KL divergence),
+/// beyond the sum of their error estimates.
+#[test]
+fn evaluate_answers_at_small_gamma2() {
+    let opts = QuadratureOptions::default();
+    for case in moebius_cases(1, 309) {
+        let x = &case.xs[0];
+        for gamma2 in [1e-2, 1e-1, 1.0, 1e1] {
+            let what = format!("{} gamma2={gamma2:e}", name(&case));
+            let q = Query::new(&case.model, x.as_slice(), gamma2).unwrap();
+            let e = ima_oracle::evaluate(&q, &opts).unwrap();
+            let o = e.optimal.as_ref().unwrap_or_else(|err| panic!("{what}: {err}"));
+            let m = e.log_marginal.as_ref().unwrap_or_else(|err| panic!("{what}: {err}"));
+            assert!(
+                o.elbo <= m.value + o.error_estimate + m.error_estimate,
+                "{what}: ELBO* {} > log p {}",
+                o.elbo,
+                m.value
+            );
+        }
+    }
+}
