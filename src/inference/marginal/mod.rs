@@ -162,7 +162,9 @@ fn converge(
 /// route only up to [`AUTO_X_SPACE_MAX_NODES`]) and the first to meet the tolerance answers — the
 /// x-space route usually at large γ (narrow blur), the Laplace-centred one at small γ (broad
 /// posterior). Otherwise (D > d) the Laplace-centred route alone. A route that refuses (a pole
-/// in reach, a decoder failure) drops out; if both do, the last refusal is returned. The result
+/// in reach, a decoder failure) drops out; if none answers and the model has exactly one Möbius
+/// pole, the polar route around it answers ([`log_marginal_polar`]; at small γ², where the pole is
+/// within reach of both); if that fails too, the last refusal of the race is returned. The result
 /// says which route answered.
 pub fn log_marginal(
     query: &Query,
