@@ -312,8 +312,14 @@ fn evaluate_answers_at_small_gamma2() {
             let what = format!("{} gamma2={gamma2:e}", name(&case));
             let q = Query::new(&case.model, x.as_slice(), gamma2).unwrap();
             let e = ima_oracle::evaluate(&q, &opts).unwrap();
-            let o = e.optimal.as_ref().unwrap_or_else(|err| panic!("{what}: {err}"));
-            let m = e.log_marginal.as_ref().unwrap_or_else(|err| panic!("{what}: {err}"));
+            let o = e
+                .optimal
+                .as_ref()
+                .unwrap_or_else(|err| panic!("{what}: {err}"));
+            let m = e
+                .log_marginal
+                .as_ref()
+                .unwrap_or_else(|err| panic!("{what}: {err}"));
             assert!(
                 o.elbo <= m.value + o.error_estimate + m.error_estimate,
                 "{what}: ELBO* {} > log p {}",
