@@ -9,7 +9,7 @@
 //! | Gauss–Hermite rules | [`GH_MAX_NODES`], [`GH_POLISH_STEPS`] |
 //! | tolerance-driven quadrature | [`DEFAULT_TOL`], [`DEFAULT_MIN_NODES`], [`DEFAULT_MAX_NODES`], [`DEFAULT_MAX_TOTAL`] |
 //! | poles | [`POLE_MASS_TOL`] |
-//! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`] |
+//! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`], [`MOEBIUS_CENTRE_MIN`] |
 //! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
 //! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`] |
 //! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_MAX_EVALUATIONS`] |
@@ -306,3 +306,10 @@ pub const POLAR_MAX_NODES: usize = 160;
 /// place of the tensor rules' `max_total` (which counts n^d nodes of a different kind): the n = 141
 /// rule of a d = 3 logistic case needs ~3·10⁷.
 pub const POLAR_MAX_EVALUATIONS: usize = 60_000_000;
+
+/// The Möbius route centres its moments at v0 = v(μ) when ‖μ − a‖² ≥ 1 × Σσ² (the pole at least
+/// about one standard deviation of q away). There ‖v0‖² ≤ 1/Σσ² is at most the size of E‖v‖², so
+/// ‖x − f(μ)‖² and the centred integral do not cancel, and the centring keeps the O(σ²) result's
+/// relative accuracy at large γ². Closer, ‖x − f(μ)‖² ~ 1/‖μ − a‖² grows without bound while the
+/// result stays O(1/σ²): the raw moments, whose terms are all of the result's size, are used.
+pub const MOEBIUS_CENTRE_MIN: f64 = 1.0;

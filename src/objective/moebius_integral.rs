@@ -25,9 +25,11 @@
 //!
 //! Each difference e^{ℓ0}(e^{y} − 1) is formed as e^{ℓ0}·expm1(y) for |y| ≤ 1 (no cancellation at
 //! small σ, where the moments are O(σ²) and the reconstruction term must keep its relative accuracy
-//! at every γ²) and as e^{ℓ0 + y} − e^{ℓ0} beyond. At μ = a exactly (r0 undefined) the raw
-//! moments are used instead: ‖c‖² − 2 wᵀE[v] + G : E[v vᵀ], integrands without the subtracted
-//! e^{ℓ0} terms.
+//! at every γ²) and as e^{ℓ0 + y} − e^{ℓ0} beyond. When the pole is within q's spread
+//! (‖m‖² < [`MOEBIUS_CENTRE_MIN`]·Σσ², μ = a included, where r0 is undefined or huge and ‖r0‖² would
+//! cancel against the integral) the raw moments are used instead: ‖c‖² − 2 wᵀE[v] + G : E[v vᵀ],
+//! integrands without the subtracted e^{ℓ0} terms, whose terms are then all of the size of the
+//! result.
 //!
 //! # Convergence and divergence
 //!
@@ -60,6 +62,7 @@ use crate::error::OracleError;
 use crate::input::{Beta, Encoder, Query};
 use crate::model::{Decoder, Step};
 use crate::quadrature::Neumaier;
+use crate::tol::MOEBIUS_CENTRE_MIN;
 use crate::tol::{
     EPS, MOEBIUS_H0, MOEBIUS_LEFT_DECAY, MOEBIUS_MAX_LEVELS, MOEBIUS_MAX_SPAN, MOEBIUS_TAIL_START,
     MOEBIUS_TRUNC, MOEBIUS_T_TOL,
@@ -394,7 +397,8 @@ fn t_range(v: &Vars, form: Form) -> (f64, f64, f64) {
 }
 
 /// E_q‖x − f(z)‖² for the Möbius–affine decoder `ma` at encoder `enc` (module docs), with the
-/// derivatives `order` asks for. `fx` is f(μ) (unused, and may be anything, at μ = a exactly).
+/// derivatives `order` asks for. `fmu` is f(μ); the centred form is used when ‖m‖² ≥
+/// [`MOEBIUS_CENTRE_MIN`]·Σσ², the raw form otherwise (or when f(μ) is not available).
 pub(crate) fn reconstruction(
     ma: &MoebiusAffine,
     x: &DVector<f64>,
@@ -412,8 +416,9 @@ pub(crate) fn reconstruction(
     let (mu, lv) = (enc.mu().as_slice(), enc.logvar().as_slice());
     let v = Vars::new(mu, lv, ma.pole.as_slice(), order);
     let m2: f64 = v.msq.iter().map(|j| j.v).sum();
+    let s2: f64 = v.sig2.iter().map(|j| j.v).sum();
     let (form, base) = match fmu {
-        Some(fmu) if m2 > 0.0 => {
+        Some(fmu) if m2 > 0.0 && m2 >= MOEBIUS_CENTRE_MIN * s2 => {
             // ‖r0‖² with r0 = x − f(μ): the value from f(μ), the derivatives from −M ∇v0.
             let inv = v
                 .msq
