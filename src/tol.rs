@@ -9,7 +9,7 @@
 //! | Gauss–Hermite rules | [`GH_MAX_NODES`], [`GH_POLISH_STEPS`] |
 //! | tolerance-driven quadrature | [`DEFAULT_TOL`], [`DEFAULT_MIN_NODES`], [`DEFAULT_MAX_NODES`], [`DEFAULT_MAX_TOTAL`] |
 //! | poles | [`POLE_MASS_TOL`] |
-//! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`], [`MOEBIUS_CENTRE_MIN`] |
+//! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`], [`MOEBIUS_CENTRE_MIN`], [`MOEBIUS_EXPM1_MAX`] |
 //! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
 //! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`] |
 //! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_MAX_EVALUATIONS`] |
@@ -313,3 +313,9 @@ pub const POLAR_MAX_EVALUATIONS: usize = 60_000_000;
 /// relative accuracy at large γ². Closer, ‖x − f(μ)‖² ~ 1/‖μ − a‖² grows without bound while the
 /// result stays O(1/σ²): the raw moments, whose terms are all of the result's size, are used.
 pub const MOEBIUS_CENTRE_MIN: f64 = 1.0;
+
+/// Where the Möbius integrand switches from e^{ℓ0}·expm1(y) to e^{ℓ0 + y} − e^{ℓ0}: |y| ≤ 1. Both
+/// are the same number; below 1, expm1 avoids the cancellation of e^{y} − 1 (which loses
+/// −log10|y| digits); above, e^{y} − 1 ≥ e − 1 ≈ 1.7 (or ≤ 1/e − 1 ≈ −0.63) loses no digit, and the
+/// direct form takes log Z, which stays accurate where ℓ0 and Δ are separately huge.
+pub const MOEBIUS_EXPM1_MAX: f64 = 1.0;

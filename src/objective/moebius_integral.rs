@@ -23,7 +23,7 @@
 //! | E[v_i] − v0_i | m_i e^{ℓ0} (e^{Δ − log p_i} − 1) |
 //! | E[v_i v_j] − v0_i v0_j | t [m_i m_j e^{ℓ0} (e^{Δ − log p_i − log p_j} − 1) + δ_ij σ_i² e^{ℓ0 + Δ − log p_i}] |
 //!
-//! Each difference e^{ℓ0}(e^{y} − 1) is formed as e^{ℓ0}·expm1(y) for |y| ≤ 1 (no cancellation at
+//! Each difference e^{ℓ0}(e^{y} − 1) is formed as e^{ℓ0}·expm1(y) for |y| ≤ [`MOEBIUS_EXPM1_MAX`] (no cancellation at
 //! small σ, where the moments are O(σ²) and the reconstruction term must keep its relative accuracy
 //! at every γ²) and as e^{ℓ0 + y} − e^{ℓ0} beyond. When the pole is within q's spread
 //! (‖m‖² < [`MOEBIUS_CENTRE_MIN`]·Σσ², μ = a included, where r0 is undefined or huge and ‖r0‖² would
@@ -62,11 +62,11 @@ use crate::error::OracleError;
 use crate::input::{Beta, Encoder, Query};
 use crate::model::{Decoder, Step};
 use crate::quadrature::Neumaier;
-use crate::tol::MOEBIUS_CENTRE_MIN;
 use crate::tol::{
     EPS, MOEBIUS_H0, MOEBIUS_LEFT_DECAY, MOEBIUS_MAX_LEVELS, MOEBIUS_MAX_SPAN, MOEBIUS_TAIL_START,
     MOEBIUS_TRUNC, MOEBIUS_T_TOL,
 };
+use crate::tol::{MOEBIUS_CENTRE_MIN, MOEBIUS_EXPM1_MAX};
 use nalgebra::{DMatrix, DVector};
 
 /// A decoder of the form (affine steps) ∘ Möbius, reduced to f(z) = o + M (z − a)/‖z − a‖².
@@ -192,7 +192,7 @@ fn integrand(t: f64, v: &Vars, wts: &Weights, form: Form) -> Jet {
             Form::Raw => logz.sub(ls).exp(),
             Form::Centred => {
                 let y = delta.sub(ls);
-                if y.v.abs() <= 1.0 {
+                if y.v.abs() <= MOEBIUS_EXPM1_MAX {
                     e0.mul(&y.exp_m1())
                 } else {
                     logz.sub(ls).exp().sub(&e0)
