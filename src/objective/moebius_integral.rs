@@ -459,8 +459,10 @@ pub struct MoebiusElbo {
     pub gradient: Option<DVector<f64>>,
     /// ∇²_θ (2d × 2d), when asked for.
     pub hessian: Option<DMatrix<f64>>,
-    /// (γ²/2)·|I_h − I_{2h}|: the error estimate of `value` (the prior term's error, ≤ e^{−44}
-    /// relative, and the round-off of the closed forms are below it).
+    /// (γ²/2)·|I_h − I_{2h}| (floored at the t-sums' round-off): the error estimate of the
+    /// reconstruction term, the only one integrated here. Not included: the prior term's error
+    /// (≤ e^{−44} relative, `prior_term.rs`) and the round-off of the closed-form terms, a few eps
+    /// times each term's size ([`ElboParts::size`]).
     pub error_estimate: f64,
     /// (γ²/2)·|∇I_h − ∇I_{2h}|: the error estimate of each gradient entry, when asked for.
     pub gradient_error: Option<DVector<f64>>,
