@@ -78,6 +78,14 @@ pub enum OracleError {
         /// The Chernoff upper bound on the Gaussian mass at least that far out.
         mass_bound: f64,
     },
+    /// The decoder is not smooth (a leaky ReLU step): a Gaussian expectation over it (ELBO,
+    /// optimal encoder, marginal likelihood) would converge only slowly across the kinks, with
+    /// error estimates that cannot be trusted, so none is returned. The flow quantities are
+    /// unaffected.
+    NotSmooth {
+        /// The first non-smooth step.
+        step: usize,
+    },
     /// The quadrature did not reach the requested tolerance within the node budget.
     QuadratureNotConverged {
         /// What was being integrated.
@@ -118,6 +126,7 @@ impl From<PoleRefusal> for OracleError {
     fn from(e: PoleRefusal) -> Self {
         match e {
             PoleRefusal::MinusInfinity { step } => OracleError::MinusInfinity { step },
+            PoleRefusal::NotSmooth { step } => OracleError::NotSmooth { step },
             PoleRefusal::PoleTooClose {
                 step,
                 mahalanobis,
@@ -171,6 +180,7 @@ impl fmt::Display for OracleError {
             }
             // One text per refusal: the lower layers' own messages.
             &OracleError::MinusInfinity { step } => PoleRefusal::MinusInfinity { step }.fmt(f),
+            &OracleError::NotSmooth { step } => PoleRefusal::NotSmooth { step }.fmt(f),
             &OracleError::PoleTooClose {
                 step,
                 mahalanobis,

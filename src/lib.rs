@@ -33,8 +33,10 @@
 //! | [`inference`] | Newton; the self-consistent start (μ = g(x), eq. 12); the optimal encoder μ̂, σ̂², ELBO* (eq. 7–8); the posterior mode; log pθ(x) at finite γ; KL (eq. 2) |
 //! | [`paper`] | c_IMA, C_IMA, the flow likelihood, L_IMA (eq. 4, 6); the RHS of eq. 12 and 13; affine–Gaussian closed forms |
 //! | [`flow_quantities()`], [`evaluate()`], [`compare`], [`parallel`] | the flow quantities at x (no γ²); every quantity at one query, each answered on its own; the comparison criterion; thread-count-independent parallel maps |
+//! | [`metrics`] | the MCC of the experiments: Pearson/Spearman correlation matrices, the optimal matching of components (Hungarian algorithm) |
+//! | [`sprites`] | the Sprites images of §4.3 (Fig. 5): a deterministic renderer of one anti-aliased triangle from position, size and hue, Beta-distributed factors |
 //! | [`vae`] | amortised VAEs (§4): networks, the loss of one training step with its exact parameter gradient, Adam, training |
-//! | [`io`] | `.npy` files and model folders (`docs/model-format.md`), beside the numerical layers (it builds models) |
+//! | [`io`] | `.npy` files, model folders (`docs/model-format.md`) and VAE folders (`docs/vae-format.md`), beside the numerical layers (it builds models and VAEs) |
 //!
 //! Validation happens once, at the boundary: a [`Query`] (model, x, γ²) and an [`Encoder`] are
 //! checked when built, [`QuadratureOptions`] too, and the numerical core takes them as they are.
@@ -79,11 +81,13 @@ pub mod inference;
 pub mod input;
 pub mod io;
 pub mod lanes;
+pub mod metrics;
 pub mod model;
 pub mod objective;
 pub mod paper;
 pub mod parallel;
 pub mod quadrature;
+pub mod sprites;
 pub mod tol;
 pub mod vae;
 
@@ -93,7 +97,8 @@ pub use flow_quantities::{flow_quantities, FlowQuantities};
 pub use inference::{log_marginal, optimal_encoder, OptimalEncoder};
 pub use input::{Beta, Encoder, Gamma2, Query};
 pub use model::{
-    generate, Affine, Decoder, DecoderError, LeakySoftplus, Model, Moebius, Prior, Source, Step,
+    generate, Affine, Decoder, DecoderError, LeakyRelu, LeakySoftplus, Model, Moebius, Prior,
+    Sigmoid, Source, Step, Tanh,
 };
 pub use objective::{elbo, ElboEstimate};
 pub use paper::AffineGaussian;

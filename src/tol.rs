@@ -4,8 +4,9 @@
 //! | group | constants |
 //! | --- | --- |
 //! | round-off | [`EPS`], [`ROUND_OFF`], [`value_noise`], [`newton_decrement_floor`] |
-//! | model validation | [`RCOND_MIN`], [`ORTHOGONALITY_TOL`], [`LOGVAR_MAX`] |
-//! | leaky softplus | [`DIFF_FORM_MAX_STEP`], [`SOFTPLUS_INVERSE_MAX_ITER`] |
+//! | model validation | [`RCOND_MIN`], [`ORTHOGONALITY_TOL`], [`ORTHOGONALITY_TOL_F32_PER_DIM`], [`LOGVAR_MAX`] |
+//! | leaky softplus, tanh | [`DIFF_FORM_MAX_STEP`], [`SOFTPLUS_INVERSE_MAX_ITER`], [`TANH_DIFF_MAX_STEP`] |
+//! | special functions | [`INCOMPLETE_BETA_MAX_ITER`] |
 //! | Gauss–Hermite rules | [`GH_MAX_NODES`], [`GH_POLISH_STEPS`] |
 //! | tolerance-driven quadrature | [`DEFAULT_TOL`], [`DEFAULT_MIN_NODES`], [`DEFAULT_MAX_NODES`], [`DEFAULT_MAX_TOTAL`] |
 //! | poles | [`POLE_MASS_TOL`] |
@@ -56,6 +57,15 @@ pub const RCOND_MIN: f64 = ROUND_OFF;
 /// departure (which would break the conformal closed forms, c_IMA = 0 among them).
 pub const ORTHOGONALITY_TOL: f64 = 1e-12;
 
+/// How far AᵀA may be from I (entrywise), per unit of the size n of A, for a Möbius A *stored as
+/// float32* to be accepted — and replaced by its nearest orthogonal matrix: 4·eps₃₂ = 4·2⁻²³ ≈
+/// 4.8e-7, i.e. max |AᵀA − I| ≤ 4 n eps₃₂. Rounding an exactly orthogonal matrix to float32 moves
+/// each entry by ≤ ½ ulp ≤ 2⁻²⁴|a_ij|, so |(AᵀA − I)_jk| ≤ 2·2⁻²⁴·Σ_i |a_ij||a_ik| ≤ eps₃₂
+/// (Cauchy–Schwarz on unit columns); a matrix orthogonalised in float32 arithmetic (Householder QR,
+/// an SVD) departs by ~c·n·eps₃₂ with c of order 1. 4n covers both, while a real departure from
+/// orthogonality (which would change the model beyond float32 round-off) is still refused.
+pub const ORTHOGONALITY_TOL_F32_PER_DIM: f64 = 4.0 * f32::EPSILON as f64;
+
 /// The largest |log σ²| of an encoder: 700. Then σ² = e^s and σ = e^{s/2} are finite, normal
 /// numbers (e^710 overflows; the smallest normal is 2.2e-308 ≈ e^{−708.4}), so every product σ·ξ
 /// in a quadrature stays finite and keeps full relative precision.
@@ -67,10 +77,22 @@ pub const LOGVAR_MAX: f64 = 700.0;
 /// that the direct difference (absolute error eps·|a|) is accurate.
 pub const DIFF_FORM_MAX_STEP: f64 = 1.0;
 
+/// The largest |Δ| for which the tanh step's difference tanh(t + Δ) − tanh(t) uses the product
+/// sinh(Δ)·sech(t)·sech(t + Δ): 700, below the overflow of sinh (|Δ| > 710.5) with room for the
+/// product sinh(Δ)·sech(t) ≤ sinh(700) ≈ 5e303 to stay finite. Beyond, t and t + Δ are 700 apart
+/// and the direct difference (absolute error ≤ eps, the values being in (−1, 1)) is used.
+pub const TANH_DIFF_MAX_STEP: f64 = 700.0;
+
 /// Iteration cap of the leaky softplus inverse. Newton from the right end of the bracket converges
 /// quadratically after at most ~log2(|t|/ulp) ≈ 60 halvings of the error for any finite t; 200
 /// is never reached for valid parameters, and reaching it is an error, not an answer.
 pub const SOFTPLUS_INVERSE_MAX_ITER: usize = 200;
+
+/// Terms of the continued fraction of the incomplete Beta function (`special::ln_incomplete_beta`):
+/// 10 000. On the side where it is evaluated it converges in O(√max(a, b)) terms (Numerical
+/// Recipes §6.4) — a few hundred for parameters up to 1e4; not converging is an error, not an
+/// answer.
+pub const INCOMPLETE_BETA_MAX_ITER: usize = 10_000;
 
 /// The largest Gauss–Hermite rule: 256 nodes per dimension. Far beyond any convergence need here
 /// (96 is the default budget); the construction (Golub–Welsch + polish, weights from the scaled

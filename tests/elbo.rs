@@ -13,7 +13,11 @@ use nalgebra::DVector;
 fn models(r: &mut ima_oracle::generate::OracleRng, d: usize) -> Vec<(String, Model)> {
     let mut out = Vec::new();
     for fam in Family::ALL {
-        for prior in [Prior::standard_normal(), Prior::logistic(0.6).unwrap()] {
+        for prior in [
+            Prior::standard_normal(),
+            Prior::logistic(0.6).unwrap(),
+            Prior::beta_logistic(2.0, 0.7).unwrap(),
+        ] {
             let dec = fam.build(d, r).unwrap();
             out.push((
                 format!("{} {}", fam.name(), prior.name()),

@@ -109,7 +109,11 @@ fn ill_conditioned_affine() {
 fn price_identity_and_local_optimality() {
     let mut r = test_rng(31);
     for fam in Family::ALL {
-        for prior in [Prior::standard_normal(), Prior::logistic(0.8).unwrap()] {
+        for prior in [
+            Prior::standard_normal(),
+            Prior::logistic(0.8).unwrap(),
+            Prior::beta_logistic(0.8, 3.0).unwrap(),
+        ] {
             let model = Model::new(prior, fam.build(3, &mut r).unwrap()).unwrap();
             for gamma2 in [1e2, 1e5, 1e8] {
                 let z = normal_vector(3, 0.4, &mut r);

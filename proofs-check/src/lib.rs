@@ -15,6 +15,7 @@
 //! | [`tol`] | every tolerance, round-off floor and verdict margin, with the argument for it |
 //! | [`report`] | the verdict tables, report.md and claims.csv; writes the report folder |
 //! | [`figures`] | the paper's Fig. 2 and Fig. 4 redrawn, one residual plot per order claim |
+//! | [`experiments`] | the paper's trained experiments (§4), `--experiment NAME` |
 //! | [`table`] | tables (aligned text, markdown, CSV) rendered from one column list |
 //! | [`svg`] | minimal log–log SVG plots |
 
@@ -22,6 +23,7 @@
 
 mod checks;
 pub mod claims;
+pub mod experiments;
 pub mod figures;
 pub mod fit;
 pub mod identities;

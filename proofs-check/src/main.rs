@@ -5,6 +5,7 @@
 
 use ima_oracle::parallel::thread_count;
 use proofs_check::claims::{self, CLAIMS};
+use proofs_check::experiments::{elbo_gap, moebius, self_consistency, sprites, EXPERIMENTS};
 use proofs_check::{report, run};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,6 +29,15 @@ OPTIONS:
     --points N       points x per model (default 20, or 3 with --quick)
     --threads T      worker threads (default: all cores)
     --out DIR        output folder (default target/proofs-check): report.md, claims.csv, *.svg
+    --experiment NAME
+                     instead of the claims, run one of the paper's trained experiments (repeatable):
+                     self-consistency (4.1, Fig. 2), elbo-gap (4.2, Fig. 4), moebius and
+                     moebius-linear (4.3, Fig. 3), sprites (4.3, Fig. 5). Writes DIR/experiments/: NAME.csv, SVG figures
+                     and report.md; progress on stderr. Sizes (defaults: a few minutes on 2 cores):
+    --experiments    all of them
+    --n N            training points (default 6000; the paper 60000)
+    --epochs E       training epochs (default 200)
+    --seeds K        seeds per gamma^2 (default 1; the paper 20)
     -h, --help       print this help
 
 Exit status: 0 when every claim holds, 1 when one fails, 2 on a usage or output error.
@@ -41,6 +51,10 @@ struct Options {
     threads: Option<usize>,
     out: PathBuf,
     list: bool,
+    experiments: Vec<String>,
+    n: Option<usize>,
+    epochs: Option<usize>,
+    seeds: Option<usize>,
 }
 
 fn parse_args() -> Result<Option<Options>, String> {
@@ -52,6 +66,10 @@ fn parse_args() -> Result<Option<Options>, String> {
         threads: None,
         out: PathBuf::from("target/proofs-check"),
         list: false,
+        experiments: Vec::new(),
+        n: None,
+        epochs: None,
+        seeds: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -79,11 +97,32 @@ fn parse_args() -> Result<Option<Options>, String> {
             "--points" => o.points = Some(int("--points", value("--points")?)? as usize),
             "--threads" => o.threads = Some(int("--threads", value("--threads")?)? as usize),
             "--out" => o.out = PathBuf::from(value("--out")?),
+            "--experiment" => {
+                let v = value("--experiment")?;
+                if !EXPERIMENTS.contains(&v.as_str()) {
+                    return Err(format!(
+                        "unknown experiment '{v}' (one of: {})",
+                        EXPERIMENTS.join(", ")
+                    ));
+                }
+                o.experiments.push(v);
+            }
+            "--experiments" => o.experiments = EXPERIMENTS.iter().map(|e| e.to_string()).collect(),
+            "--n" => o.n = Some(int("--n", value("--n")?)? as usize),
+            "--epochs" => o.epochs = Some(int("--epochs", value("--epochs")?)? as usize),
+            "--seeds" => o.seeds = Some(int("--seeds", value("--seeds")?)? as usize),
             other => return Err(format!("unknown argument '{other}' (see --help)")),
         }
     }
-    if o.points == Some(0) {
-        return Err("--points must be positive".into());
+    for (name, v) in [
+        ("--points", o.points),
+        ("--n", o.n),
+        ("--epochs", o.epochs),
+        ("--seeds", o.seeds),
+    ] {
+        if v == Some(0) {
+            return Err(format!("{name} must be positive"));
+        }
     }
     Ok(Some(o))
 }
@@ -105,6 +144,9 @@ fn main() -> ExitCode {
             println!("{:<16} {:<28} {}", c.name, c.source, c.statement);
         }
         return ExitCode::SUCCESS;
+    }
+    if !opts.experiments.is_empty() {
+        return experiments(&opts);
     }
     let cfg = run::Config {
         quick: opts.quick,
@@ -164,4 +206,70 @@ fn summary(outcome: &run::Outcome, out: &Path) -> ExitCode {
         println!("{failed} check(s) FAIL");
         ExitCode::from(1)
     }
+}
+
+/// Runs the requested experiments and writes DIR/experiments/report.md.
+fn experiments(opts: &Options) -> ExitCode {
+    let threads = thread_count(opts.threads);
+    let out = opts.out.join("experiments");
+    let mut report = String::from(
+        "# The paper's experiments, trained, with the exact optimum beside them\n\n\
+         Written by proofs-check --experiment; every run seeded: the same command gives the same \
+         CSV on every machine.\n\n",
+    );
+    for name in &opts.experiments {
+        let section = match name.as_str() {
+            "self-consistency" => {
+                let mut cfg = self_consistency::Config::default_with(threads, opts.seed);
+                cfg.n = opts.n.unwrap_or(cfg.n);
+                cfg.epochs = opts.epochs.unwrap_or(cfg.epochs);
+                cfg.seeds = opts.seeds.unwrap_or(cfg.seeds);
+                self_consistency::run(&cfg, &out)
+            }
+            "elbo-gap" => {
+                let mut cfg = elbo_gap::Config::default_with(threads, opts.seed);
+                cfg.n = opts.n.unwrap_or(cfg.n);
+                cfg.epochs = opts.epochs.unwrap_or(cfg.epochs);
+                cfg.seeds = opts.seeds.unwrap_or(cfg.seeds);
+                elbo_gap::run(&cfg, &out)
+            }
+            "moebius" | "moebius-linear" => {
+                let linear = name == "moebius-linear";
+                let mut cfg = moebius::Config::default_with(linear, threads, opts.seed);
+                cfg.n = opts.n.unwrap_or(cfg.n);
+                cfg.epochs = opts.epochs.unwrap_or(cfg.epochs);
+                cfg.seeds = opts.seeds.unwrap_or(cfg.seeds);
+                moebius::run(&cfg, &out)
+            }
+            "sprites" => {
+                let mut cfg = sprites::Config::default_with(threads, opts.seed);
+                cfg.n = opts.n.unwrap_or(cfg.n);
+                cfg.epochs = opts.epochs.unwrap_or(cfg.epochs);
+                sprites::run(&cfg, &out)
+            }
+            _ => unreachable!("names are checked when parsed"),
+        };
+        match section {
+            Ok(s) => {
+                println!("{s}");
+                report += &s;
+            }
+            Err(e) => {
+                eprintln!(
+                    "proofs-check: {name}: cannot write to {}: {e}",
+                    out.display()
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Err(e) = std::fs::write(out.join("report.md"), report) {
+        eprintln!(
+            "proofs-check: cannot write {}: {e}",
+            out.join("report.md").display()
+        );
+        return ExitCode::from(2);
+    }
+    eprintln!("proofs-check: experiments written to {}", out.display());
+    ExitCode::SUCCESS
 }

@@ -31,10 +31,13 @@ pub struct PosteriorMode {
     pub termination: Termination,
 }
 
-/// The posterior mode, by Newton from `start` (default: g(x)). Errors: a start of the wrong length
-/// or not finite (checked here, once), a decoder failure, or a Newton solve that does not converge.
+/// The posterior mode, by Newton from `start` (default: g(x)). Errors: a decoder that is not
+/// smooth ([`OracleError::NotSmooth`]: Newton's Hessian does not see a leaky ReLU's kinks, and the
+/// Laplace route this mode serves refuses such decoders anyway), a start of the wrong length or
+/// not finite (checked here, once), a decoder failure, or a Newton solve that does not converge.
 pub fn posterior_mode(query: &Query, start: Option<&[f64]>) -> Result<PosteriorMode, OracleError> {
     let model = query.model();
+    model.guard_smooth()?;
     let (d, dd) = (model.dim_latent(), model.dim_observed());
     let z0 = match start {
         Some(s) => {

@@ -12,7 +12,7 @@
 //! | `limits.rs` | [`Limits`]: the largest array and dimension a file may claim |
 //! | `shown.rs` | [`shown`], [`invisible_note`]: text from files with invisible characters escaped |
 //! | `npy/` | `.npy` read and write |
-//! | `model_file/` | model folders |
+//! | `model_file/` | model folders and VAE folders |
 
 mod limits;
 pub mod model_file;

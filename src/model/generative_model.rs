@@ -7,7 +7,8 @@ use nalgebra::DVector;
 use std::fmt;
 
 /// Why a Gaussian expectation of the decoder is refused near a pole (it becomes
-/// `OracleError::MinusInfinity` or `OracleError::PoleTooClose`).
+/// `OracleError::MinusInfinity` or `OracleError::PoleTooClose`), or at all because the decoder is
+/// not smooth (`OracleError::NotSmooth`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum PoleRefusal {
@@ -24,6 +25,13 @@ pub enum PoleRefusal {
         mahalanobis: f64,
         /// The Chernoff bound on the mass at least that far out.
         mass_bound: f64,
+    },
+    /// The decoder has a non-smooth step (a leaky ReLU: kinks where a coordinate is 0). The
+    /// Gaussian quadratures converge only algebraically across a kink and their error estimates
+    /// (differences of successive rules) cannot be trusted there, so no value is returned.
+    NotSmooth {
+        /// The first non-smooth step.
+        step: usize,
     },
 }
 
@@ -42,6 +50,12 @@ impl fmt::Display for PoleRefusal {
                 f,
                 "the pole of step {step} lies {mahalanobis:.3} standard deviations from the Gaussian's centre \
                  (mass that far out <= {mass_bound:.3e}); the quadrature cannot be trusted there"
+            ),
+            PoleRefusal::NotSmooth { step } => write!(
+                f,
+                "step {step} is not smooth (leaky_relu: kinks at 0); the Gaussian quadratures' error \
+                 estimates assume a smooth decoder, so no expectation over q is computed (the flow \
+                 quantities g, J, log|det J|, c_IMA are exact off the kinks)"
             ),
         }
     }
@@ -65,20 +79,27 @@ impl Model {
     /// Builds the model and locates the latent-space preimage of every Möbius pole (through the
     /// inverses of the steps before it). Errors when a Möbius step follows a non-invertible step,
     /// since its pole could then not be located (and guarded against).
+    ///
+    /// A pole outside the image of the steps before it (e.g. outside (0, 1)ᵈ after a sigmoid, as
+    /// in the authors' §4.3 model) has no preimage: the decoder never reaches it, and it is not
+    /// guarded against.
     pub fn new(prior: Prior, decoder: Decoder) -> Result<Self, DecoderError> {
         let mut poles = Vec::new();
         for (l, step) in decoder.steps().iter().enumerate() {
             if let Step::Moebius(m) = step {
                 let head = Decoder::new(decoder.dim_in(), decoder.steps()[..l].to_vec())?;
-                let z = head
-                    .inverse(m.pole())
-                    .map_err(|e| DecoderError::NotInvertible {
-                        step: Some(l),
-                        reason: format!(
-                            "cannot locate the latent preimage of this Möbius pole: {e}"
-                        ),
-                    })?;
-                poles.push((l, z));
+                match head.inverse(m.pole()) {
+                    Ok(z) => poles.push((l, z)),
+                    Err(DecoderError::OutsideImage { .. }) => {}
+                    Err(e) => {
+                        return Err(DecoderError::NotInvertible {
+                            step: Some(l),
+                            reason: format!(
+                                "cannot locate the latent preimage of this Möbius pole: {e}"
+                            ),
+                        })
+                    }
+                }
             }
         }
         // Where g = f⁻¹ is singular: the inverse pole b of each Möbius step, pushed through the steps
@@ -132,17 +153,33 @@ impl Model {
         &self.x_poles
     }
 
+    /// The first step that is not smooth ([`Step::is_smooth`]: a leaky ReLU), if any.
+    pub fn first_non_smooth_step(&self) -> Option<usize> {
+        self.decoder.steps().iter().position(|s| !s.is_smooth())
+    }
+
+    /// Refuses a decoder with a non-smooth step ([`PoleRefusal::NotSmooth`]): the guards of every
+    /// Gaussian expectation run it first.
+    pub(crate) fn guard_smooth(&self) -> Result<(), PoleRefusal> {
+        match self.first_non_smooth_step() {
+            Some(step) => Err(PoleRefusal::NotSmooth { step }),
+            None => Ok(()),
+        }
+    }
+
     /// Guards a Gaussian expectation over N(centre, Σ) in latent space against the poles, where
     /// `mahalanobis2(v)` returns vᵀ Σ⁻¹ v. For d ≤ 2 with `square_integrable_needed` (E‖f‖² — the
     /// ELBO), the exact value is −∞: [`PoleRefusal::MinusInfinity`]. Otherwise refuses with
     /// [`PoleRefusal::PoleTooClose`] when the Chernoff bound on the Gaussian mass beyond the pole's
-    /// Mahalanobis radius exceeds [`POLE_MASS_TOL`].
+    /// Mahalanobis radius exceeds [`POLE_MASS_TOL`]. Before all that, a decoder that is not
+    /// smooth is refused ([`PoleRefusal::NotSmooth`]).
     pub(crate) fn guard_poles(
         &self,
         centre: &[f64],
         mahalanobis2: impl Fn(&DVector<f64>) -> f64,
         square_integrable_needed: bool,
     ) -> Result<(), PoleRefusal> {
+        self.guard_smooth()?;
         let d = self.dim_latent();
         for (step, pole) in &self.poles {
             if square_integrable_needed && d <= 2 {
@@ -155,8 +192,10 @@ impl Model {
     }
 
     /// Guards the blur N(x, γ⁻² I_D) of the x-space marginal against the observation-space
-    /// singularities of g = f⁻¹ ([`Model::x_poles`]), as [`Model::guard_poles`] does in latent space.
+    /// singularities of g = f⁻¹ ([`Model::x_poles`]), as [`Model::guard_poles`] does in latent space
+    /// (a non-smooth decoder first: p_flow jumps where log|det J| does).
     pub(crate) fn guard_x_poles(&self, x: &DVector<f64>, gamma2: f64) -> Result<(), PoleRefusal> {
+        self.guard_smooth()?;
         for (step, xp) in &self.x_poles {
             check_pole_mass(*step, self.dim_observed(), gamma2 * (xp - x).norm_squared())?;
         }

@@ -2,11 +2,11 @@
 //!
 //! | file | contents |
 //! | --- | --- |
-//! | `prior.rs` | [`Prior`]: Gaussian and logistic factors m of p0(z) = Π m(z_k), log m and three derivatives |
-//! | `source.rs` | [`Source`]: data laws of §4 (the priors, uniform, shifted Beta, Laplace) |
+//! | `prior.rs` | [`Prior`]: Gaussian, logistic and Beta-logistic factors m of p0(z) = Π m(z_k), log m and three derivatives |
+//! | `source.rs` | [`Source`]: data laws of §4 (the priors, uniform, shifted and unit Beta, Laplace) |
 //! | `sigmoid.rs` | the logistic sigmoid and softplus, evaluated without overflow or cancellation |
 //! | `special.rs` | ln Γ and ln B |
-//! | `decoder/` | [`Decoder`]: chains of [`Affine`], [`LeakySoftplus`] and [`Moebius`] steps with exact derivatives |
+//! | `decoder/` | [`Decoder`]: chains of [`Affine`], [`LeakySoftplus`], [`Moebius`], [`Sigmoid`], [`Tanh`] and [`LeakyRelu`] steps with exact derivatives |
 //! | `generative_model.rs` | [`Model`]: a prior and a decoder, with the decoder's poles located |
 //! | `generate.rs` | seeded generators of the paper's mixings, its model families and their data |
 //!
@@ -22,11 +22,14 @@ mod source;
 pub mod special;
 
 pub(crate) use decoder::BlockWorkspace;
-pub use decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step, Workspace};
+pub use decoder::{
+    Affine, Decoder, DecoderError, LeakyRelu, LeakySoftplus, Moebius, Sigmoid, Step, Tanh,
+    Workspace,
+};
 pub(crate) use generative_model::shifted_log_flow;
 pub use generative_model::{chi2_tail_bound, Model, PoleRefusal};
 pub(crate) use prior::gaussian_log_norm;
 pub use prior::{DistributionError, Prior};
-pub(crate) use sigmoid::sigmoid_pair;
 pub use sigmoid::{sigmoid, softplus};
+pub(crate) use sigmoid::{sigmoid_pair, sigmoid_pair_from, softplus_from};
 pub use source::Source;

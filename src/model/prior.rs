@@ -1,20 +1,30 @@
 //! Factorized latent priors p0(z) = Π_k m(z_k) satisfying Assumption 1 (i) of the paper.
 //!
 //! Assumption 1 (i) asks for a smooth, fully supported m whose log-density has bounded,
-//! non-positive second derivative and bounded third derivative. Both families here qualify:
+//! non-positive second derivative and bounded third derivative. All three families here qualify:
 //!
 //! | prior | log m(t) | (log m)'' |
 //! | --- | --- | --- |
 //! | Gaussian, variance v | −t²/(2v) − ½ log(2πv) | −1/v |
 //! | logistic, scale s | −log s − |t|/s − 2 log(1 + e^{−|t|/s}) | −2σ(u)(1 − σ(u))/s², u = t/s |
+//! | Beta-logistic (a, b) | a log σ(t) + b log σ(−t) − ln B(a, b) | −(a + b) σ(t) σ(−t) |
 //!
-//! All values and derivatives are closed forms evaluated without cancellation (the logistic form
-//! above uses |t| so that no exponential overflows), accurate to a few ulps for every finite t.
-//! The parameters are validated when the prior is built; evaluation cannot fail.
+//! The Beta-logistic law (type-IV logistic) is the law of t = logit(y) for y ~ Beta(a, b): the
+//! density of y, y^{a−1}(1 − y)^{b−1}/B(a, b), times dy/dt = σ(t)σ(−t), is σ(t)^a σ(−t)^b / B(a, b).
+//! Beta(1, 1) — uniform y — gives the standard logistic. It is what the authors' uniform and Beta
+//! priors on (0, 1)ᵈ become when the sigmoid they apply to the Gaussian latent is moved into the
+//! decoder (docs/model-format.md, "The authors' uniform and Beta priors").
+//!
+//! All values and derivatives are closed forms evaluated without cancellation (the logistic forms
+//! use |t| or e^{−|t|} so that no exponential overflows), accurate to a few ulps for every finite t
+//! (|t| ≥ 700 included) — of the value itself, or, for the Beta-logistic (log m)' = a σ(−t) − b σ(t),
+//! which passes through zero at t = ln(a/b), of a + b. The parameters are validated when the prior
+//! is built; evaluation cannot fail.
 
-use super::sigmoid::{sigmoid_prime, softplus};
+use super::sigmoid::{sigmoid_pair, sigmoid_prime, softplus};
+use super::special::{digamma, ln_beta, trigamma};
 use rand::{Rng, RngExt};
-use rand_distr::StandardNormal;
+use rand_distr::{Distribution, Gamma, StandardNormal};
 use std::f64::consts::PI;
 use std::fmt;
 
@@ -80,6 +90,15 @@ pub enum Prior {
         /// The scale s > 0.
         scale: f64,
     },
+    /// The Beta-logistic (type-IV logistic) law: the law of logit(y) for y ~ Beta(a, b), density
+    /// m(t) = σ(t)^a σ(−t)^b / B(a, b); mean ψ(a) − ψ(b), variance ψ'(a) + ψ'(b). (1, 1) is the
+    /// standard logistic.
+    BetaLogistic {
+        /// The Beta law's first parameter a > 0 (the exponent of σ(t)).
+        a: f64,
+        /// The Beta law's second parameter b > 0 (the exponent of σ(−t)).
+        b: f64,
+    },
 }
 
 impl Prior {
@@ -102,7 +121,18 @@ impl Prior {
         })
     }
 
-    /// log m(t). Gaussian: −t²/(2v) − ½ log(2πv); logistic: −log s − |t|/s − 2 log1p(e^{−|t|/s}).
+    /// The Beta-logistic prior: logit(y) for y ~ Beta(a, b). Errors unless a and b are finite and
+    /// positive.
+    pub fn beta_logistic(a: f64, b: f64) -> Result<Self, DistributionError> {
+        Ok(Prior::BetaLogistic {
+            a: positive("beta-logistic", "a", a)?,
+            b: positive("beta-logistic", "b", b)?,
+        })
+    }
+
+    /// log m(t). Gaussian: −t²/(2v) − ½ log(2πv); logistic: −log s − |t|/s − 2 log1p(e^{−|t|/s});
+    /// Beta-logistic: a log σ(t) + b log σ(−t) − ln B(a, b) = −a softplus(−t) − b softplus(t)
+    /// − ln B(a, b) (no overflow, no cancellation between the two softplus terms: both are ≤ 0).
     #[inline]
     pub fn log_density(&self, t: f64) -> f64 {
         match *self {
@@ -111,29 +141,38 @@ impl Prior {
                 let a = t.abs() / scale;
                 -scale.ln() - a - 2.0 * softplus(-a)
             }
+            Prior::BetaLogistic { a, b } => -a * softplus(-t) - b * softplus(t) - ln_beta(a, b),
         }
     }
 
-    /// (log m)'(t). Gaussian: −t/v; logistic: −(1 − 2σ(−t/s))/s = −tanh(t/(2s))/s.
+    /// (log m)'(t). Gaussian: −t/v; logistic: −(1 − 2σ(−t/s))/s = −tanh(t/(2s))/s;
+    /// Beta-logistic: a σ(−t) − b σ(t) (each σ from e^{−|t|}; a few ulps of a + b absolute).
     #[inline]
     pub fn d1(&self, t: f64) -> f64 {
         match *self {
             Prior::Gaussian { variance } => -t / variance,
             Prior::Logistic { scale } => -(0.5 * t / scale).tanh() / scale,
+            Prior::BetaLogistic { a, b } => {
+                let (s, c) = sigmoid_pair(t);
+                a * c - b * s
+            }
         }
     }
 
     /// (log m)''(t) ≤ 0. Gaussian: −1/v; logistic: −2σ(u)(1 − σ(u))/s² with u = t/s
-    /// (the derivative of −tanh(u/2)/s), bounded by 1/(2s²).
+    /// (the derivative of −tanh(u/2)/s), bounded by 1/(2s²); Beta-logistic: −(a + b) σ(t)σ(−t),
+    /// bounded by (a + b)/4.
     #[inline]
     pub fn d2(&self, t: f64) -> f64 {
         match *self {
             Prior::Gaussian { variance } => -1.0 / variance,
             Prior::Logistic { scale } => -2.0 * sigmoid_prime(t / scale) / (scale * scale),
+            Prior::BetaLogistic { a, b } => -(a + b) * sigmoid_prime(t),
         }
     }
 
-    /// (log m)'''(t). Gaussian: 0; logistic: −2 σ(1 − σ)(1 − 2σ)/s³ with σ = σ(t/s).
+    /// (log m)'''(t). Gaussian: 0; logistic: −2 σ(1 − σ)(1 − 2σ)/s³ with σ = σ(t/s);
+    /// Beta-logistic: −(a + b) σ(1 − σ)(1 − 2σ) with σ = σ(t).
     #[inline]
     pub fn d3(&self, t: f64) -> f64 {
         match *self {
@@ -143,14 +182,37 @@ impl Prior {
                 // 1 − 2σ(u) = −tanh(u/2), exact in sign and without cancellation.
                 2.0 * sigmoid_prime(u) * (0.5 * u).tanh() / (scale * scale * scale)
             }
+            Prior::BetaLogistic { a, b } => (a + b) * sigmoid_prime(t) * (0.5 * t).tanh(),
         }
     }
 
-    /// The variance of m: v for the Gaussian, π² s²/3 for the logistic.
+    /// The mean of m: 0 for the Gaussian and the logistic, ψ(a) − ψ(b) for the Beta-logistic
+    /// (t = ln G_a − ln G_b with G_a, G_b independent Gamma(a), Gamma(b), and E ln G_a = ψ(a)).
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Prior::Gaussian { .. } | Prior::Logistic { .. } => 0.0,
+            Prior::BetaLogistic { a, b } => digamma(a) - digamma(b),
+        }
+    }
+
+    /// The variance of m: v for the Gaussian, π² s²/3 for the logistic, ψ'(a) + ψ'(b) for the
+    /// Beta-logistic (Var ln G_a = ψ'(a)).
     pub fn variance(&self) -> f64 {
         match *self {
             Prior::Gaussian { variance } => variance,
             Prior::Logistic { scale } => PI * PI * scale * scale / 3.0,
+            Prior::BetaLogistic { a, b } => trigamma(a) + trigamma(b),
+        }
+    }
+
+    /// The half-width of the strip |Im t| < w around the real axis in which log m is analytic
+    /// (what the trapezoid rule of the prior term converges with): ∞ for the Gaussian, π s for the
+    /// logistic, π for the Beta-logistic (log σ(±t) is singular at t = iπ(2k + 1)).
+    pub(crate) fn analytic_half_width(&self) -> f64 {
+        match *self {
+            Prior::Gaussian { .. } => f64::INFINITY,
+            Prior::Logistic { scale } => PI * scale,
+            Prior::BetaLogistic { .. } => PI,
         }
     }
 
@@ -159,7 +221,10 @@ impl Prior {
         z.iter().map(|&t| self.log_density(t)).sum()
     }
 
-    /// One draw from m. Gaussian: √v·N(0,1); logistic: s·log(U/(1 − U)), U uniform on (0, 1).
+    /// One draw from m. Gaussian: √v·N(0,1); logistic: s·log(U/(1 − U)), U uniform on (0, 1);
+    /// Beta-logistic: ln G_a − ln G_b with G_a ~ Gamma(a), G_b ~ Gamma(b) independent (then
+    /// G_a/(G_a + G_b) ~ Beta(a, b), whose logit this is), each logarithm drawn without underflow
+    /// (see `ln_gamma_draw`).
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match *self {
             Prior::Gaussian { variance } => {
@@ -170,15 +235,33 @@ impl Prior {
                 let u = open_unit(rng);
                 scale * (u / (1.0 - u)).ln()
             }
+            Prior::BetaLogistic { a, b } => ln_gamma_draw(a, rng) - ln_gamma_draw(b, rng),
         }
     }
 
-    /// A short name for reports: "gaussian" or "logistic".
+    /// A short name for reports, as in model files: "gaussian", "logistic" or "beta-logistic".
     pub fn name(&self) -> &'static str {
         match self {
             Prior::Gaussian { .. } => "gaussian",
             Prior::Logistic { .. } => "logistic",
+            Prior::BetaLogistic { .. } => "beta-logistic",
         }
+    }
+}
+
+/// ln G for one draw G ~ Gamma(k, 1), k > 0, without underflow: for k ≥ 1 the logarithm of
+/// rand_distr's draw (G ≥ 1e-300 with probability 1 − O(1e-300)); for k < 1 by the identity
+/// Gamma(k) = Gamma(k + 1)·U^{1/k} (U uniform on (0, 1), independent), i.e.
+/// ln G = ln G_{k+1} + ln(U)/k, which stays finite where G itself would underflow to 0 (for small k
+/// most of the mass of G lies below 1e-308).
+fn ln_gamma_draw<R: Rng + ?Sized>(k: f64, rng: &mut R) -> f64 {
+    let shape = if k >= 1.0 { k } else { k + 1.0 };
+    // The shape is finite and ≥ 1 (validated at construction), so Gamma::new cannot fail.
+    let g = Gamma::new(shape, 1.0).map_or(f64::NAN, |d| d.sample(rng));
+    if k >= 1.0 {
+        g.ln()
+    } else {
+        g.ln() + open_unit(rng).ln() / k
     }
 }
 
@@ -210,26 +293,33 @@ mod tests {
             Prior::gaussian(0.3).unwrap(),
             Prior::logistic(1.0).unwrap(),
             Prior::logistic(0.4).unwrap(),
+            Prior::beta_logistic(1.0, 1.0).unwrap(),
+            Prior::beta_logistic(2.0, 5.0).unwrap(),
+            Prior::beta_logistic(0.5, 3.0).unwrap(),
+            Prior::beta_logistic(30.0, 0.7).unwrap(),
         ]
     }
 
-    /// Every prior integrates to 1 and has the documented variance (trapezoid rule on [−60σ, 60σ]
-    /// with 200 001 points: the integrands are smooth and decay exponentially, so the trapezoid
-    /// error is far below round-off; 1e-10 — absolute for the mass, relative for the variance —
-    /// allows for the summation of 2e5 terms).
+    /// Every prior integrates to 1 and has the documented mean (ψ(a) − ψ(b) for the
+    /// Beta-logistic, a textbook identity checked here independently of the closed form of m) and
+    /// variance (trapezoid rule on mean ± 60 sd with 200 001 points: the integrands are smooth and
+    /// decay at least like e^{−min(a, b)|t|} ≤ e^{−0.5·60·1.6} ≈ 1e-21 at the ends, so the
+    /// trapezoid error is far below round-off; 1e-10 — absolute for the mass and the mean,
+    /// relative for the variance — allows for the summation of 2e5 terms).
     #[test]
-    fn integrates_to_one_with_documented_variance() {
+    fn integrates_to_one_with_documented_moments() {
         for p in priors() {
-            let sd = p.variance().sqrt();
-            let (lo, hi, n) = (-60.0 * sd, 60.0 * sd, 200_000);
+            let (mean, sd) = (p.mean(), p.variance().sqrt());
+            let (lo, hi, n) = (mean - 60.0 * sd, mean + 60.0 * sd, 200_000);
             let h = (hi - lo) / n as f64;
-            let (mut mass, mut second) = (0.0, 0.0);
+            let (mut mass, mut first, mut second) = (0.0, 0.0, 0.0);
             for i in 0..=n {
                 let t = lo + h * i as f64;
                 let w = if i == 0 || i == n { 0.5 * h } else { h };
                 let m = p.log_density(t).exp();
                 mass += w * m;
-                second += w * m * t * t;
+                first += w * m * (t - mean);
+                second += w * m * (t - mean) * (t - mean);
             }
             assert_within(
                 &format!("{p:?}: mass"),
@@ -238,11 +328,79 @@ mod tests {
                 Tol::Scaled(1e-10, 1.0),
             );
             assert_within(
+                &format!("{p:?}: mean"),
+                &[first + mean],
+                &[mean],
+                Tol::Scaled(1e-10, sd.max(1.0)),
+            );
+            assert_within(
                 &format!("{p:?}: variance"),
                 &[second],
                 &[p.variance()],
                 Tol::Rel(1e-10),
             );
+        }
+    }
+
+    /// The Beta-logistic density against its definition as the law of logit(y), y ~ Beta(a, b):
+    /// m(t) = y^{a−1}(1 − y)^{b−1}/B(a, b) · y(1 − y) with y = σ(t) (independent arithmetic: the
+    /// Beta density times the Jacobian, 1e-13 relative for |log m| ≤ 25 here, a few ulps of each
+    /// logarithm); and Beta(1, 1) is the standard logistic, value and three derivatives to 4 eps of
+    /// max(1, |value|).
+    #[test]
+    fn beta_logistic_is_the_logit_of_a_beta() {
+        for (a, b) in [(2.0, 5.0), (0.5, 3.0), (1.0, 1.0), (7.5, 7.5)] {
+            let p = Prior::beta_logistic(a, b).unwrap();
+            for i in -24..=24 {
+                let t = 0.25 * i as f64;
+                let y = 1.0 / (1.0 + (-t).exp());
+                let beta_pdf = (a - 1.0) * y.ln() + (b - 1.0) * (1.0 - y).ln() - ln_beta(a, b);
+                let reference = beta_pdf + (y * (1.0 - y)).ln();
+                assert_within(
+                    &format!("log m({t}) for Beta({a}, {b})"),
+                    &[p.log_density(t)],
+                    &[reference],
+                    Tol::Scaled(1e-13, reference.abs().max(1.0)),
+                );
+            }
+        }
+        let (bl, lg) = (
+            Prior::beta_logistic(1.0, 1.0).unwrap(),
+            Prior::logistic(1.0).unwrap(),
+        );
+        for i in -100..=100 {
+            let t = 0.173 * i as f64;
+            let tol = Tol::Mixed(4.0 * f64::EPSILON);
+            assert_within("log m", &[bl.log_density(t)], &[lg.log_density(t)], tol);
+            assert_within("d1", &[bl.d1(t)], &[lg.d1(t)], tol);
+            assert_within("d2", &[bl.d2(t)], &[lg.d2(t)], tol);
+            assert_within("d3", &[bl.d3(t)], &[lg.d3(t)], tol);
+        }
+    }
+
+    /// The Beta-logistic far in the tails equals its asymptotes (a t − ln B(a, b) for t → −∞,
+    /// −b t − ln B(a, b) for t → +∞; the neglected terms a·e^{−|t|} are below 1e-300) to 1e-13
+    /// relative; (log m)' tends to a resp. −b, (log m)'' and (log m)''' to 0; nothing overflows
+    /// at |t| = 700 or beyond.
+    #[test]
+    fn beta_logistic_tails_are_finite() {
+        let (a, b) = (2.5, 0.3);
+        let p = Prior::beta_logistic(a, b).unwrap();
+        for t in [-1e4f64, -700.0, 700.0, 1e4] {
+            let (expected, slope) = if t < 0.0 { (a * t, a) } else { (-b * t, -b) };
+            assert_within(
+                &format!("log m({t})"),
+                &[p.log_density(t)],
+                &[expected - ln_beta(a, b)],
+                Tol::Rel(1e-13),
+            );
+            assert_within(
+                &format!("(log m)'({t})"),
+                &[p.d1(t)],
+                &[slope],
+                Tol::Rel(4.0 * f64::EPSILON),
+            );
+            assert!(p.d2(t).abs() < 1e-300 && p.d3(t).abs() < 1e-300);
         }
     }
 
@@ -305,24 +463,48 @@ mod tests {
         for v in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert!(Prior::gaussian(v).is_err());
             assert!(Prior::logistic(v).is_err());
+            assert!(Prior::beta_logistic(v, 1.0).is_err());
+            assert!(Prior::beta_logistic(1.0, v).is_err());
         }
     }
 
-    /// Sample moments against the documented variance: with n = 200 000 draws the standard error
-    /// of the sample variance is ≈ var·√(κ−1)/√n (κ = 3 or 4.2), below 0.5 % of var; allow 2 %.
+    /// Sample moments against the documented mean and variance: with n = 200 000 draws the
+    /// standard error of the sample variance is ≈ var·√(κ−1)/√n, with kurtosis κ = 3, 4.2, and up
+    /// to 6.4 for the Beta-logistic (0.5, 3) (excess kurtosis (ψ'''(a) + ψ'''(b))/var² ≈ 97.6/28.4),
+    /// i.e. at most 0.52 % of var; allow 2 % (≈ 4 standard errors). The sample mean's standard
+    /// error is sd/√n ≈ 0.0022 sd; allow 0.01 sd (≈ 4.5 standard errors).
     #[test]
-    fn sampling_matches_variance() {
+    fn sampling_matches_moments() {
         use rand::SeedableRng;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         for p in priors() {
             let n = 200_000;
-            let s: f64 = (0..n).map(|_| p.sample(&mut rng).powi(2)).sum::<f64>() / n as f64;
+            let (mean, var) = (p.mean(), p.variance());
+            let xs: Vec<f64> = (0..n).map(|_| p.sample(&mut rng)).collect();
+            let m = xs.iter().sum::<f64>() / n as f64;
+            let s: f64 = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+            assert_within(
+                &format!("{p:?}: sample mean"),
+                &[m],
+                &[mean],
+                Tol::Scaled(0.01, var.sqrt()),
+            );
             assert_within(
                 &format!("{p:?}: sample variance"),
                 &[s],
-                &[p.variance()],
+                &[var],
                 Tol::Rel(0.02),
             );
         }
+    }
+
+    /// Draws of a Beta-logistic with a tiny parameter stay finite where the Gamma draw itself
+    /// underflows (a = 0.01: P(G_a < 1e-308) = P(U^{100} < …) ≈ 0.9): the log-space draw.
+    #[test]
+    fn beta_logistic_draws_do_not_underflow() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let p = Prior::beta_logistic(0.01, 0.02).unwrap();
+        assert!((0..10_000).all(|_| p.sample(&mut rng).is_finite()));
     }
 }

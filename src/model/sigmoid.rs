@@ -20,7 +20,12 @@ pub fn sigmoid(u: f64) -> f64 {
 /// (σ(u), σ(−u)) = (σ(u), 1 − σ(u)), both from e^{−|u|} without cancellation.
 #[inline]
 pub(crate) fn sigmoid_pair(u: f64) -> (f64, f64) {
-    let e = (-u.abs()).exp();
+    sigmoid_pair_from(u, (-u.abs()).exp())
+}
+
+/// (σ(u), σ(−u)) from e = e^{−|u|} (shared with [`softplus_from`] by callers that need both).
+#[inline]
+pub(crate) fn sigmoid_pair_from(u: f64, e: f64) -> (f64, f64) {
     let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
     if u >= 0.0 {
         (big, small)
@@ -39,7 +44,13 @@ pub(crate) fn sigmoid_prime(u: f64) -> f64 {
 /// log(1 + eᵗ) without overflow or cancellation.
 #[inline]
 pub fn softplus(t: f64) -> f64 {
-    t.max(0.0) + (-t.abs()).exp().ln_1p()
+    softplus_from(t, (-t.abs()).exp())
+}
+
+/// log(1 + eᵗ) from e = e^{−|t|}.
+#[inline]
+pub(crate) fn softplus_from(t: f64, e: f64) -> f64 {
+    t.max(0.0) + e.ln_1p()
 }
 
 #[cfg(test)]

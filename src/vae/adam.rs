@@ -76,15 +76,20 @@ impl Adam {
             eps,
         } = self.config;
         self.t += 1;
-        let t = self.t as i32;
-        let bc1 = 1.0 - beta1.powi(t);
-        let bc2_sqrt = (1.0 - beta2.powi(t)).sqrt();
+        // β^t by `powf`, the C library's pow, as PyTorch computes `beta1 ** step` in Python (a
+        // correctly rounded-ish pow; `powi`'s repeated products can differ in the last ulp).
+        let t = self.t as f64;
+        let bc1 = 1.0 - beta1.powf(t);
+        let bc2_sqrt = (1.0 - beta2.powf(t)).sqrt();
         let step_size = lr / bc1;
-        let update = |theta: &mut f64, m: &mut f64, v: &mut f64, g: f64| {
-            *m += (1.0 - beta1) * (g - *m);
-            *v = *v * beta2 + (1.0 - beta2) * g * g;
-            let denom = v.sqrt() / bc2_sqrt + eps;
-            *theta -= step_size * (*m / denom);
+        let update = |theta: &mut [f64], m: &mut [f64], v: &mut [f64], g: &[f64]| {
+            let each = theta.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g);
+            for (((theta, m), v), &g) in each {
+                *m += (1.0 - beta1) * (g - *m);
+                *v = *v * beta2 + (1.0 - beta2) * g * g;
+                let denom = v.sqrt() / bc2_sqrt + eps;
+                *theta -= step_size * (*m / denom);
+            }
         };
         let (enc, dec) = vae.networks_mut();
         let mut nets = vec![(enc, &mut self.m.encoder, &mut self.v.encoder, &g.encoder)];
@@ -92,11 +97,16 @@ impl Adam {
             nets.push((dec, &mut self.m.decoder, &mut self.v.decoder, &g.decoder));
         }
         for (net, m, v, g) in nets {
-            let params = net
+            let layers = net
                 .linears_mut()
-                .flat_map(|l| l.w.iter_mut().chain(l.b.iter_mut()));
-            for (((theta, m), v), &g) in params.zip(m.iter_mut()).zip(v.iter_mut()).zip(g.iter()) {
-                update(theta, m, v, g);
+                .zip(m.layers.iter_mut())
+                .zip(v.layers.iter_mut())
+                .zip(&g.layers);
+            for (((p, m), v), g) in layers {
+                let w = p.w.as_mut_slice();
+                update(w, m.w.as_mut_slice(), v.w.as_mut_slice(), g.w.as_slice());
+                let b = p.b.as_mut_slice();
+                update(b, m.b.as_mut_slice(), v.b.as_mut_slice(), g.b.as_slice());
             }
         }
     }

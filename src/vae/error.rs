@@ -51,6 +51,13 @@ pub enum VaeError {
         /// The step within the epoch (0-based).
         step: usize,
     },
+    /// The caller's per-epoch callback stopped the run (e.g. a checkpoint could not be written).
+    Stopped {
+        /// The epoch (0-based) after which it stopped.
+        epoch: usize,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl fmt::Display for VaeError {
@@ -72,6 +79,9 @@ impl fmt::Display for VaeError {
                 f,
                 "the loss became NaN or infinite at epoch {epoch}, step {step} (lower the learning rate?)"
             ),
+            VaeError::Stopped { epoch, reason } => {
+                write!(f, "training stopped after epoch {epoch}: {reason}")
+            }
         }
     }
 }

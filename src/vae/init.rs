@@ -23,7 +23,7 @@ pub fn linear(n_in: usize, n_out: usize, rng: &mut OracleRng) -> Linear {
     Linear { w, b }
 }
 
-/// An MLP through the given widths (widths[0] inputs, widths.last() outputs), linear layers with
+/// An MLP through the given widths (`widths[0]` inputs, `widths.last()` outputs), linear layers with
 /// biases, the leaky softplus of slope `alpha` (the authors' smooth leaky ReLU) between them and a
 /// linear output. Errors on fewer than two widths, a zero width, or α outside (0, 1].
 pub fn mlp(widths: &[usize], alpha: f64, rng: &mut OracleRng) -> Result<Network, NetworkError> {

@@ -38,13 +38,47 @@ impl Linear {
     #[inline]
     fn forward(&self, u: &[f64], out: &mut [f64]) {
         out.copy_from_slice(self.b.as_slice());
-        for (j, &uj) in u.iter().enumerate() {
-            for (o, &wij) in out.iter_mut().zip(self.w.column(j).iter()) {
+        let n = out.len();
+        for (col, &uj) in self.w.as_slice().chunks_exact(n).zip(u) {
+            for (o, &wij) in out.iter_mut().zip(col) {
                 *o += wij * uj;
             }
         }
     }
+
+    /// cot = Wᵀ r, each entry the sum Σ_i W[i, j] r_i taken in the order i = 0, 1, … from 0 (the
+    /// plain dot product): [`WT_GROUP`] columns at once, each with its own accumulator, so that
+    /// the additions of different columns overlap instead of waiting on one another.
+    #[inline]
+    fn transpose_mul(&self, r: &[f64], cot: &mut [f64]) {
+        let n = r.len();
+        let w = self.w.as_slice();
+        let mut cols = cot.chunks_mut(WT_GROUP).zip(w.chunks(WT_GROUP * n));
+        for (c, wg) in &mut cols {
+            if c.len() == WT_GROUP {
+                let mut acc = [0.0; WT_GROUP];
+                for (i, &ri) in r.iter().enumerate() {
+                    for (k, a) in acc.iter_mut().enumerate() {
+                        *a += wg[k * n + i] * ri;
+                    }
+                }
+                c.copy_from_slice(&acc);
+            } else {
+                for (k, ck) in c.iter_mut().enumerate() {
+                    let mut dot = 0.0;
+                    for (&wij, &ri) in wg[k * n..(k + 1) * n].iter().zip(r) {
+                        dot += wij * ri;
+                    }
+                    *ck = dot;
+                }
+            }
+        }
+    }
 }
+
+/// Columns of W whose dot products with r are accumulated together in [`Linear::transpose_mul`]
+/// (enough independent additions to cover the latency of one).
+const WT_GROUP: usize = 8;
 
 /// One layer: learnable linear, or a fixed step of the decoder chains.
 #[derive(Debug, Clone)]
@@ -249,6 +283,9 @@ impl Network {
             let (u, out) = (&done[l], &mut rest[0]);
             match layer {
                 Layer::Linear(lin) => lin.forward(u, out),
+                Layer::Fixed(Step::LeakySoftplus(s)) => {
+                    s.forward_with_aux(u, out, &mut tape.aux[l])
+                }
                 Layer::Fixed(s) => {
                     s.forward(u, out);
                     s.fill_aux(u, &mut tape.aux[l]);
@@ -286,14 +323,9 @@ impl Network {
                     for (gb, &ri) in g.b.iter_mut().zip(r) {
                         *gb += ri;
                     }
-                    for (j, &uj) in u.iter().enumerate() {
-                        let wcol = lin.w.column(j);
-                        let mut dot = 0.0;
-                        for (&wij, &ri) in wcol.iter().zip(r) {
-                            dot += wij * ri;
-                        }
-                        cot[j] = dot;
-                        for (gw, &ri) in g.w.column_mut(j).iter_mut().zip(r) {
+                    lin.transpose_mul(r, &mut cot[..n_in]);
+                    for (gcol, &uj) in g.w.as_mut_slice().chunks_exact_mut(n_out).zip(u) {
+                        for (gw, &ri) in gcol.iter_mut().zip(r) {
                             *gw += ri * uj;
                         }
                     }
@@ -344,12 +376,13 @@ impl Grads {
     /// self += c·other (same shapes).
     pub fn add_scaled(&mut self, c: f64, other: &Grads) {
         for (a, b) in self.layers.iter_mut().zip(&other.layers) {
-            a.w.iter_mut()
-                .zip(b.w.iter())
-                .for_each(|(x, y)| *x += c * y);
-            a.b.iter_mut()
-                .zip(b.b.iter())
-                .for_each(|(x, y)| *x += c * y);
+            let pairs = [
+                (a.w.as_mut_slice(), b.w.as_slice()),
+                (a.b.as_mut_slice(), b.b.as_slice()),
+            ];
+            for (x, y) in pairs {
+                x.iter_mut().zip(y).for_each(|(x, y)| *x += c * y);
+            }
         }
     }
 

@@ -71,7 +71,7 @@ pub struct StepLoss {
 }
 
 /// Per-thread buffers of one point's forward and backward passes.
-struct Scratch {
+pub(crate) struct Scratch {
     enc: Tape,
     dec: Tape,
     mu: Vec<f64>,
@@ -84,7 +84,7 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn new(vae: &Vae) -> Self {
+    pub(crate) fn new(vae: &Vae) -> Self {
         let (d, dd) = (vae.dim_latent(), vae.dim_observed());
         Scratch {
             enc: vae.encoder().tape(),
@@ -134,47 +134,118 @@ fn check_batch(vae: &Vae, xs: &[f64]) -> Result<usize, VaeError> {
     Ok(b)
 }
 
-/// Runs `point(i, scratch, grads)` → L_i over the batch in chunks of [`CHUNK`], and assembles the
-/// loss and the gradient of −(1/B) Σ L_i (module docs: independent of the thread count).
+/// What one chunk of [`CHUNK`] consecutive points produced: their objectives L_i, the sum of their
+/// error estimates and the sum of their gradients of Σ L_i (buffers reused from step to step).
+pub(crate) struct ChunkOut {
+    elbo: Vec<f64>,
+    err: f64,
+    grads: VaeGrads,
+    status: Result<(), VaeError>,
+}
+
+impl ChunkOut {
+    /// Empty buffers shaped for `vae`.
+    pub(crate) fn new(vae: &Vae) -> Self {
+        ChunkOut {
+            elbo: Vec::with_capacity(CHUNK),
+            err: 0.0,
+            grads: vae.zero_grads(),
+            status: Ok(()),
+        }
+    }
+}
+
+/// Runs `point(i, scratch, grads)` → (L_i, error estimate) over chunk `c` of a batch of `b` points,
+/// in row order, into `out`; stops at the first error.
+pub(crate) fn run_chunk<F>(b: usize, c: usize, sc: &mut Scratch, out: &mut ChunkOut, point: F)
+where
+    F: Fn(usize, &mut Scratch, &mut VaeGrads) -> Result<(f64, f64), VaeError>,
+{
+    out.elbo.clear();
+    out.err = 0.0;
+    out.grads.clear();
+    out.status = Ok(());
+    for i in c * CHUNK..((c + 1) * CHUNK).min(b) {
+        match point(i, sc, &mut out.grads) {
+            Ok((l, e)) => {
+                out.elbo.push(l);
+                out.err += e;
+            }
+            Err(e) => {
+                out.status = Err(e);
+                return;
+            }
+        }
+    }
+}
+
+/// The loss and the gradient of −(1/B) Σ L_i from the chunks' outputs, summed in chunk order
+/// (module docs: independent of the thread count), into `total` (its buffers reused); the first
+/// chunk error, if any.
+pub(crate) fn sum_chunks<G: std::ops::Deref<Target = ChunkOut>>(
+    b: usize,
+    chunks: impl Iterator<Item = G>,
+    sum: &mut VaeGrads,
+    total: &mut StepLoss,
+) -> Result<(), VaeError> {
+    sum.clear();
+    total.elbo.clear();
+    let mut err = 0.0;
+    for c in chunks {
+        c.status.clone()?;
+        total.elbo.extend_from_slice(&c.elbo);
+        err += c.err;
+        sum.add_scaled(1.0, &c.grads);
+    }
+    let scale = -1.0 / b as f64;
+    total.grads.clear();
+    total.grads.add_scaled(scale, sum);
+    total.loss = scale * total.elbo.iter().sum::<f64>();
+    total.error_estimate = err / b as f64;
+    Ok(())
+}
+
+/// An empty step result shaped for `vae`.
+pub(crate) fn empty_step(vae: &Vae) -> StepLoss {
+    StepLoss {
+        loss: 0.0,
+        elbo: Vec::new(),
+        grads: vae.zero_grads(),
+        error_estimate: 0.0,
+    }
+}
+
+/// Runs `point` over the batch in chunks of [`CHUNK`] on `threads` threads, and assembles the loss
+/// and the gradient of −(1/B) Σ L_i.
 fn assemble<F>(vae: &Vae, b: usize, threads: usize, point: F) -> Result<StepLoss, VaeError>
 where
     F: Fn(usize, &mut Scratch, &mut VaeGrads) -> Result<(f64, f64), VaeError> + Sync,
 {
     let chunks = b.div_ceil(CHUNK);
-    let per_chunk = par_map(
+    let outs = par_map(
         chunks,
         threads,
         || Scratch::new(vae),
-        |c, sc| -> Result<(Vec<f64>, f64, VaeGrads), VaeError> {
-            let mut g = vae.zero_grads();
-            let mut elbo = Vec::with_capacity(CHUNK);
-            let mut err = 0.0;
-            for i in c * CHUNK..((c + 1) * CHUNK).min(b) {
-                let (l, e) = point(i, sc, &mut g)?;
-                elbo.push(l);
-                err += e;
-            }
-            Ok((elbo, err, g))
+        |c, sc| {
+            let mut out = ChunkOut::new(vae);
+            run_chunk(b, c, sc, &mut out, &point);
+            out
         },
     );
-    let mut grads = vae.zero_grads();
-    let mut elbo = Vec::with_capacity(b);
-    let mut err = 0.0;
-    for r in per_chunk {
-        let (e, ee, g) = r?;
-        elbo.extend(e);
-        err += ee;
-        grads.add_scaled(1.0, &g);
-    }
-    let scale = -1.0 / b as f64;
-    let mut total = vae.zero_grads();
-    total.add_scaled(scale, &grads);
-    Ok(StepLoss {
-        loss: scale * elbo.iter().sum::<f64>(),
-        elbo,
-        grads: total,
-        error_estimate: err / b as f64,
-    })
+    let mut total = empty_step(vae);
+    sum_chunks(b, outs.iter(), &mut vae.zero_grads(), &mut total)?;
+    Ok(total)
+}
+
+/// The validated inputs of a given-noise step: the batch `xs` (B × D, row-major), the noise `eps`
+/// (B × S × d), S, γ² and β.
+#[derive(Clone, Copy)]
+pub(crate) struct GivenNoise<'a> {
+    pub(crate) xs: &'a [f64],
+    pub(crate) eps: &'a [f64],
+    pub(crate) samples: usize,
+    pub(crate) gamma2: f64,
+    pub(crate) beta: f64,
 }
 
 /// The loss and gradient with given noise (module docs): `xs` row-major (B, D), `eps` row-major
@@ -190,7 +261,7 @@ pub fn loss_given_noise(
     threads: usize,
 ) -> Result<StepLoss, VaeError> {
     let b = check_batch(vae, xs)?;
-    let (d, dd) = (vae.dim_latent(), vae.dim_observed());
+    let d = vae.dim_latent();
     if samples == 0 {
         return Err(VaeError::InvalidParameter {
             what: "samples",
@@ -200,10 +271,38 @@ pub fn loss_given_noise(
     check_array("eps", eps, b * samples * d, || {
         format!("({b}, {samples}, {d})")
     })?;
-    let (g2, be) = (gamma2.get(), beta.get());
+    let inp = GivenNoise {
+        xs,
+        eps,
+        samples,
+        gamma2: gamma2.get(),
+        beta: beta.get(),
+    };
+    assemble(vae, b, threads, |i, sc, g| {
+        point_given_noise(vae, &inp, i, sc, g)
+    })
+}
+
+/// L_i with the given noise (module docs), its gradient added to `g`: the encoder, S decoder
+/// passes forward and backward, the KL (closed form for a Gaussian prior, sampled otherwise).
+pub(crate) fn point_given_noise(
+    vae: &Vae,
+    inp: &GivenNoise<'_>,
+    i: usize,
+    sc: &mut Scratch,
+    g: &mut VaeGrads,
+) -> Result<(f64, f64), VaeError> {
+    let GivenNoise {
+        xs,
+        eps,
+        samples,
+        gamma2: g2,
+        beta: be,
+    } = *inp;
+    let (d, dd) = (vae.dim_latent(), vae.dim_observed());
     let prior = *vae.prior();
     let log_norm = crate::objective::log_normaliser(dd, g2);
-    assemble(vae, b, threads, |i, sc, g| {
+    {
         let x = &xs[i * dd..(i + 1) * dd];
         sc.encode(vae, x);
         sc.gh.fill(0.0);
@@ -255,7 +354,7 @@ pub fn loss_given_noise(
         vae.encoder()
             .backward(&mut sc.enc, &sc.gh, &mut g.encoder, None);
         Ok((l, 0.0))
-    })
+    }
 }
 
 /// The loss and gradient exact in expectation (module docs): E_q by the oracle's quadrature to

@@ -14,11 +14,15 @@
 use super::adam::{Adam, AdamConfig};
 use super::autoencoder::Vae;
 use super::error::{check_array, VaeError};
-use super::step_loss::loss_given_noise;
+use super::step_loss::{
+    empty_step, point_given_noise, run_chunk, sum_chunks, ChunkOut, GivenNoise, Scratch, CHUNK,
+};
 use crate::input::{Beta, Gamma2};
 use crate::model::generate::{rng, OracleRng};
+use crate::parallel::with_crew;
 use rand::RngExt;
 use rand_distr::StandardNormal;
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The settings of a training run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,51 +94,109 @@ pub fn train(
     }
     let n = xs.len() / dd;
     check_array("x", xs, n * dd, || format!("({n}, {dd})"))?;
-    let mut r: OracleRng = rng(opts.seed);
-    let mut adam = Adam::new(opts.adam, vae);
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut batch = vec![0.0; opts.batch.min(n) * dd];
-    let mut eps = vec![0.0; opts.batch.min(n) * opts.samples * d];
-    let mut records = Vec::with_capacity(opts.epochs);
-    for epoch in 0..opts.epochs {
-        shuffle(&mut order, &mut r);
-        let mut total = 0.0;
-        for (step, rows) in order.chunks(opts.batch).enumerate() {
-            let b = rows.len();
-            for (k, &i) in rows.iter().enumerate() {
-                batch[k * dd..(k + 1) * dd].copy_from_slice(&xs[i * dd..(i + 1) * dd]);
-            }
-            let e = &mut eps[..b * opts.samples * d];
-            for t in e.iter_mut() {
-                *t = r.sample(StandardNormal);
-            }
-            let sl = loss_given_noise(
-                vae,
-                &batch[..b * dd],
-                e,
-                opts.samples,
-                opts.gamma2,
-                opts.beta,
-                opts.threads,
-            )?;
-            let finite = sl.loss.is_finite()
-                && sl.grads.encoder.iter().all(|g| g.is_finite())
-                && sl.grads.decoder.iter().all(|g| g.is_finite());
-            if !finite {
-                return Err(VaeError::Diverged { epoch, step });
-            }
-            adam.step(vae, &sl.grads, opts.freeze_decoder);
-            total += sl.loss * b as f64;
-        }
-        let rec = EpochRecord {
-            epoch,
-            loss: total / n as f64,
-            steps: adam.steps(),
+    let batch = opts.batch.min(n);
+    let chunks = batch.div_ceil(CHUNK);
+    // Shared with the crew: the parameters (written only between steps, by Adam), the step's
+    // inputs, and one output slot per chunk.
+    let params = RwLock::new(vae.clone());
+    let input = RwLock::new(StepInput {
+        xs: vec![0.0; batch * dd],
+        eps: vec![0.0; batch * opts.samples * d],
+        b: 0,
+    });
+    let outs: Vec<Mutex<ChunkOut>> = (0..chunks)
+        .map(|_| Mutex::new(ChunkOut::new(vae)))
+        .collect();
+    let (g2, be, samples) = (opts.gamma2.get(), opts.beta.get(), opts.samples);
+    let work = |c: usize, sc: &mut Scratch| {
+        let v = read(&params);
+        let inp = read(&input);
+        let mut out = lock(&outs[c]);
+        let noise = GivenNoise {
+            xs: &inp.xs[..inp.b * dd],
+            eps: &inp.eps[..inp.b * samples * d],
+            samples,
+            gamma2: g2,
+            beta: be,
         };
-        on_epoch(vae, &rec)?;
-        records.push(rec);
-    }
-    Ok(records)
+        run_chunk(inp.b, c, sc, &mut out, |i, sc, g| {
+            point_given_noise(&v, &noise, i, sc, g)
+        });
+    };
+    let result = with_crew(
+        opts.threads,
+        || Scratch::new(vae),
+        work,
+        |crew| -> Result<Vec<EpochRecord>, VaeError> {
+            let mut r: OracleRng = rng(opts.seed);
+            let mut adam = Adam::new(opts.adam, vae);
+            let mut order: Vec<usize> = (0..n).collect();
+            let mut sum = vae.zero_grads();
+            let mut sl = empty_step(vae);
+            let mut records = Vec::with_capacity(opts.epochs);
+            for epoch in 0..opts.epochs {
+                shuffle(&mut order, &mut r);
+                let mut total = 0.0;
+                for (step, rows) in order.chunks(opts.batch).enumerate() {
+                    let b = rows.len();
+                    {
+                        let mut inp = write(&input);
+                        inp.b = b;
+                        for (k, &i) in rows.iter().enumerate() {
+                            inp.xs[k * dd..(k + 1) * dd].copy_from_slice(&xs[i * dd..(i + 1) * dd]);
+                        }
+                        for t in inp.eps[..b * samples * d].iter_mut() {
+                            *t = r.sample(StandardNormal);
+                        }
+                    }
+                    crew.run(b.div_ceil(CHUNK));
+                    let done = outs[..b.div_ceil(CHUNK)].iter().map(lock);
+                    sum_chunks(b, done, &mut sum, &mut sl)?;
+                    let finite = sl.loss.is_finite()
+                        && sl.grads.encoder.iter().all(|g| g.is_finite())
+                        && sl.grads.decoder.iter().all(|g| g.is_finite());
+                    if !finite {
+                        return Err(VaeError::Diverged { epoch, step });
+                    }
+                    adam.step(&mut write(&params), &sl.grads, opts.freeze_decoder);
+                    total += sl.loss * b as f64;
+                }
+                let rec = EpochRecord {
+                    epoch,
+                    loss: total / n as f64,
+                    steps: adam.steps(),
+                };
+                on_epoch(&read(&params), &rec)?;
+                records.push(rec);
+            }
+            Ok(records)
+        },
+    );
+    // The parameters of the last good step, whether the run finished or stopped.
+    *vae = params.into_inner().unwrap_or_else(|e| e.into_inner());
+    result
+}
+
+/// One step's inputs, shared with the crew: the minibatch rows, the noise, and the batch size.
+struct StepInput {
+    xs: Vec<f64>,
+    eps: Vec<f64>,
+    b: usize,
+}
+
+/// Read access to `l` (a poisoned lock only means a panic elsewhere, which the crew reports).
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Write access to `l`.
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The lock of `m`.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Fisher–Yates, from the last position down, one bounded draw per position.

@@ -18,8 +18,8 @@ mod report;
 mod ztest;
 
 use crate::args::{usage, Args, LIMIT_FLAGS};
+use crate::model_arg::load_model;
 use crate::source_arg::{source, SOURCE_NAMES};
-use ima_oracle::io::model_file::load_model_with;
 use ima_oracle::io::npy::{read_npy_with, NpyArray};
 use ima_oracle::io::Limits;
 use ima_oracle::Prior;
@@ -179,7 +179,7 @@ pub fn run(raw: &[String]) -> Result<(String, u8), String> {
     let model_path = a.model()?;
     let s = Settings::from_args(&a)?;
     source(a.get("source"), Prior::standard_normal())?;
-    let model = load_model_with(model_path, &s.limits).map_err(|e| e.to_string())?;
+    let model = load_model(&model_path, &s.limits)?;
     let law = law::Law::of(&source(a.get("source"), *model.prior())?)
         .map_err(|e| usage(format!("--source: {e} ({SOURCE_NAMES})")))?;
     let mut lines = Vec::new();

@@ -2,10 +2,10 @@
 //! outputs, and optionally the Monte Carlo estimate.
 
 use crate::args::{usage, Args, LIMIT_FLAGS};
+use crate::model_arg::load_model;
 use crate::outdir::OutDir;
 use crate::output::{check_output_size, read_points, Output};
 use ima_oracle::generate::rng;
-use ima_oracle::io::model_file::load_model_with;
 use ima_oracle::objective::{
     beta_vae, beta_vae_on_rule, elbo_monte_carlo, moebius_elbo, DerivativeOrder, ElboEstimate,
     ElboWorkspace, McEstimate,
@@ -234,7 +234,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let max_draws = a.count_in("max-draws", Some(MAX_MC_DRAWS), (1, u64::MAX), "")?;
     let limits = a.limits()?;
     let out = OutDir::prepare(&a.path("out")?, a.switch("force"))?;
-    let model = load_model_with(model_path, &limits).map_err(|e| e.to_string())?;
+    let model = load_model(&model_path, &limits)?;
     let (d, dd) = (model.dim_latent(), model.dim_observed());
     let xs = read_points(&paths[0], "x", dd, &limits)?;
     let mus = read_points(&paths[1], "mu", d, &limits)?;

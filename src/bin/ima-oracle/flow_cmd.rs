@@ -2,11 +2,11 @@
 //! log-likelihood and L_IMA — with no γ² and no quadrature; and the columns `eval` shares with it.
 
 use crate::args::{Args, LIMIT_FLAGS};
+use crate::model_arg::load_model;
 use crate::outdir::OutDir;
 use crate::output::{check_output_size, read_points, Output};
 use crate::pole_note::pole_note;
 use crate::status;
-use ima_oracle::io::model_file::load_model_with;
 use ima_oracle::parallel::par_map;
 use ima_oracle::{flow_quantities, FlowQuantities, OracleError};
 
@@ -123,7 +123,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let limits = a.limits()?;
     let allow = a.switch("allow-refusals");
     let out = OutDir::prepare(&a.path("out")?, a.switch("force"))?;
-    let model = load_model_with(model_path, &limits).map_err(|e| e.to_string())?;
+    let model = load_model(&model_path, &limits)?;
     let (d, dd) = (model.dim_latent(), model.dim_observed());
     let xs = read_points(&x_path, "x", dd, &limits)?;
     let n = xs.nrows();

@@ -2,6 +2,7 @@
 //! γ² ∈ {1e1, 1e3, 1e5, 1e8}, inputs and outputs, with a README stating their accuracy.
 
 use crate::args::Args;
+use crate::golden_vae::{write_vae_step, VAE_README};
 use crate::outdir::OutDir;
 use crate::output::Output;
 use crate::status;
@@ -20,7 +21,9 @@ USAGE:
 For each model family (affine, mlp-orthogonal, mlp-triangular, moebius, moebius+volume-preserving)
 and prior (gaussian, logistic), built from seed 20221128 in d = D = 3, writes DIR/FAMILY-PRIOR/ with
 the model folder, 4 observations and, for gamma^2 in {1e1, 1e3, 1e5, 1e8}, the oracle's outputs;
-DIR/README.md describes the layout and the accuracy of every value. DIR must be new or empty
+DIR/vae-step/ holds one training step of a small VAE (loss and every gradient, given noise and
+exact) and its weights after ten Adam steps. DIR/README.md describes the layout and the accuracy
+of every value. DIR must be new or empty
 (--force: replace what has the same name, leave the rest); it is written all or none, and --out
 is checked before the computation starts (about 40 s on two cores).";
 
@@ -109,7 +112,9 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             let per_case = &results[c * g * n..(c + 1) * g * n];
             case_output(case, per_case).write_into(&dir)?;
         }
-        ima_oracle::io::npy::write_atomic(&out.path().join("README.md"), README.as_bytes())
+        write_vae_step(&out.path().join("vae-step"), GOLDEN_SEED, threads)?;
+        let readme = format!("{README}{VAE_README}");
+        ima_oracle::io::npy::write_atomic(&out.path().join("README.md"), readme.as_bytes())
             .map_err(|e| e.to_string())
     };
     write().map_err(|e| out.failed(e))?;

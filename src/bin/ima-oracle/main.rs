@@ -1,4 +1,5 @@
-//! The `ima-oracle` command line: sample, eval, flow, elbo, check, golden, npy-info.
+//! The `ima-oracle` command line: sample, eval, flow, elbo, vae-init, vae-loss, train, check,
+//! golden, npy-info.
 
 #![forbid(unsafe_code)]
 
@@ -8,12 +9,17 @@ mod elbo_cmd;
 mod eval;
 mod flow_cmd;
 mod golden;
+mod golden_vae;
+mod model_arg;
 mod outdir;
 mod output;
 mod pole_note;
 mod sample;
 mod source_arg;
 mod status;
+mod train_cmd;
+mod vae_init;
+mod vae_loss;
 
 use args::{Args, LIMIT_FLAGS};
 
@@ -37,10 +43,19 @@ COMMANDS:
     check MODEL --ours DIR --theirs DIR [--allow-refusals] [--source NAME]
                                      compare another implementation's arrays with the oracle's,
                                      and test its sources z against the declared law
+    vae-init --latent d --observed D --out DIR   (or --decoder MODEL)
+                                     a VAE folder, PyTorch's default initialisation, seeded
+    vae-loss VAE_DIR --x X.npy (--eps EPS.npy | --exact) --gamma2 G --out DIR
+                                     the loss of one VAE training step and its gradient for
+                                     every parameter array
+    train VAE_DIR --x X.npy --gamma2 G --epochs E --out DIR
+                                     train a VAE deterministically (Adam, seeded): the trained
+                                     VAE folder and a per-epoch CSV
     golden --out DIR                 write the golden vectors
     npy-info FILE...                 shape and range of .npy files
 
-MODEL is a folder with model.txt (docs/model-format.md). Every flag is checked before any file is
+MODEL is a folder with model.txt (docs/model-format.md); VAE_DIR a model folder with an encoder.txt
+too (docs/vae-format.md). Every flag is checked before any file is
 read or anything computed.
 
 OUTPUT FOLDERS (--out DIR): DIR must be new or empty. Everything is written into a hidden folder
@@ -122,6 +137,9 @@ fn main() -> ExitCode {
         "check" => check::run(rest),
         "golden" => golden::run(rest).map(|s| (s, 0)),
         "npy-info" => npy_info(rest).map(|s| (s, 0)),
+        "vae-loss" => vae_loss::run(rest).map(|s| (s, 0)),
+        "train" => train_cmd::run(rest).map(|s| (s, 0)),
+        "vae-init" => vae_init::run(rest).map(|s| (s, 0)),
         other => Err(format!(
             "usage: unknown command '{}' (see ima-oracle --help)",
             ima_oracle::io::shown(other)

@@ -25,6 +25,11 @@ impl Output {
         self.arrays.push((format!("{name}.npy"), a));
     }
 
+    /// Adds `name.npy` holding the array `a`.
+    pub fn add_array(&mut self, name: &str, a: NpyArray) {
+        self.arrays.push((format!("{name}.npy"), a));
+    }
+
     /// Writes every array into `dir` (the staging folder of an output folder).
     pub fn write_into(&self, dir: &Path) -> Result<(), String> {
         for (name, a) in &self.arrays {

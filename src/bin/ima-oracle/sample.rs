@@ -1,11 +1,11 @@
 //! `ima-oracle sample`: sources z and observations x = f(z) from a model.
 
 use crate::args::{usage, Args, LIMIT_FLAGS};
+use crate::model_arg::load_model;
 use crate::outdir::OutDir;
 use crate::output::{check_output_size, Output};
 use crate::source_arg::source;
 use ima_oracle::generate::rng;
-use ima_oracle::io::model_file::load_model_with;
 use ima_oracle::Prior;
 
 pub const HELP: &str = "\
@@ -42,7 +42,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     source(a.get("source"), Prior::standard_normal())?;
     let limits = a.limits()?;
     let out = OutDir::prepare(&a.path("out")?, a.switch("force"))?;
-    let model = load_model_with(model_path, &limits).map_err(|e| e.to_string())?;
+    let model = load_model(&model_path, &limits)?;
     let source = source(a.get("source"), *model.prior())?;
     let (d, dd) = (model.dim_latent(), model.dim_observed());
     for (file, k) in [("z.npy", d), ("x.npy", dd)] {

@@ -15,6 +15,8 @@ pub const QUADRATURE: f64 = 3.0;
 pub const SOLVER: f64 = 4.0;
 /// The decoder failed (g(x) does not exist, a pole at a node, …).
 pub const DECODER: f64 = 5.0;
+/// Refused: the decoder is not smooth (a leaky ReLU step), so no expectation over q is computed.
+pub const NOT_SMOOTH: f64 = 6.0;
 /// Any other refusal (the message says which).
 pub const OTHER: f64 = 9.0;
 
@@ -34,6 +36,7 @@ pub fn error_code(e: &OracleError) -> f64 {
         OracleError::QuadratureNotConverged { .. } | OracleError::Rule(_) => QUADRATURE,
         OracleError::NotConverged { .. } => SOLVER,
         OracleError::Decoder(_) => DECODER,
+        OracleError::NotSmooth { .. } => NOT_SMOOTH,
         _ => OTHER,
     }
 }

@@ -88,8 +88,11 @@ pub(super) fn sphere_rule(d: usize, n: usize) -> Result<(Vec<f64>, Vec<f64>), Or
 
 impl<'a> Polar<'a> {
     /// The route for a model with exactly one latent pole (one Möbius step); an error otherwise.
+    /// A decoder with a kink is refused first (`NotSmooth`), as by every other route: the
+    /// refinement's error estimate does not see kinks.
     pub(super) fn new(query: &'a Query<'a>, max_total: usize) -> Result<Self, OracleError> {
         let model = query.model();
+        model.guard_smooth()?;
         let [(_, pole)] = model.poles() else {
             return Err(OracleError::InvalidParameter {
                 what: "model (the polar route needs exactly one Moebius pole)",

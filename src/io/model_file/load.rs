@@ -1,15 +1,20 @@
 //! Loading a model folder: the manifest is read (bounded, see `manifest.rs`) and then line by line
 //! by a [`Parser`] that knows where it is (manifest, folder, line) and what the lines so far have
 //! said (dimension, prior, steps); each directive — `dim`, `prior`, `step linear`,
-//! `step leaky_softplus`, `step moebius` — has its own function, and every error names the file and
+//! `step leaky_softplus`, `step moebius`, `step sigmoid`, `step tanh`, `step leaky_relu` — has its
+//! own function, and every error names the file and
 //! the line, shows the words it quotes with invisible characters escaped, and names any limit of
 //! [`Limits`] it hit.
 
 use super::manifest::{lines, read_manifest};
-use super::{ModelFileError, MAGIC_LINE};
+use super::{ModelFileError, ENCODER_MAGIC_LINE, MAGIC_LINE};
 use crate::io::npy::{self, shape_text, NpyArray};
 use crate::io::{invisible_note, shown, Limits, RAISE_DIM, RAISE_ELEMENTS};
-use crate::model::{Affine, Decoder, LeakySoftplus, Model, Moebius, Prior, Step};
+use crate::model::{
+    Affine, Decoder, LeakyRelu, LeakySoftplus, Model, Moebius, Prior, Sigmoid, Step, Tanh,
+};
+use crate::tol::{ORTHOGONALITY_TOL, ORTHOGONALITY_TOL_F32_PER_DIM};
+use crate::vae::{Layer, Linear, Network};
 
 use nalgebra::{DMatrix, DVector};
 use std::path::{Path, PathBuf};
@@ -23,17 +28,64 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<Model, ModelFileError> {
 /// Loads a model whose dimensions are at most `limits.max_dim` and whose arrays hold at most
 /// `limits.max_elements` entries together.
 pub fn load_model_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Model, ModelFileError> {
-    let mut p = Parser::new(manifest_path(path.as_ref()), *limits);
+    load_model_with_notes(path, limits).map(|(model, _)| model)
+}
+
+/// As [`load_model_with`], and the notes on what the loader changed: one per Möbius `A` stored as
+/// float32 that was orthogonal only to float32 round-off and has been replaced by its nearest
+/// orthogonal matrix (docs/model-format.md, "Float32 parameters"). Each note names the manifest
+/// line, the file, the departure found and the largest change made.
+pub fn load_model_with_notes(
+    path: impl AsRef<Path>,
+    limits: &Limits,
+) -> Result<(Model, Vec<String>), ModelFileError> {
+    let p = parse(manifest_path(path.as_ref()), Kind::Model, limits)?;
+    p.finish_model()
+}
+
+/// The names (file stems, without `.npy`) of the learnable arrays of a network, layer by layer:
+/// for each linear layer `[W, b]`, as the manifest names them; a bias the manifest omits is named
+/// `b{l}` after the 0-based layer l.
+pub type ArrayNames = Vec<[String; 2]>;
+
+/// Loads an encoder manifest (`encoder.txt` of a VAE folder, docs/vae-format.md): the network and
+/// the names of its arrays. Unlike a model's affine steps, the encoder's linear layers need not
+/// have full rank (they are learnable parameters, not an invertible map).
+pub fn load_encoder_with(
+    path: &Path,
+    limits: &Limits,
+) -> Result<(Network, ArrayNames), ModelFileError> {
+    let p = parse(path.to_path_buf(), Kind::Encoder, limits)?;
+    p.finish_encoder()
+}
+
+/// The decoder of a model manifest as a network (affine steps become learnable linear layers), its
+/// prior and the names of its arrays.
+pub(crate) fn load_decoder_network_with(
+    path: &Path,
+    limits: &Limits,
+) -> Result<(Prior, Network, ArrayNames), ModelFileError> {
+    let p = parse(manifest_path(path), Kind::Model, limits)?;
+    let names = p.names.clone();
+    let (model, _) = p.finish_model()?;
+    let network = Network::from_decoder(model.decoder());
+    Ok((*model.prior(), network, names))
+}
+
+/// Reads the manifest at `manifest` of the given kind, line by line.
+fn parse(manifest: PathBuf, kind: Kind, limits: &Limits) -> Result<Parser, ModelFileError> {
+    let mut p = Parser::new(manifest, kind, *limits);
+    let magic = kind.magic();
     let text = read_manifest(&p.manifest)?;
     let mut lines = lines(&text);
     let Some(header) = lines.next() else {
-        return Err(p.file_error(format!("empty manifest (expected '{MAGIC_LINE}')")));
+        return Err(p.file_error(format!("empty manifest (expected '{magic}')")));
     };
     p.line = header.number;
-    if header.text != MAGIC_LINE {
+    if header.text != magic {
         return Err(p.at(with_note(
             format!(
-                "expected the header '{MAGIC_LINE}', found '{}'",
+                "expected the header '{magic}', found '{}'",
                 shown(header.text)
             ),
             header.text,
@@ -46,7 +98,26 @@ pub fn load_model_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Model,
             e.with_message(message)
         })?;
     }
-    p.finish()
+    Ok(p)
+}
+
+/// What a manifest describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A model: prior and decoder (`model.txt`).
+    Model,
+    /// The encoder network of a VAE folder (`encoder.txt`): no prior, linear layers of any rank.
+    Encoder,
+}
+
+impl Kind {
+    /// The manifest's first line.
+    fn magic(self) -> &'static str {
+        match self {
+            Kind::Model => MAGIC_LINE,
+            Kind::Encoder => ENCODER_MAGIC_LINE,
+        }
+    }
 }
 
 /// `message`, followed by what is invisible in `line` (tabs are separators, not shown), if anything.
@@ -68,6 +139,8 @@ fn manifest_path(path: &Path) -> PathBuf {
 
 /// Where the parser is in the manifest, and what the manifest has said so far.
 struct Parser {
+    /// What the manifest describes.
+    kind: Kind,
     /// The manifest's path.
     manifest: PathBuf,
     /// The folder array paths are relative to.
@@ -78,30 +151,37 @@ struct Parser {
     dim: Option<usize>,
     /// The `prior` directive's value, once seen.
     prior: Option<Prior>,
-    /// The steps so far.
-    steps: Vec<Step>,
+    /// The layers so far (in a model, every layer is a fixed step, affine ones included).
+    layers: Vec<Layer>,
+    /// The array names of the linear layers so far.
+    names: ArrayNames,
     /// The output dimension of the last step (`dim` before the first step).
     current_dim: usize,
     /// The limits on dimensions and entries.
     limits: Limits,
     /// Entries of the arrays read so far.
     entries: u64,
+    /// What the loader changed (float32 matrices replaced by their polar factors).
+    notes: Vec<String>,
 }
 
 impl Parser {
     /// A parser at the start of `manifest`.
-    fn new(manifest: PathBuf, limits: Limits) -> Self {
+    fn new(manifest: PathBuf, kind: Kind, limits: Limits) -> Self {
         let folder = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
         Parser {
+            kind,
             manifest,
             folder,
             line: 0,
             dim: None,
             prior: None,
-            steps: Vec::new(),
+            layers: Vec::new(),
+            names: Vec::new(),
             current_dim: 0,
             limits,
             entries: 0,
+            notes: Vec::new(),
         }
     }
 
@@ -231,19 +311,29 @@ impl Parser {
             })
     }
 
-    /// `prior gaussian VARIANCE` or `prior logistic SCALE`, once.
+    /// `prior gaussian VARIANCE`, `prior logistic SCALE` or `prior beta-logistic A B`, once.
     fn prior(&mut self, args: &[&str]) -> Result<(), ModelFileError> {
-        self.at_most(args, 2)?;
+        if self.kind == Kind::Encoder {
+            self.at_most(args, 2)?;
+            return Err(self.at(
+                "an encoder has no prior (the prior belongs in the folder's model.txt)".into(),
+            ));
+        }
         if self.prior.is_some() {
             return Err(self.at("'prior' given twice".into()));
         }
         let v = self.number(args.get(1).copied(), "the prior's parameter")?;
         let prior = match args.first().copied() {
-            Some("gaussian") => Prior::gaussian(v),
-            Some("logistic") => Prior::logistic(v),
+            Some("gaussian") => self.at_most(args, 2).map(|()| Prior::gaussian(v))?,
+            Some("logistic") => self.at_most(args, 2).map(|()| Prior::logistic(v))?,
+            Some("beta-logistic") => {
+                self.at_most(args, 3)?;
+                let b = self.number(args.get(2).copied(), "the prior's second parameter (B)")?;
+                Prior::beta_logistic(v, b)
+            }
             other => {
                 return Err(self.at(format!(
-                    "unknown prior '{}' (gaussian VARIANCE | logistic SCALE)",
+                    "unknown prior '{}' (gaussian VARIANCE | logistic SCALE | beta-logistic A B)",
                     shown(other.unwrap_or(""))
                 )))
             }
@@ -258,33 +348,40 @@ impl Parser {
             return Err(self.at("'dim' must come before the first step".into()));
         }
         let (kind, args) = args.split_first().unwrap_or((&"", &[]));
-        let step = match *kind {
+        let layer = match *kind {
             "linear" => self.step_linear(args)?,
-            "leaky_softplus" => self.step_leaky_softplus(args)?,
-            "moebius" => self.step_moebius(args)?,
+            "leaky_softplus" => Layer::Fixed(self.step_leaky_softplus(args)?),
+            "moebius" => Layer::Fixed(self.step_moebius(args)?),
+            "sigmoid" => Layer::Fixed(self.step_sigmoid(args)?),
+            "tanh" => Layer::Fixed(self.step_tanh(args)?),
+            "leaky_relu" => Layer::Fixed(self.step_leaky_relu(args)?),
             other => {
                 return Err(self.at(format!(
-                    "unknown step '{}' (linear | leaky_softplus | moebius)",
+                    "unknown step '{}' (linear | leaky_softplus | moebius | sigmoid | tanh | leaky_relu)",
                     shown(other)
                 )))
             }
         };
-        if step.dim_in() != self.current_dim {
+        if layer.dim_in() != self.current_dim {
+            let name = match &layer {
+                Layer::Linear(_) => "linear",
+                Layer::Fixed(s) => s.name(),
+            };
             return Err(self.at(format!(
-                "this {} step takes inputs of dimension {}, but the previous output has dimension {}",
-                step.name(),
-                step.dim_in(),
+                "this {name} step takes inputs of dimension {}, but the previous output has dimension {}",
+                layer.dim_in(),
                 self.current_dim
             )));
         }
-        self.current_dim = step.dim_out();
-        self.steps.push(step);
+        self.current_dim = layer.dim_out();
+        self.layers.push(layer);
         Ok(())
     }
 
     /// `step linear W.npy [b.npy]`: W of shape (out, in), out within the dimension limit, b 1-d of
-    /// length out (zero if omitted).
-    fn step_linear(&mut self, args: &[&str]) -> Result<Step, ModelFileError> {
+    /// length out (zero if omitted). In a model an affine step (W of full rank); in an encoder a
+    /// learnable linear layer. Records the arrays' names.
+    fn step_linear(&mut self, args: &[&str]) -> Result<Layer, ModelFileError> {
         self.at_most(args, 2)?;
         let w = self.array(args.first().copied(), "the weight W")?;
         let w = match *w.shape() {
@@ -306,9 +403,21 @@ impl Parser {
             }
             None => None,
         };
-        Ok(Affine::new(w, b)
-            .map_err(|e| self.at(e.to_string()))?
-            .into())
+        let l = self.layers.len();
+        let w_name = args.first().map_or(format!("W{l}"), |n| stem(n));
+        let b_name = args.get(1).map_or(format!("b{l}"), |n| stem(n));
+        self.names.push([w_name, b_name]);
+        match self.kind {
+            Kind::Model => Ok(Layer::Fixed(
+                Affine::new(w, b)
+                    .map_err(|e| self.at(e.to_string()))?
+                    .into(),
+            )),
+            Kind::Encoder => {
+                let b = b.unwrap_or_else(|| DVector::zeros(w.nrows()));
+                Ok(Layer::Linear(Linear { w, b }))
+            }
+        }
     }
 
     /// `step leaky_softplus ALPHA`: elementwise, keeping the current dimension.
@@ -319,12 +428,36 @@ impl Parser {
         Ok(s.into())
     }
 
+    /// `step sigmoid`: elementwise 1/(1 + e^{−t}), keeping the current dimension.
+    fn step_sigmoid(&self, args: &[&str]) -> Result<Step, ModelFileError> {
+        self.at_most(args, 0)?;
+        let s = Sigmoid::new(self.current_dim).map_err(|e| self.at(e.to_string()))?;
+        Ok(s.into())
+    }
+
+    /// `step tanh`: elementwise tanh, keeping the current dimension.
+    fn step_tanh(&self, args: &[&str]) -> Result<Step, ModelFileError> {
+        self.at_most(args, 0)?;
+        let s = Tanh::new(self.current_dim).map_err(|e| self.at(e.to_string()))?;
+        Ok(s.into())
+    }
+
+    /// `step leaky_relu SLOPE`: elementwise max(t, k t) (slope k > 0 on t < 0), keeping the
+    /// current dimension.
+    fn step_leaky_relu(&self, args: &[&str]) -> Result<Step, ModelFileError> {
+        self.at_most(args, 1)?;
+        let k = self.number(args.first().copied(), "slope")?;
+        let s = LeakyRelu::new(self.current_dim, k).map_err(|e| self.at(e.to_string()))?;
+        Ok(s.into())
+    }
+
     /// `step moebius ALPHA A.npy a.npy b.npy`: A square (and orthogonal), pole a and shift b 1-d of
     /// A's size.
     fn step_moebius(&mut self, args: &[&str]) -> Result<Step, ModelFileError> {
         self.at_most(args, 4)?;
         let alpha = self.number(args.first().copied(), "alpha")?;
         let a = self.array(args.get(1).copied(), "the orthogonal matrix A")?;
+        let stored_as_f32 = a.stored_as_f32();
         let (n, a) = match *a.shape() {
             [n, m] if n == m => (n, DMatrix::from_row_slice(n, n, a.data())),
             _ => {
@@ -333,6 +466,11 @@ impl Parser {
                     shape_text(a.shape())
                 )))
             }
+        };
+        let a = if stored_as_f32 {
+            self.orthogonal_from_f32(a, args.get(1).copied().unwrap_or(""))?
+        } else {
+            a
         };
         let (pole_file, shift_file) = (args.get(2).copied(), args.get(3).copied());
         let pole = self.array(pole_file, "the pole a")?;
@@ -343,16 +481,87 @@ impl Parser {
         Ok(m.into())
     }
 
-    /// The model, once every line has been read: `dim` and `prior` must have been given.
-    fn finish(mut self) -> Result<Model, ModelFileError> {
-        let dim = self
-            .dim
-            .ok_or_else(|| self.file_error("no 'dim' line".into()))?;
+    /// A Möbius A read from float32 values (`name`): as it is if orthogonal to
+    /// [`ORTHOGONALITY_TOL`]; its polar factor, with a note, if max |AᵀA − I| ≤
+    /// [`ORTHOGONALITY_TOL_F32_PER_DIM`]·n (float32 round-off); otherwise an error saying how far
+    /// it is and what to do.
+    fn orthogonal_from_f32(
+        &mut self,
+        a: DMatrix<f64>,
+        name: &str,
+    ) -> Result<DMatrix<f64>, ModelFileError> {
+        let dev = Moebius::orthogonality_defect(&a);
+        if dev <= ORTHOGONALITY_TOL {
+            return Ok(a);
+        }
+        let limit = ORTHOGONALITY_TOL_F32_PER_DIM * a.nrows() as f64;
+        if dev > limit {
+            return Err(self.at(format!(
+                "moebius: A ({}, float32) is not orthogonal even to float32 round-off: \
+                 max |AᵀA − I| = {dev:.3e} > 4·n·eps_f32 = {limit:.3e}; orthogonalise it (its polar \
+                 factor U Vᵀ from an SVD A = U Σ Vᵀ, or the Q of a QR) and save it, preferably in \
+                 float64",
+                shown(name)
+            )));
+        }
+        let q = Moebius::nearest_orthogonal(&a).ok_or_else(|| {
+            self.at(format!(
+                "moebius: the SVD of A ({}) did not converge",
+                shown(name)
+            ))
+        })?;
+        let change = (&q - &a).amax();
+        self.notes.push(format!(
+            "{}:{}: the Möbius matrix A ({}) is float32, orthogonal only to float32 round-off \
+             (max |AᵀA − I| = {dev:.3e} ≤ 4·n·eps_f32 = {limit:.3e}); it was replaced by its nearest \
+             orthogonal matrix (the polar factor U Vᵀ, computed in float64; largest entry change \
+             {change:.3e})",
+            self.manifest.display(),
+            self.line,
+            shown(name)
+        ));
+        Ok(q)
+    }
+
+    /// The `dim` line's value, once every line has been read.
+    fn finished_dim(&self) -> Result<usize, ModelFileError> {
+        self.dim
+            .ok_or_else(|| self.file_error("no 'dim' line".into()))
+    }
+
+    /// The model and the loader's notes, once every line has been read: `dim` and `prior` must
+    /// have been given.
+    fn finish_model(mut self) -> Result<(Model, Vec<String>), ModelFileError> {
+        let dim = self.finished_dim()?;
         let prior = self
             .prior
             .ok_or_else(|| self.file_error("no 'prior' line".into()))?;
-        let steps = std::mem::take(&mut self.steps);
+        // A model's linear lines are parsed as affine steps (`step_linear`), so every layer is a
+        // fixed step.
+        let steps = std::mem::take(&mut self.layers)
+            .into_iter()
+            .filter_map(|layer| match layer {
+                Layer::Fixed(s) => Some(s),
+                Layer::Linear(_) => None,
+            })
+            .collect();
         let decoder = Decoder::new(dim, steps).map_err(|e| self.file_error(e.to_string()))?;
-        Model::new(prior, decoder).map_err(|e| self.file_error(e.to_string()))
+        let model = Model::new(prior, decoder).map_err(|e| self.file_error(e.to_string()))?;
+        Ok((model, self.notes))
     }
+
+    /// The encoder network and its array names, once every line has been read.
+    fn finish_encoder(mut self) -> Result<(Network, ArrayNames), ModelFileError> {
+        let dim = self.finished_dim()?;
+        let layers = std::mem::take(&mut self.layers);
+        let net = Network::new(dim, layers).map_err(|e| self.file_error(e.message))?;
+        Ok((net, self.names))
+    }
+}
+
+/// The file stem of an array's file name: `enc/W0.npy` → `W0`.
+fn stem(name: &str) -> String {
+    Path::new(name)
+        .file_stem()
+        .map_or_else(|| name.to_string(), |s| s.to_string_lossy().into_owned())
 }

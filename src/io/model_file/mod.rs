@@ -19,20 +19,26 @@
 //! | `manifest.rs` | the manifest's text: bounded read, UTF-8, lines and words |
 //! | `load.rs` | [`load_model`], [`load_model_with`]: the manifest parser, one function per directive |
 //! | `save.rs` | [`save_model`] |
+//! | `vae_folder.rs` | VAE folders: `model.txt` plus the encoder's `encoder.txt` ([`load_vae`], [`save_vae`]) |
 //! | `tests.rs` | every error of the manifest parser, with file and line |
 
 mod load;
 mod manifest;
 mod save;
+mod vae_folder;
 
-pub use load::{load_model, load_model_with};
+pub use load::{load_encoder_with, load_model, load_model_with, load_model_with_notes, ArrayNames};
 pub use save::save_model;
+pub use vae_folder::{load_vae, load_vae_with, save_vae, VaeFolder};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The manifest's first line.
 pub const MAGIC_LINE: &str = "ima-oracle model 1";
+
+/// The first line of a VAE folder's encoder manifest, `encoder.txt` (docs/vae-format.md).
+pub const ENCODER_MAGIC_LINE: &str = "ima-oracle encoder 1";
 
 /// An error loading or saving a model folder.
 #[derive(Debug, Clone, PartialEq)]

@@ -128,8 +128,24 @@ const PRIOR: &[Case] = &[
     (
         "prior cauchy 1\n",
         Some(3),
-        "unknown prior 'cauchy' (gaussian VARIANCE | logistic SCALE)",
+        "unknown prior 'cauchy' (gaussian VARIANCE | logistic SCALE | beta-logistic A B)",
     ),
+    (
+        "prior beta-logistic 2\n",
+        Some(3),
+        "missing the prior's second parameter (B)",
+    ),
+    (
+        "prior beta-logistic 2 0\n",
+        Some(3),
+        "beta-logistic distribution: parameter b = 0 is not allowed",
+    ),
+    (
+        "prior beta-logistic -1 2\n",
+        Some(3),
+        "beta-logistic distribution: parameter a = -1 is not allowed",
+    ),
+    ("prior beta-logistic 1 2 3\n", Some(3), "unexpected '3'"),
     (
         "prior logistic -2\n",
         Some(3),
@@ -148,12 +164,12 @@ const STEP: &[Case] = &[
     (
         "step\n",
         Some(4),
-        "unknown step '' (linear | leaky_softplus | moebius)",
+        "unknown step '' (linear | leaky_softplus | moebius | sigmoid | tanh | leaky_relu)",
     ),
     (
         "step conv\n",
         Some(4),
-        "unknown step 'conv' (linear | leaky_softplus | moebius)",
+        "unknown step 'conv' (linear | leaky_softplus | moebius | sigmoid | tanh | leaky_relu)",
     ),
     ("step linear\n", Some(4), "missing the file of the weight W"),
     (
@@ -183,6 +199,20 @@ const STEP: &[Case] = &[
         "step: leaky softplus: alpha = 0 is outside (0, 1]",
     ),
     ("step leaky_softplus 0.2 0.3\n", Some(4), "unexpected '0.3'"),
+    ("step sigmoid 1\n", Some(4), "unexpected '1'"),
+    ("step tanh x\n", Some(4), "unexpected 'x'"),
+    ("step leaky_relu\n", Some(4), "missing slope"),
+    (
+        "step leaky_relu 0\n",
+        Some(4),
+        "step: leaky relu: slope = 0 must be finite and positive (invertibility)",
+    ),
+    (
+        "step leaky_relu -0.1\n",
+        Some(4),
+        "step: leaky relu: slope = -0.1 must be finite and positive (invertibility)",
+    ),
+    ("step leaky_relu 0.1 0.2\n", Some(4), "unexpected '0.2'"),
     ("step moebius\n", Some(4), "missing alpha"),
     (
         "step moebius x W.npy v.npy v.npy\n",

@@ -16,11 +16,13 @@ pub fn shape_text(shape: &[usize]) -> String {
     }
 }
 
-/// An n-dimensional array of f64 in C (row-major) order.
+/// An n-dimensional array of f64 in C (row-major) order, and whether its file stored it as
+/// float32 (widened exactly; the values then carry only float32 precision).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NpyArray {
     shape: Vec<usize>,
     data: Vec<f64>,
+    stored_as_f32: bool,
 }
 
 impl NpyArray {
@@ -29,7 +31,11 @@ impl NpyArray {
     pub fn new(shape: Vec<usize>, data: Vec<f64>) -> Result<Self, NpyErrorKind> {
         let product = shape.iter().try_fold(1usize, |a, &s| a.checked_mul(s));
         if product == Some(data.len()) {
-            Ok(NpyArray { shape, data })
+            Ok(NpyArray {
+                shape,
+                data,
+                stored_as_f32: false,
+            })
         } else {
             Err(NpyErrorKind::ShapeMismatch {
                 shape,
@@ -39,9 +45,20 @@ impl NpyArray {
         }
     }
 
-    /// An array whose shape the caller has already checked against `data` (the reader has).
-    pub(super) fn from_parts(shape: Vec<usize>, data: Vec<f64>) -> Self {
-        NpyArray { shape, data }
+    /// An array whose shape the caller has already checked against `data` (the reader has), read
+    /// from float32 values if `stored_as_f32`.
+    pub(super) fn from_parts(shape: Vec<usize>, data: Vec<f64>, stored_as_f32: bool) -> Self {
+        NpyArray {
+            shape,
+            data,
+            stored_as_f32,
+        }
+    }
+
+    /// Whether the values were read from a float32 file (`<f4`/`>f4`): exact in f64, but rounded to
+    /// float32 (relative precision 2⁻²⁴) when they were saved. Arrays built in memory: false.
+    pub fn stored_as_f32(&self) -> bool {
+        self.stored_as_f32
     }
 
     /// The shape.
@@ -63,6 +80,7 @@ impl NpyArray {
         NpyArray {
             shape: vec![r, c],
             data,
+            stored_as_f32: false,
         }
     }
 
@@ -71,6 +89,7 @@ impl NpyArray {
         NpyArray {
             shape: vec![v.len()],
             data: v.as_slice().to_vec(),
+            stored_as_f32: false,
         }
     }
 

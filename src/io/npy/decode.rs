@@ -24,6 +24,11 @@ impl Dtype {
         }
     }
 
+    /// Whether the elements are float32.
+    pub(super) fn is_f32(self) -> bool {
+        matches!(self, Dtype::F4Le | Dtype::F4Be)
+    }
+
     /// Bytes per element.
     pub(super) fn size(self) -> usize {
         match self {

@@ -200,7 +200,11 @@ fn read_from(
     } else {
         values
     };
-    Ok(NpyArray::from_parts(layout.shape, data))
+    Ok(NpyArray::from_parts(
+        layout.shape,
+        data,
+        layout.dtype.is_f32(),
+    ))
 }
 
 #[cfg(test)]
@@ -235,10 +239,9 @@ mod tests {
             .flat_map(|&v| (v as f32).to_le_bytes())
             .collect();
         let h4 = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n";
-        assert_eq!(
-            parse_npy(&header_file(3, h4, &data4)).unwrap().data(),
-            &c_order
-        );
+        let a4 = parse_npy(&header_file(3, h4, &data4)).unwrap();
+        assert_eq!(a4.data(), &c_order);
+        assert!(a4.stored_as_f32() && !a.stored_as_f32());
     }
 
     #[test]

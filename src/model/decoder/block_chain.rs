@@ -299,7 +299,10 @@ fn pole(step: usize, what: &'static str) -> DecoderError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::generate::{rng, Family};
+    use crate::model::generate::OracleRng;
+    use crate::model::generate::{haar_orthogonal, rng, Family};
+    use crate::model::Step;
+    use crate::model::{Affine, LeakyRelu, Sigmoid, Tanh};
     use nalgebra::{DMatrix, DVector};
     use rand::RngExt;
     use rand_distr::StandardNormal;
@@ -311,8 +314,12 @@ mod tests {
     fn blocks_equal_the_scalar_form_lane_by_lane() {
         let mut r = rng(41);
         for d in [1usize, 2, 3, 5] {
-            for fam in Family::ALL {
-                let dec = fam.build(d, &mut r).unwrap();
+            let mut decs: Vec<(&str, Decoder)> = Family::ALL
+                .iter()
+                .map(|fam| (fam.name(), fam.build(d, &mut r).unwrap()))
+                .collect();
+            decs.extend(elementwise_chains(d, &mut r));
+            for (name, dec) in decs {
                 let dd = dec.dim_out();
                 let (mut ws, mut bws) = (dec.workspace(), dec.block_workspace());
                 let mut draw =
@@ -338,29 +345,20 @@ mod tests {
                     let scalar = dec.eval(zs[l].as_slice(), &mut ws, true);
                     if scalar.is_err() || block_eval.is_err() {
                         // A Möbius pole within 0.4-scale draws: both must refuse.
-                        assert!(
-                            scalar.is_err() && block_eval.is_err(),
-                            "{} d={d}",
-                            fam.name()
-                        );
+                        assert!(scalar.is_err() && block_eval.is_err(), "{} d={d}", name);
                         continue;
                     }
                     bws.output().read_lane(l, &mut out);
-                    assert_eq!(
-                        out.as_slice(),
-                        ws.output(),
-                        "{} d={d} f lane {l}",
-                        fam.name()
-                    );
+                    assert_eq!(out.as_slice(), ws.output(), "{} d={d} f lane {l}", name);
                     bws.jacobian().read_lane(l, &mut jac);
-                    assert_eq!(&jac, ws.jacobian(), "{} d={d} J lane {l}", fam.name());
+                    assert_eq!(&jac, ws.jacobian(), "{} d={d} J lane {l}", name);
                     if dec.is_square() {
                         let ld = dec.log_abs_det_block(&mut bws).unwrap();
                         assert_eq!(
                             ld[l],
                             dec.log_abs_det_from(&ws).unwrap(),
                             "{} log det",
-                            fam.name()
+                            name
                         );
                     }
                 }
@@ -376,11 +374,7 @@ mod tests {
                 for l in 0..LANES {
                     let scalar = dec.eval_offset(dzs[l].as_slice(), &mut ws, true);
                     if scalar.is_err() || block_eval.is_err() {
-                        assert!(
-                            block_eval.is_err(),
-                            "{} d={d}: block accepted a pole",
-                            fam.name()
-                        );
+                        assert!(block_eval.is_err(), "{} d={d}: block accepted a pole", name);
                         continue;
                     }
                     bws.output_diff().read_lane(l, &mut out);
@@ -388,22 +382,62 @@ mod tests {
                         out.as_slice(),
                         ws.output_diff(),
                         "{} d={d} Δf lane {l}",
-                        fam.name()
+                        name
                     );
                     bws.jacobian().read_lane(l, &mut jac);
-                    assert_eq!(
-                        &jac,
-                        ws.jacobian(),
-                        "{} d={d} J(z0+dz) lane {l}",
-                        fam.name()
-                    );
+                    assert_eq!(&jac, ws.jacobian(), "{} d={d} J(z0+dz) lane {l}", name);
                     dec.hessian_contraction_into(&mut ws, rs[l].as_slice(), &mut h)
                         .unwrap();
                     let mut hl = DMatrix::zeros(d, d);
                     hb.read_lane(l, &mut hl);
-                    assert_eq!(hl, h, "{} d={d} contraction lane {l}", fam.name());
+                    assert_eq!(hl, h, "{} d={d} contraction lane {l}", name);
                 }
             }
         }
+    }
+
+    /// Chains through the elementwise sigmoid, tanh and leaky ReLU: W₁ → step → W₂ on R^d (W
+    /// Haar-orthogonal, scaled by 2 so that the activations reach the curved and saturated parts),
+    /// and a widening W₁ (d → d + 2) → tanh, not square.
+    fn elementwise_chains(d: usize, r: &mut OracleRng) -> Vec<(&'static str, Decoder)> {
+        let lin = |n: usize, r: &mut OracleRng| -> Step {
+            Affine::new(haar_orthogonal(n, r) * 2.0, None)
+                .unwrap()
+                .into()
+        };
+        let wide = DMatrix::from_fn(d + 2, d, |i, j| if i % d == j { 1.5 } else { 0.2 });
+        vec![
+            (
+                "sigmoid",
+                Decoder::new(
+                    d,
+                    vec![lin(d, r), Sigmoid::new(d).unwrap().into(), lin(d, r)],
+                )
+                .unwrap(),
+            ),
+            (
+                "tanh",
+                Decoder::new(d, vec![lin(d, r), Tanh::new(d).unwrap().into(), lin(d, r)]).unwrap(),
+            ),
+            (
+                "leaky_relu",
+                Decoder::new(
+                    d,
+                    vec![lin(d, r), LeakyRelu::new(d, 0.3).unwrap().into(), lin(d, r)],
+                )
+                .unwrap(),
+            ),
+            (
+                "wide tanh",
+                Decoder::new(
+                    d,
+                    vec![
+                        Affine::new(wide, None).unwrap().into(),
+                        Tanh::new(d + 2).unwrap().into(),
+                    ],
+                )
+                .unwrap(),
+            ),
+        ]
     }
 }

@@ -51,6 +51,18 @@ pub enum DecoderError {
         /// What was being evaluated ("forward", "inverse", …).
         what: &'static str,
     },
+    /// An inverse was asked for a value outside the step's image (a sigmoid's x ∉ (0, 1), a
+    /// tanh's x ∉ (−1, 1)): no z maps there.
+    OutsideImage {
+        /// The step, when known.
+        step: Option<usize>,
+        /// The coordinate.
+        index: usize,
+        /// The value received.
+        value: f64,
+        /// The step's image, e.g. "(0, 1)".
+        image: &'static str,
+    },
     /// An iterative inverse failed to converge (should not happen for valid parameters).
     NoConvergence {
         /// The step.
@@ -79,6 +91,17 @@ impl DecoderError {
             DecoderError::NoConvergence { index, .. } => DecoderError::NoConvergence {
                 step: Some(step),
                 index,
+            },
+            DecoderError::OutsideImage {
+                index,
+                value,
+                image,
+                ..
+            } => DecoderError::OutsideImage {
+                step: Some(step),
+                index,
+                value,
+                image,
             },
             other => other,
         }
@@ -117,6 +140,16 @@ impl fmt::Display for DecoderError {
             DecoderError::Pole { step, what } => write!(
                 f,
                 "step {step}: {what} evaluation hit a pole or overflowed (non-finite value)"
+            ),
+            DecoderError::OutsideImage {
+                step,
+                index,
+                value,
+                image,
+            } => write!(
+                f,
+                "{}: inverse: coordinate {index} = {value:e} is outside the step's image {image}",
+                step_name(step)
             ),
             DecoderError::NoConvergence { step, index } => write!(
                 f,

@@ -20,7 +20,7 @@ use super::error::DecoderError;
 use super::step_block::{LaneScratch, StepBlockOps};
 use super::StepOps;
 use crate::lanes::{Block, Lanes, MatBlock, LANES};
-use crate::model::{sigmoid, sigmoid_pair, softplus};
+use crate::model::{sigmoid, sigmoid_pair, sigmoid_pair_from, softplus, softplus_from};
 use crate::tol::{DIFF_FORM_MAX_STEP, SOFTPLUS_INVERSE_MAX_ITER};
 use nalgebra::DMatrix;
 use std::f64::consts::LN_2;
@@ -59,6 +59,18 @@ impl LeakySoftplus {
     #[inline]
     pub fn value(&self, t: f64) -> f64 {
         self.alpha * t + (1.0 - self.alpha) * softplus(t)
+    }
+
+    /// out = a(u) and the cache of u ([`StepOps::fill_aux`]) in one pass, from one exponential
+    /// e^{−|u_i|} per entry — bit for bit `forward` then `fill_aux`.
+    #[inline]
+    pub(crate) fn forward_with_aux(&self, u: &[f64], out: &mut [f64], aux: &mut [f64]) {
+        let (s, c) = aux.split_at_mut(u.len());
+        for (((o, si), ci), &t) in out.iter_mut().zip(s).zip(c).zip(u) {
+            let e = (-t.abs()).exp();
+            *o = self.alpha * t + (1.0 - self.alpha) * softplus_from(t, e);
+            (*si, *ci) = sigmoid_pair_from(t, e);
+        }
     }
 
     /// a'(t) = α + (1 − α) σ(t).

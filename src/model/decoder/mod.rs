@@ -7,6 +7,8 @@
 //! | `affine.rs` | [`Affine`]: W z + b |
 //! | `leaky_softplus.rs` | [`LeakySoftplus`]: α t + (1 − α) log(1 + eᵗ) elementwise (the authors' smooth leaky ReLU) |
 //! | `moebius.rs` | [`Moebius`]: b + α A (z − a)/‖z − a‖² (§4.3) |
+//! | `sigmoid_step.rs`, `tanh_step.rs`, `leaky_relu.rs` | [`Sigmoid`], [`Tanh`], [`LeakyRelu`]: elementwise σ(t), tanh t, max(t, k t) (the authors' other nonlinearities) |
+//! | `elementwise.rs` | what an elementwise step provides (scalar a, a', a'', log a', the difference form, a⁻¹) and the macro that makes it a step, scalar and lane-blocked |
 //! | `chain.rs` | [`Decoder`]: the chain rule for everything the steps provide |
 //! | `step_block.rs`, `block_chain.rs` | the same on blocks of lanes ([`crate::lanes`]): every step and the chain rule, lane-blocked (crate-internal: the hot loops use them) |
 //! | `workspace.rs` | [`Workspace`]: the buffers of one evaluation, reused across points |
@@ -31,25 +33,34 @@
 //! * `Clone`, `Debug` and equality of models come for free, with no heap indirection.
 //!
 //! Adding a step costs: its file implementing `StepOps`, one variant of [`Step`], one line in the
-//! step module's `dispatch!` macro, a `From` impl, and its directive in the model-file reader and
-//! writer (the compiler points at each, since their matches are exhaustive).
+//! step module's `dispatch!` macro (and in `step_block.rs`'s `dispatch_block!`), a `From` impl,
+//! and its directive in the model-file reader and writer (the compiler points at each, since their
+//! matches are exhaustive). An elementwise step implements the scalar functions of
+//! `elementwise::Elementwise` and gets both contracts from `elementwise_step!`.
 
 mod affine;
 mod block_chain;
 mod chain;
+mod elementwise;
 mod error;
+mod leaky_relu;
 mod leaky_softplus;
 mod moebius;
+mod sigmoid_step;
 mod step;
 mod step_block;
+mod tanh_step;
 mod workspace;
 
 pub use affine::Affine;
 pub(crate) use block_chain::BlockWorkspace;
 pub use chain::Decoder;
 pub use error::DecoderError;
+pub use leaky_relu::LeakyRelu;
 pub use leaky_softplus::LeakySoftplus;
 pub use moebius::Moebius;
+pub use sigmoid_step::Sigmoid;
 pub use step::Step;
 pub(crate) use step::StepOps;
+pub use tanh_step::Tanh;
 pub use workspace::Workspace;

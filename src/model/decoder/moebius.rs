@@ -71,12 +71,14 @@ impl Moebius {
                 index: k,
             });
         }
-        let dev = (a_mat.transpose() * &a_mat - DMatrix::identity(n, n)).amax();
+        let dev = Self::orthogonality_defect(&a_mat);
         if dev > ORTHOGONALITY_TOL {
             return Err(DecoderError::InvalidParameter {
                 step: None,
                 message: format!(
-                    "moebius: A is not orthogonal (max |AᵀA − I| = {dev:.3e} > {ORTHOGONALITY_TOL:e})"
+                    "moebius: A is not orthogonal (max |AᵀA − I| = {dev:.3e} > {ORTHOGONALITY_TOL:e}); \
+                     orthogonalise it (its polar factor U Vᵀ from an SVD A = U Σ Vᵀ, or the Q of a QR) \
+                     and save it in float64"
                 ),
             });
         }
@@ -86,6 +88,21 @@ impl Moebius {
             pole,
             shift,
         })
+    }
+
+    /// max |AᵀA − I| (entrywise): how far a square A is from orthogonal.
+    pub fn orthogonality_defect(a_mat: &DMatrix<f64>) -> f64 {
+        let n = a_mat.nrows();
+        (a_mat.transpose() * a_mat - DMatrix::identity(n, n)).amax()
+    }
+
+    /// The orthogonal matrix nearest to a square, finite `a_mat` (in the Frobenius and the spectral
+    /// norm): its polar factor U Vᵀ, from the SVD a_mat = U Σ Vᵀ computed in f64 (nalgebra; U and V
+    /// orthogonal to a few n·eps, so the result passes [`ORTHOGONALITY_TOL`]). `None` if the SVD
+    /// does not converge (not seen for finite input).
+    pub fn nearest_orthogonal(a_mat: &DMatrix<f64>) -> Option<DMatrix<f64>> {
+        let svd = a_mat.clone().try_svd(true, true, f64::EPSILON, 0)?;
+        Some(svd.u? * svd.v_t?)
     }
 
     /// α.

@@ -1,7 +1,7 @@
 //! One step of a decoder chain: the contract every step implements ([`StepOps`]), and the closed
 //! set of steps ([`Step`]) that dispatches to it.
 
-use super::{Affine, DecoderError, LeakySoftplus, Moebius};
+use super::{Affine, DecoderError, LeakyRelu, LeakySoftplus, Moebius, Sigmoid, Tanh};
 use nalgebra::DMatrix;
 
 /// What a decoder step provides to the chain (see the module docs of [`crate::model::decoder`] for
@@ -13,7 +13,8 @@ pub(crate) trait StepOps {
     fn dim_in(&self) -> usize;
     /// Output dimension.
     fn dim_out(&self) -> usize;
-    /// A short name, as in model files: "affine", "leaky_softplus", "moebius".
+    /// A short name, as in model files: "affine", "leaky_softplus", "moebius", "sigmoid", "tanh",
+    /// "leaky_relu".
     fn name(&self) -> &'static str;
     /// out = s(z).
     fn forward(&self, z: &[f64], out: &mut [f64]);
@@ -56,7 +57,8 @@ pub(crate) trait StepOps {
     fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError>;
 }
 
-/// A step of a decoder: affine, elementwise leaky softplus, or Möbius.
+/// A step of a decoder: affine, elementwise leaky softplus, Möbius, or one of the elementwise
+/// sigmoid, tanh and leaky ReLU.
 #[derive(Debug, Clone)]
 pub enum Step {
     /// W z + b.
@@ -65,6 +67,12 @@ pub enum Step {
     LeakySoftplus(LeakySoftplus),
     /// b + α A (z − a)/‖z − a‖².
     Moebius(Moebius),
+    /// Elementwise 1/(1 + e^{−t}).
+    Sigmoid(Sigmoid),
+    /// Elementwise tanh t.
+    Tanh(Tanh),
+    /// Elementwise max(t, k t): piecewise linear, not smooth at t = 0 ([`Step::is_smooth`]).
+    LeakyRelu(LeakyRelu),
 }
 
 /// `dispatch!(step, s => expr)`: `expr` with `s` bound to the step inside whichever variant it is.
@@ -75,6 +83,9 @@ macro_rules! dispatch {
             Step::Affine($s) => $e,
             Step::LeakySoftplus($s) => $e,
             Step::Moebius($s) => $e,
+            Step::Sigmoid($s) => $e,
+            Step::Tanh($s) => $e,
+            Step::LeakyRelu($s) => $e,
         }
     };
 }
@@ -91,9 +102,16 @@ impl Step {
         StepOps::dim_out(self)
     }
 
-    /// A short name: "affine", "leaky_softplus" or "moebius".
+    /// A short name: "affine", "leaky_softplus", "moebius", "sigmoid", "tanh" or "leaky_relu".
     pub fn name(&self) -> &'static str {
         StepOps::name(self)
+    }
+
+    /// Whether the step is C^∞ (every step but the piecewise-linear leaky ReLU). The Gaussian
+    /// quadratures' error estimates assume a smooth decoder, so they refuse a chain with a
+    /// non-smooth step (`OracleError::NotSmooth`).
+    pub fn is_smooth(&self) -> bool {
+        !matches!(self, Step::LeakyRelu(_))
     }
 }
 
@@ -174,5 +192,20 @@ impl From<LeakySoftplus> for Step {
 impl From<Moebius> for Step {
     fn from(s: Moebius) -> Self {
         Step::Moebius(s)
+    }
+}
+impl From<Sigmoid> for Step {
+    fn from(s: Sigmoid) -> Self {
+        Step::Sigmoid(s)
+    }
+}
+impl From<Tanh> for Step {
+    fn from(s: Tanh) -> Self {
+        Step::Tanh(s)
+    }
+}
+impl From<LeakyRelu> for Step {
+    fn from(s: LeakyRelu) -> Self {
+        Step::LeakyRelu(s)
     }
 }

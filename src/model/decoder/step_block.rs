@@ -5,7 +5,8 @@
 //! every step has a correct block form from the start and gives, lane by lane, exactly the scalar
 //! numbers. A step overrides a method with a loop over lanes — the same operations in the same
 //! order, so still bit-identical to its scalar form — where the speed matters (affine and leaky
-//! softplus: the MLP decoders).
+//! softplus: the MLP decoders; the elementwise sigmoid, tanh and leaky ReLU through
+//! `elementwise_step!`).
 
 use super::{Moebius, Step, StepOps};
 use crate::lanes::{Block, Lanes, MatBlock, LANES};
@@ -167,6 +168,9 @@ macro_rules! dispatch_block {
             Step::Affine($s) => $e,
             Step::LeakySoftplus($s) => $e,
             Step::Moebius($s) => $e,
+            Step::Sigmoid($s) => $e,
+            Step::Tanh($s) => $e,
+            Step::LeakyRelu($s) => $e,
         }
     };
 }

@@ -3,6 +3,7 @@
 //! variance and the fourth central moment.
 
 use super::normal;
+use ima_oracle::model::special::{ln_incomplete_beta, tetragamma};
 use ima_oracle::{Prior, Source};
 use std::f64::consts::{LN_2, PI};
 
@@ -13,6 +14,8 @@ pub enum Law {
     Gaussian { variance: f64 },
     /// Logistic with location 0 and the given scale.
     Logistic { scale: f64 },
+    /// Beta-logistic (a, b): logit(y) for y ~ Beta(a, b).
+    BetaLogistic { a: f64, b: f64 },
     /// Uniform on [lo, hi].
     Uniform { lo: f64, hi: f64 },
     /// Beta(2, 2) − ½, on (−½, ½).
@@ -33,6 +36,7 @@ impl Law {
         match *source {
             Source::Prior(Prior::Gaussian { variance }) => Ok(Law::Gaussian { variance }),
             Source::Prior(Prior::Logistic { scale }) => Ok(Law::Logistic { scale }),
+            Source::Prior(Prior::BetaLogistic { a, b }) => Ok(Law::BetaLogistic { a, b }),
             Source::Uniform { lo, hi } => Ok(Law::Uniform { lo, hi }),
             Source::Beta { alpha, beta, .. } if alpha == 2.0 && beta == 2.0 => Ok(Law::Beta22),
             Source::Laplace { scale } => Ok(Law::Laplace { scale }),
@@ -45,6 +49,7 @@ impl Law {
         match *self {
             Law::Gaussian { variance } => format!("gaussian(variance {variance})"),
             Law::Logistic { scale } => format!("logistic(scale {scale})"),
+            Law::BetaLogistic { a, b } => format!("beta-logistic({a}, {b})"),
             Law::Uniform { lo, hi } => format!("uniform[{lo}, {hi}]"),
             Law::Beta22 => "beta(2, 2) - 1/2".into(),
             Law::Laplace { scale } => format!("laplace(scale {scale})"),
@@ -63,6 +68,16 @@ impl Law {
                 let w = hi - lo;
                 (0.5 * (lo + hi), w * w / 12.0, w.powi(4) / 80.0)
             }
+            Law::BetaLogistic { a, b } => {
+                // t = ln G_a − ln G_b: cumulants κ_n = ψ⁽ⁿ⁻¹⁾(a) + (−1)ⁿ ψ⁽ⁿ⁻¹⁾(b); μ4 = κ4 + 3κ2².
+                let p = Prior::BetaLogistic { a, b };
+                let var = p.variance();
+                (
+                    p.mean(),
+                    var,
+                    tetragamma(a) + tetragamma(b) + 3.0 * var * var,
+                )
+            }
             Law::Beta22 => (0.0, 1.0 / 20.0, 3.0 / 560.0),
             Law::Laplace { scale: b } => (0.0, 2.0 * b * b, 24.0 * b.powi(4)),
         }
@@ -78,6 +93,11 @@ impl Law {
             Law::Logistic { scale } => {
                 let u = x / scale;
                 (-softplus(-u), -softplus(u))
+            }
+            Law::BetaLogistic { a, b } => {
+                // F(x) = I_{σ(x)}(a, b), with σ(x) and σ(−x) = 1 − σ(x) both free of cancellation.
+                let (s, c) = (1.0 / (1.0 + (-x).exp()), 1.0 / (1.0 + x.exp()));
+                ln_incomplete_beta(a, b, s, c).unwrap_or((f64::NAN, f64::NAN))
             }
             Law::Uniform { lo, hi } => {
                 let w = hi - lo;
@@ -121,6 +141,11 @@ mod tests {
         let cases = [
             (Source::Prior(Prior::gaussian(2.0).unwrap()), -20.0, 20.0),
             (Source::Prior(Prior::logistic(0.7).unwrap()), -40.0, 40.0),
+            (
+                Source::Prior(Prior::beta_logistic(2.0, 0.7).unwrap()),
+                -40.0,
+                80.0,
+            ),
             (Source::uniform(-0.5, 0.5).unwrap(), -0.5, 0.5),
             (Source::beta(2.0, 2.0).unwrap(), -0.5, 0.5),
             (Source::laplace(1.3).unwrap(), -60.0, 60.0),

@@ -1,0 +1,182 @@
+//! `ima-oracle train`: deterministic training of an amortised VAE (Adam, seeded shuffles and noise;
+//! `ima_oracle::vae::train`), writing the trained VAE folder and a per-epoch CSV.
+
+use crate::args::{usage, Args, LIMIT_FLAGS};
+use crate::outdir::OutDir;
+use crate::vae_loss::read_batch;
+use ima_oracle::io::model_file::{load_vae_with, save_vae};
+use ima_oracle::io::npy::write_atomic;
+use ima_oracle::vae::{train, AdamConfig, EpochRecord, TrainOptions, Vae, VaeError};
+use ima_oracle::{Beta, Gamma2};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+pub const HELP: &str = "\
+ima-oracle train — train an amortised VAE deterministically (Adam, seeded)
+
+USAGE:
+    ima-oracle train VAE_DIR --x X.npy --gamma2 G --epochs E --out DIR [--batch B] [--lr LR]
+                     [--seed S] [--samples K] [--beta B] [--freeze-decoder] [--checkpoint-every C]
+                     [--threads N] [--force] [--max-elements N] [--max-dim N]
+
+Starts from the VAE folder VAE_DIR (model.txt and encoder.txt, docs/vae-format.md) and minimises
+the loss of `ima-oracle vae-loss` with given noise: each epoch shuffles the rows of x (Fisher-Yates,
+ChaCha8 seeded with S), takes minibatches of B rows in that order, draws K noise vectors per row
+from the same generator, and takes one Adam step per minibatch (PyTorch's semantics: beta1 0.9,
+beta2 0.999, eps 1e-8, bias correction). The same command gives the same weights bit for bit, on
+any machine and any number of threads.
+
+Writes into DIR:
+    vae/            the trained VAE folder (an oracle model too: eval, flow, ... take it)
+    epochs.csv      epoch, loss (mean over the epoch's steps), steps, seconds
+    checkpoint/     only if the run stops early: the VAE folder after the last good epoch
+A loss or gradient that becomes NaN or infinite stops the run with an error naming the epoch and
+step (exit status 1); DIR then holds checkpoint/ (the end of the last complete epoch, or the start
+if none) and epochs.csv up to it. Progress, one line per epoch, goes to stderr.
+
+OPTIONS:
+    --x X.npy            the data, shape (N, D), N >= 1
+    --gamma2 G           decoder precision, > 0
+    --epochs E           passes over the data, >= 1
+    --batch B            minibatch size, >= 1 (default 64; the last batch of an epoch may be smaller)
+    --lr LR              Adam's learning rate, > 0 (default 1e-3)
+    --seed S             seed of the shuffles and the noise (default 0)
+    --samples K          noise samples per point and step, >= 1 (default 1, as the authors)
+    --beta B             beta >= 0 (default 1: the ELBO)
+    --freeze-decoder     train the encoder only; the decoder stays as given (the paper's 4.2)
+    --checkpoint-every C keep the VAE after every C-th epoch as the checkpoint (default 1)
+    --threads N          worker threads, 1 to 1024 (default: all cores); results do not depend on it
+    --out DIR            output folder, new or empty (written all or none, except for the stop above)
+    --force              write into a non-empty DIR: files of the same name are replaced, others stay
+    --max-elements N, --max-dim N
+                         raise the limits on array entries and model dimension (ima-oracle --help)";
+
+/// The CSV of the epochs so far.
+fn csv(records: &[(EpochRecord, f64)]) -> String {
+    let mut s = String::from("epoch,loss,steps,seconds\n");
+    for (r, secs) in records {
+        let _ = writeln!(s, "{},{:e},{},{secs:.3}", r.epoch, r.loss, r.steps);
+    }
+    s
+}
+
+/// Writes the VAE folder `dir` whole or not at all: into `dir.new`, then moved over `dir`.
+fn checkpoint(vae: &Vae, dir: &Path) -> Result<(), String> {
+    let fresh = dir.with_extension("new");
+    let _ = std::fs::remove_dir_all(&fresh);
+    save_vae(vae, &fresh).map_err(|e| e.to_string())?;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::rename(&fresh, dir).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+/// Runs `train` on the arguments after the command name: the summary, or the error.
+pub fn run(raw: &[String]) -> Result<String, String> {
+    let mut known = vec![
+        "x",
+        "gamma2",
+        "epochs",
+        "batch",
+        "lr",
+        "seed",
+        "samples",
+        "beta",
+        "checkpoint-every",
+        "threads",
+        "out",
+    ];
+    known.extend(LIMIT_FLAGS);
+    let a = Args::parse(raw, &known, &["force", "freeze-decoder"])?;
+    if a.help {
+        return Ok(HELP.into());
+    }
+    // Every flag first, then the files, then the work.
+    let dir = a.model()?;
+    let x_path = a.path("x")?;
+    let gamma2 = Gamma2::new(a.gamma2()?).map_err(|e| usage(e.to_string()))?;
+    let epochs = a.count_in("epochs", None, (1, u32::MAX as u64), "")? as usize;
+    let batch = a.count_in("batch", Some(64), (1, u32::MAX as u64), "")? as usize;
+    let samples = a.count_in("samples", Some(1), (1, 1 << 20), "")? as usize;
+    let every = a.count_in("checkpoint-every", Some(1), (1, u32::MAX as u64), "")? as usize;
+    let lr = a.f64_or("lr", Some(1e-3))?;
+    let adam = AdamConfig::new(lr).map_err(|_| usage(format!("--lr must be > 0, got {lr}")))?;
+    let beta = a.f64_or("beta", Some(1.0))?;
+    let beta = Beta::new(beta)
+        .map_err(|_| usage(format!("--beta must be finite and >= 0, got {beta}")))?;
+    let seed = a.u64_or("seed", Some(0))?;
+    let threads = a.threads()?;
+    let limits = a.limits()?;
+    let out = OutDir::prepare(&a.path("out")?, a.switch("force"))?;
+    let folder = load_vae_with(&dir, &limits).map_err(|e| e.to_string())?;
+    let mut vae = folder.vae;
+    let x = read_batch(&x_path, vae.dim_observed(), &limits)?;
+    let n = x.shape()[0];
+    let opts = TrainOptions {
+        gamma2,
+        beta,
+        epochs,
+        batch,
+        samples,
+        adam,
+        seed,
+        freeze_decoder: a.switch("freeze-decoder"),
+        threads,
+    };
+    // The starting VAE must be writable (its decoder an oracle model) before any work.
+    let ckpt = out.path().join("checkpoint");
+    checkpoint(&vae, &ckpt).map_err(|e| out.failed(e))?;
+    eprintln!(
+        "training {n} points, {epochs} epochs of {} steps (batch {batch}), {threads} threads; \
+         writing into {} until done",
+        n.div_ceil(batch),
+        out.path().display()
+    );
+    let mut records: Vec<(EpochRecord, f64)> = Vec::new();
+    let start = Instant::now();
+    let mut last = Instant::now();
+    let result = train(&mut vae, x.data(), &opts, |v, rec| {
+        let secs = last.elapsed().as_secs_f64();
+        last = Instant::now();
+        records.push((*rec, secs));
+        eprintln!(
+            "epoch {}/{epochs}: loss {:.9e}, {secs:.2} s, {:.0} points/s",
+            rec.epoch + 1,
+            rec.loss,
+            n as f64 / secs.max(1e-9)
+        );
+        let stop = |reason: String| VaeError::Stopped {
+            epoch: rec.epoch,
+            reason,
+        };
+        if (rec.epoch + 1) % every == 0 {
+            checkpoint(v, &ckpt).map_err(stop)?;
+        }
+        let path = out.path().join("epochs.csv");
+        write_atomic(&path, csv(&records).as_bytes()).map_err(|e| stop(e.to_string()))
+    });
+    match result {
+        Ok(_) => {
+            save_vae(&vae, out.path().join("vae")).map_err(|e| out.failed(e.to_string()))?;
+            std::fs::remove_dir_all(&ckpt).map_err(|e| out.failed(format!("{e}")))?;
+            let target = out.target().to_path_buf();
+            out.commit()?;
+            let loss = records.last().map_or(f64::NAN, |(r, _)| r.loss);
+            Ok(format!(
+                "{epochs} epochs in {:.1} s, final loss {loss:.9e} -> {}",
+                start.elapsed().as_secs_f64(),
+                target.join("vae").display()
+            ))
+        }
+        Err(e @ VaeError::Diverged { .. }) => {
+            let target = out.target().to_path_buf();
+            out.commit()?;
+            Err(format!(
+                "{e}; the last good checkpoint is {}",
+                target.join("checkpoint").display()
+            ))
+        }
+        Err(e) => Err(out.failed(e.to_string())),
+    }
+}
