@@ -10,9 +10,11 @@
 //! | Gauss–Hermite rules | [`GH_MAX_NODES`], [`GH_POLISH_STEPS`] |
 //! | tolerance-driven quadrature | [`DEFAULT_TOL`], [`DEFAULT_MIN_NODES`], [`DEFAULT_MAX_NODES`], [`DEFAULT_MAX_TOTAL`] |
 //! | poles | [`POLE_MASS_TOL`] |
+//! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`], [`MOEBIUS_CENTRE_MIN`], [`MOEBIUS_EXPM1_MAX`] |
 //! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
 //! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`] |
-//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`AUTO_X_SPACE_MAX_NODES`] |
+//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_MAX_EVALUATIONS`] |
+//! | Gauss–Legendre rules | [`GL_NEWTON_STEPS`] |
 //! | sizes from files and flags | [`MAX_ELEMENTS`], [`MAX_DIM`], [`MAX_NPY_HEADER_BYTES`], [`MAX_NPY_RANK`], [`MAX_MANIFEST_BYTES`], [`MAX_MC_SAMPLES`], [`MAX_MC_DRAWS`], [`MAX_THREADS`], [`LOOSEST_TOL`], [`POLE_NEAR`] |
 //!
 //! Test tolerances are not here: each test states its own next to the argument for it (step size,
@@ -244,3 +246,98 @@ pub const LOOSEST_TOL: f64 = 1e-3;
 /// from the step's shift b (its image of infinity), and no quadrature or Newton step there is
 /// meaningful.
 pub const POLE_NEAR: f64 = 1e-6;
+
+/// The first step of the Möbius t-rule (trapezoid in x = log t, `objective::moebius_integral`):
+/// ½. The integrand is analytic in |Im x| < π/2, so the trapezoid error is ~e^{−π²/(2h)} (strip
+/// half-width π/4): 5e-5 at h = ½, 3e-9 at ¼, 7e-18 at ⅛ — halving from ½ reaches round-off in
+/// three or four levels, and the first level's nodes also fix the truncation.
+pub const MOEBIUS_H0: f64 = 0.5;
+
+/// Halvings of the Möbius t-rule before it counts as not converged: 8 (h = 2⁻⁹). By the error
+/// bound of [`MOEBIUS_H0`] the rule is at round-off by h = 1/16; more levels only mean the
+/// integrand is not what the derivation says (an error, not an answer).
+pub const MOEBIUS_MAX_LEVELS: usize = 8;
+
+/// Two levels of the Möbius t-rule agree when every component (value, gradient, Hessian entry)
+/// differs by at most 1e-14 × the integral of its |integrand|. The value is summed with
+/// compensation and each term carries a few ulps (~1e-15 relative to its size), so the difference
+/// of two converged levels is ~1e-15 of that L1 norm: 1e-14 decides convergence by the
+/// discretisation error, not by noise. Relative to the ELBO this is ~1e-14·(γ²/2)·E‖δf‖² = O(1e-14 d).
+pub const MOEBIUS_T_TOL: f64 = 1e-14;
+
+/// Where the Möbius t-rule's left end lies: e^{−46} ≈ 1e-20 of the integrand's scale. The centred
+/// integrand (times the Jacobian t) grows like (t/t0)² from t = 0, the raw one like t/t0, so the rule
+/// starts 46/2 (resp. 46) below log t0: the dropped part is ≤ 1e-20 relative.
+pub const MOEBIUS_LEFT_DECAY: f64 = 46.0;
+
+/// The truncation test of the Möbius t-rule starts 4 above log of the largest scale 1/min(‖m‖²,
+/// σ²_min): there e^{−t‖m‖²} ≤ e^{−e⁴} ≈ 1e-24 and every 2tσ_k² ≥ 2e⁴ ≈ 109, i.e. the integrand is in
+/// its algebraic tail t^{−d/2}, which the geometric-series bound of [`MOEBIUS_TRUNC`] assumes.
+pub const MOEBIUS_TAIL_START: f64 = 4.0;
+
+/// The Möbius t-rule stops when the tail after the last node, bounded by the geometric series of
+/// its term, is below 1e-20 × Σ|terms| in every component: four decades below the convergence
+/// test [`MOEBIUS_T_TOL`], so truncation never decides it.
+pub const MOEBIUS_TRUNC: f64 = 1e-20;
+
+/// The widest x = log t range of the Möbius t-rule: 2000. The tail decays like e^{−(d/2 − 1)x},
+/// slowest (rate ½) in d = 3, where 1e-20 is reached ~100 past the largest scale; the scales
+/// themselves span |log σ²| ≤ 1400 ([`LOGVAR_MAX`]) plus the prior's range. Beyond it the
+/// integrand does not decay as derived, and the rule refuses.
+pub const MOEBIUS_MAX_SPAN: f64 = 2000.0;
+
+/// Newton steps per Gauss–Legendre node: at most 100. From Tricomi's guesses Newton converges
+/// quadratically within ~5 steps for every n ≤ [`GH_MAX_NODES`]; the loop stops as soon as a step is
+/// below 4 eps, so the cap only bounds a loop that can never need it.
+pub const GL_NEWTON_STEPS: usize = 100;
+
+/// The radial step of the polar route of the marginal likelihood, times its node count n: h = 3/n
+/// in ρ = log r. For a Gaussian prior the radial integrand is analytic in |Im ρ| < π/4, so the
+/// trapezoid error is ~e^{−π²/(2h)} = e^{−1.6 n}: below 1e-13 from n ≈ 19, the rule the
+/// angular directions need anyway; the logistic prior's narrower strip at large r is seen by the
+/// refinement loop's comparison of successive n.
+pub const POLAR_STEP_TIMES_NODES: f64 = 3.0;
+
+/// A radial shell of the polar route counts as negligible below e^{−46} ≈ 1e-20 of the running sum:
+/// seven decades below the tightest tolerance (1e-13) the refinement asks for.
+pub const POLAR_MARGIN: f64 = 46.0;
+
+/// Negligible shells in a row before the polar route's radial walk stops: 3, so that one shell
+/// whose directions happen to miss the integrand's mass cannot end the walk; past the prior's bulk
+/// (outward) or inside the pole's distance from the origin (inward) the shells decrease
+/// monotonically, and three in a row below e^{−46} bound the remaining geometric tail.
+pub const POLAR_QUIET_SHELLS: usize = 3;
+
+/// The outward radial walk of the polar route may stop only past ‖a‖ + 4σ_p (σ_p the prior's
+/// standard deviation): beyond, the prior density decreases along every ray, so the shells do too.
+pub const POLAR_BULK: f64 = 4.0;
+
+/// The most radial shells of the polar route: 100 000. A shell is kept only while its integrand
+/// decays; h ≥ 3/256 over the range of ρ where a prior of any scale has mass (|ρ| ≲ 750 with the
+/// factor e^{dρ}) is far below this — reaching it means the integrand does not decay as derived.
+pub const POLAR_MAX_SHELLS: usize = 100_000;
+
+/// The largest angular rule of the polar route: 160 Gauss–Legendre nodes per polar angle (320 in
+/// the azimuth). With a logistic prior the shells at radius r from the pole need angular
+/// resolution ~s/r (the density's complex singularities lie at imaginary distance πs), and the
+/// shells out to r ≈ 10 carry mass 1e-9 of the total: the rule converges like e^{−c√n} there —
+/// 1e-9 at n = 64, ~1e-13 at 96, round-off by ~130 (measured on the §4.3 cases).
+pub const POLAR_MAX_NODES: usize = 160;
+
+/// The most integrand evaluations of one polar rule: 6·10⁷ (a few seconds), its own budget in
+/// place of the tensor rules' `max_total` (which counts n^d nodes of a different kind): the n = 141
+/// rule of a d = 3 logistic case needs ~3·10⁷.
+pub const POLAR_MAX_EVALUATIONS: usize = 60_000_000;
+
+/// The Möbius route centres its moments at v0 = v(μ) when ‖μ − a‖² ≥ 1 × Σσ² (the pole at least
+/// about one standard deviation of q away). There ‖v0‖² ≤ 1/Σσ² is at most the size of E‖v‖², so
+/// ‖x − f(μ)‖² and the centred integral do not cancel, and the centring keeps the O(σ²) result's
+/// relative accuracy at large γ². Closer, ‖x − f(μ)‖² ~ 1/‖μ − a‖² grows without bound while the
+/// result stays O(1/σ²): the raw moments, whose terms are all of the result's size, are used.
+pub const MOEBIUS_CENTRE_MIN: f64 = 1.0;
+
+/// Where the Möbius integrand switches from e^{ℓ0}·expm1(y) to e^{ℓ0 + y} − e^{ℓ0}: |y| ≤ 1. Both
+/// are the same number; below 1, expm1 avoids the cancellation of e^{y} − 1 (which loses
+/// −log10|y| digits); above, e^{y} − 1 ≥ e − 1 ≈ 1.7 (or ≤ 1/e − 1 ≈ −0.63) loses no digit, and the
+/// direct form takes log Z, which stays accurate where ℓ0 and Δ are separately huge.
+pub const MOEBIUS_EXPM1_MAX: f64 = 1.0;

@@ -364,13 +364,24 @@ fn bad_inputs() {
         no_output(&o, needle);
         assert!(stderr(&o).contains(needle), "{}", stderr(&o));
     }
-    // A refused point (Möbius pole within reach) fails the command unless --allow-refusals.
+    // A refused point (Möbius pole within reach) fails the command unless --allow-refusals. One
+    // Möbius step (followed by affine steps) is integrated exactly at every γ² (the 1-D integral
+    // route, the polar marginal); two Möbius steps are not, and the pole guard still refuses.
     let mb = dir.join("moebius");
-    let model = ima_oracle::Model::new(
-        ima_oracle::Prior::standard_normal(),
-        ima_oracle::generate::moebius_decoder(3, &mut ima_oracle::generate::rng(3)).unwrap(),
+    let mut r3 = ima_oracle::generate::rng(3);
+    let two_moebius = ima_oracle::Decoder::new(
+        3,
+        vec![
+            ima_oracle::generate::moebius_step(3, 2.0, &mut r3)
+                .unwrap()
+                .into(),
+            ima_oracle::generate::moebius_step(3, 2.0, &mut r3)
+                .unwrap()
+                .into(),
+        ],
     )
     .unwrap();
+    let model = ima_oracle::Model::new(ima_oracle::Prior::standard_normal(), two_moebius).unwrap();
     ima_oracle::io::model_file::save_model(&model, &mb).unwrap();
     let xm = dir.join("xm.npy");
     let fx = model

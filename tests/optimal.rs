@@ -5,10 +5,13 @@ mod common;
 use common::{assert_near, assert_within, normal_vector, test_rng, Tol};
 use ima_oracle::generate::{self, Family};
 use ima_oracle::inference::{newton_on_rule, optimal_encoder, optimal_encoder_from};
-use ima_oracle::objective::{elbo_on_rule, DerivativeOrder, ElboWorkspace};
+use ima_oracle::objective::{
+    elbo_on_rule, moebius_elbo, moebius_route_applies, DerivativeOrder, ElboDerivatives,
+    ElboWorkspace,
+};
 use ima_oracle::paper::AffineGaussian;
 use ima_oracle::quadrature::{QuadratureOptions, TensorRule};
-use ima_oracle::{Affine, Decoder, Encoder, Model, OracleError, Prior, Query};
+use ima_oracle::{Affine, Beta, Decoder, Encoder, Model, OracleError, Prior, Query};
 use nalgebra::{DMatrix, DVector};
 
 /// Affine decoder, Gaussian prior: μ̂ is the posterior mean, σ̂_k² = 1/Λ_kk and ELBO* = log p − ½(Σ log Λ_kk −
@@ -116,16 +119,29 @@ fn price_identity_and_local_optimality() {
                 let z = normal_vector(3, 0.4, &mut r);
                 let x = model.decoder().forward(&z).unwrap();
                 let query = Query::new(&model, x.as_slice(), gamma2).unwrap();
-                let o = match optimal_encoder(&query, &QuadratureOptions::default()) {
-                    // The documented refusal: at γ² = 1e2 the Möbius pole is within ~10 σ of q.
-                    Err(OracleError::PoleTooClose { .. }) if gamma2 < 1e5 => continue,
-                    other => other.unwrap(),
-                };
-                let rule = TensorRule::new(o.nodes_per_dim, 3, 1 << 22).unwrap();
+                let o = optimal_encoder(&query, &QuadratureOptions::default()).unwrap();
+                // The route that produced it: the Möbius integral route for the Möbius families
+                // (every γ², no pole guard), the converged tensor rule otherwise.
+                let moebius = moebius_route_applies(&query);
+                let rule =
+                    (!moebius).then(|| TensorRule::new(o.nodes_per_dim, 3, 1 << 22).unwrap());
                 let mut ws = ElboWorkspace::new(&model);
+                let mut eval = |enc: &Encoder, order| -> ElboDerivatives {
+                    match &rule {
+                        Some(rule) => elbo_on_rule(&query, enc, rule, order, &mut ws).unwrap(),
+                        None => {
+                            let m = moebius_elbo(&query, enc, Beta::ONE, order).unwrap();
+                            ElboDerivatives {
+                                parts: m.parts,
+                                value: m.value,
+                                gradient: m.gradient,
+                                hessian: m.hessian,
+                            }
+                        }
+                    }
+                };
                 let enc = query.encoder(o.mu.as_slice(), o.logvar.as_slice()).unwrap();
-                let e =
-                    elbo_on_rule(&query, &enc, &rule, DerivativeOrder::Hessian, &mut ws).unwrap();
+                let e = eval(&enc, DerivativeOrder::Hessian);
                 let h = e.hessian.unwrap();
                 for k in 0..3 {
                     let lhs = 1.0 / o.sigma2[k];
@@ -147,10 +163,7 @@ fn price_identity_and_local_optimality() {
                     let mu: Vec<f64> = (0..3).map(|k| o.mu[k] + p[k] * sig[k]).collect();
                     let lv: Vec<f64> = (0..3).map(|k| o.logvar[k] + p[3 + k]).collect();
                     let perturbed = query.encoder(&mu, &lv).unwrap();
-                    let v =
-                        elbo_on_rule(&query, &perturbed, &rule, DerivativeOrder::Value, &mut ws)
-                            .unwrap()
-                            .value;
+                    let v = eval(&perturbed, DerivativeOrder::Value).value;
                     assert!(
                         v < e.value,
                         "{}: a perturbation increased ELBO*",

@@ -38,6 +38,7 @@ OPTIONS:
     --n N            training points (default 6000; the paper 60000)
     --epochs E       training epochs (default 200)
     --seeds K        seeds per gamma^2 (default 1; the paper 20)
+    --gamma2 G       sprites only: the decoder precision (default 1, the paper's)
     -h, --help       print this help
 
 Exit status: 0 when every claim holds, 1 when one fails, 2 on a usage or output error.
@@ -55,6 +56,7 @@ struct Options {
     n: Option<usize>,
     epochs: Option<usize>,
     seeds: Option<usize>,
+    gamma2: Option<f64>,
 }
 
 fn parse_args() -> Result<Option<Options>, String> {
@@ -70,6 +72,7 @@ fn parse_args() -> Result<Option<Options>, String> {
         n: None,
         epochs: None,
         seeds: None,
+        gamma2: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -111,6 +114,13 @@ fn parse_args() -> Result<Option<Options>, String> {
             "--n" => o.n = Some(int("--n", value("--n")?)? as usize),
             "--epochs" => o.epochs = Some(int("--epochs", value("--epochs")?)? as usize),
             "--seeds" => o.seeds = Some(int("--seeds", value("--seeds")?)? as usize),
+            "--gamma2" => {
+                let v = value("--gamma2")?;
+                match v.parse::<f64>() {
+                    Ok(g) if g > 0.0 && g.is_finite() => o.gamma2 = Some(g),
+                    _ => return Err(format!("--gamma2: '{v}' is not a positive number")),
+                }
+            }
             other => return Err(format!("unknown argument '{other}' (see --help)")),
         }
     }
@@ -243,6 +253,7 @@ fn experiments(opts: &Options) -> ExitCode {
             }
             "sprites" => {
                 let mut cfg = sprites::Config::default_with(threads, opts.seed);
+                cfg.gamma2 = opts.gamma2.unwrap_or(cfg.gamma2);
                 cfg.n = opts.n.unwrap_or(cfg.n);
                 cfg.epochs = opts.epochs.unwrap_or(cfg.epochs);
                 sprites::run(&cfg, &out)

@@ -168,6 +168,7 @@ fn tiny_sprites_run() {
             epochs: 2,
             hidden: 8,
             probe: 40,
+            gamma2: 1.0,
             threads,
             seed: 2,
         };

@@ -16,6 +16,14 @@
 //! and the two ELBO* must agree to `tol`·max(1, |ELBO*|); their difference is the returned error
 //! estimate and the distance between the two optima (natural units) the location error estimate.
 //!
+//! # Möbius decoders
+//!
+//! For a Möbius step followed only by affine steps (the §4.3 families) the ELBO is exact up to a
+//! 1-D integral ([`moebius_elbo`], `docs/moebius-integral.md`), with no pole guard: Newton runs on
+//! it once, at every γ². The error estimate is the integral's, (γ²/2)·|I_h − I_{2h}|; the location
+//! error is |(−Ĥ)⁻¹ δĝ| in natural units, δĝ the integral's error estimate of the gradient.
+//! `nodes_per_dim` then counts the nodes of the t-rule.
+//!
 //! # Which optimum
 //!
 //! At small γ² the information projection need not be unique (the posterior may be multimodal). The
@@ -26,8 +34,11 @@
 use super::newton::{maximize, natural_neg_hessian, Eval, NewtonOptions, Termination};
 use super::self_consistent::Eq12Terms;
 use crate::error::OracleError;
+use crate::input::Beta;
 use crate::input::{Encoder, Query};
-use crate::objective::{elbo_on_rule, ElboParts, ElboWorkspace};
+use crate::objective::{
+    elbo_on_rule, moebius_elbo, moebius_route_applies, ElboParts, ElboWorkspace, MoebiusElbo,
+};
 use crate::quadrature::{refine, QuadratureOptions, TensorRule};
 use crate::tol::{newton_decrement_floor, value_noise};
 use nalgebra::{DMatrix, DVector};
@@ -136,7 +147,7 @@ pub struct OptimalEncoder {
     pub error_estimate: f64,
     /// max over coordinates of |θ̂_n − θ̂_m| in natural units (μ in units of σ̂, log σ̂² as is).
     pub location_error: f64,
-    /// Nodes per dimension of the final rule.
+    /// Nodes per dimension of the final rule (the Möbius integral route: nodes of its t-rule).
     pub nodes_per_dim: usize,
     /// Newton iterations, summed over the rules tried.
     pub iterations: usize,
@@ -171,6 +182,9 @@ pub fn optimal_encoder_from(
     opts: &QuadratureOptions,
 ) -> Result<OptimalEncoder, OracleError> {
     query.check_encoder(start)?;
+    if moebius_route_applies(query) {
+        return optimal_encoder_moebius(query, start, opts);
+    }
     let d = start.dim();
     let mut ws = ElboWorkspace::new(query.model());
     let nopts = NewtonOptions::default();
@@ -216,5 +230,85 @@ pub fn optimal_encoder_from(
         grad_norm: cur.gradient.amax(),
         min_curvature,
         termination: cur.termination,
+    })
+}
+
+/// The optimal encoder of a Möbius(+affine) decoder by Newton on [`moebius_elbo`] (module docs).
+fn optimal_encoder_moebius(
+    query: &Query,
+    start: &Encoder,
+    opts: &QuadratureOptions,
+) -> Result<OptimalEncoder, OracleError> {
+    let d = start.dim();
+    let xmax = query.x().amax();
+    let f = |t: &DVector<f64>, order| -> Result<Eval<MoebiusElbo>, OracleError> {
+        let e = moebius_elbo(query, &Encoder::from_theta(t)?, Beta::ONE, order)?;
+        Ok(Eval {
+            value: e.value,
+            value_noise: value_noise(e.parts.terms()),
+            gradient: e.gradient.clone(),
+            hessian: e.hessian.clone(),
+            extra: e,
+        })
+    };
+    let floor = |t: &DVector<f64>| {
+        let fmax = query
+            .model()
+            .decoder()
+            .forward(&DVector::from_column_slice(&t.as_slice()[..d]))
+            .map(|f| f.amax())
+            .unwrap_or(0.0);
+        newton_decrement_floor(d, query.gamma2(), xmax.max(fmax))
+    };
+    let s = maximize(
+        "optimal encoder (Newton, Moebius integral)",
+        f,
+        &start.theta(),
+        |t: &DVector<f64>| natural_scale(t, d),
+        floor,
+        &NewtonOptions::default(),
+    )?;
+    let e = s.last.extra;
+    let elbo = e.parts.total();
+    let requested = opts.tol() * elbo.abs().max(1.0);
+    if e.error_estimate > requested || e.error_estimate.is_nan() {
+        return Err(OracleError::QuadratureNotConverged {
+            what: "ELBO* (optimal encoder, Moebius integral)",
+            requested,
+            achieved: e.error_estimate,
+            nodes_per_dim: e.t_nodes,
+        });
+    }
+    let scale = natural_scale(&s.theta, d);
+    let hess = s.last.hessian.expect("final evaluation has a Hessian");
+    let grad = s.last.gradient.expect("final evaluation has a gradient");
+    let neg = natural_neg_hessian(&hess, &scale);
+    // δθ̂ = (−Ĥ)⁻¹ D δg: where the integral's gradient error would move the optimum.
+    let dg = e
+        .gradient_error
+        .as_ref()
+        .expect("a Hessian evaluation has a gradient error")
+        .component_mul(&scale);
+    let location_error = neg
+        .clone()
+        .cholesky()
+        .map(|c| c.solve(&dg).amax())
+        .unwrap_or(f64::INFINITY);
+    let min_curvature = neg.symmetric_eigenvalues().min();
+    let logvar = s.theta.rows(d, d).into_owned();
+    Ok(OptimalEncoder {
+        mu: s.theta.rows(0, d).into_owned(),
+        sigma2: logvar.map(f64::exp),
+        logvar,
+        elbo,
+        parts: e.parts,
+        error_estimate: e.error_estimate,
+        location_error,
+        nodes_per_dim: e.t_nodes,
+        iterations: s.iterations,
+        evaluations: s.evaluations,
+        grad_norm: grad.amax(),
+        min_curvature,
+        termination: s.termination,
     })
 }

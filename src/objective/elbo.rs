@@ -40,7 +40,9 @@
 //! # Refusals
 //!
 //! A Möbius pole with Gaussian mass above [`crate::tol::POLE_MASS_TOL`] under q
-//! ([`OracleError::PoleTooClose`]); a Möbius step in d ≤ 2, where the exact value is −∞
+//! ([`OracleError::PoleTooClose`]) — on a fixed rule; [`elbo`] and [`beta_vae`] then answer by the
+//! Möbius integral route where it applies (a Möbius step followed by affine steps,
+//! [`super::moebius_elbo`]); a Möbius step in d ≤ 2, where the exact value is −∞
 //! ([`OracleError::MinusInfinity`]); a logistic-prior encoder wider than
 //! [`crate::tol::MAX_SIGMA_OVER_SCALE`] prior scales; a decoder failure at a node.
 //!
@@ -52,6 +54,7 @@
 //! IMA-regularised likelihood as γ/√β → ∞.
 
 use super::gaussian::{entropy, log_normaliser};
+use super::moebius_integral::{moebius_elbo, moebius_route_applies};
 use super::prior_term::{check_prior_width, prior_term};
 use super::reconstruction::{self, ElboWorkspace};
 use crate::error::OracleError;
@@ -216,7 +219,8 @@ pub struct ElboEstimate {
     /// |value_n − value_m|: the difference between the two rules, a conservative estimate of the
     /// error of `value`.
     pub error_estimate: f64,
-    /// Nodes per dimension of the rule that produced `value`.
+    /// Nodes per dimension of the rule that produced `value`; 0 when the Möbius integral route
+    /// produced it ([`super::moebius_elbo`]: no tensor rule).
     pub nodes_per_dim: usize,
 }
 
@@ -233,7 +237,42 @@ pub fn elbo(
 
 /// The β-VAE objective of §6 (module docs) to the tolerance of [`elbo`]. Since the reconstruction
 /// is the only term that needs the tensor rule, the error estimate of the ELBO applies unchanged.
+///
+/// Where the tensor route refuses a Möbius pole within reach ([`OracleError::PoleTooClose`]) and
+/// the decoder is a Möbius step followed by affine steps, the value comes from the Möbius
+/// integral route ([`super::moebius_elbo`], exact up to a 1-D integral, no pole guard) with its
+/// error estimate, and `nodes_per_dim` is 0.
 pub fn beta_vae(
+    query: &Query,
+    enc: &Encoder,
+    beta: Beta,
+    opts: &QuadratureOptions,
+) -> Result<ElboEstimate, OracleError> {
+    match beta_vae_tensor(query, enc, beta, opts) {
+        Err(OracleError::PoleTooClose { .. }) if moebius_route_applies(query) => {
+            let e = moebius_elbo(query, enc, beta, DerivativeOrder::Value)?;
+            let requested = opts.tol() * e.parts.total().abs().max(1.0);
+            if e.error_estimate > requested || e.error_estimate.is_nan() {
+                return Err(OracleError::QuadratureNotConverged {
+                    what: "ELBO (Moebius integral)",
+                    requested,
+                    achieved: e.error_estimate,
+                    nodes_per_dim: e.t_nodes,
+                });
+            }
+            Ok(ElboEstimate {
+                value: e.value,
+                parts: e.parts,
+                error_estimate: e.error_estimate,
+                nodes_per_dim: 0,
+            })
+        }
+        r => r,
+    }
+}
+
+/// [`beta_vae`] by the tensor Gauss–Hermite route alone.
+fn beta_vae_tensor(
     query: &Query,
     enc: &Encoder,
     beta: Beta,

@@ -3,16 +3,19 @@
 //! | file | contents |
 //! | --- | --- |
 //! | `gauss_hermite.rs` | [`GaussHermite`]: n-point rules for E[g(ξ)], ξ ~ N(0, 1) (probabilists' convention) |
+//! | `gauss_legendre.rs` | [`GaussLegendre`]: n-point rules on [−1, 1] (the polar route's angles) |
 //! | `tensor.rs` | [`TensorRule`]: their tensor products in d dimensions |
 //! | `sum.rs` | [`Neumaier`] compensated sums, [`log_sum_exp`], [`SampleMean`] (mean ± standard error) |
 //! | `refine.rs` | [`QuadratureOptions`] and the one loop that grows a rule until two successive rules agree |
 
 mod gauss_hermite;
+mod gauss_legendre;
 mod refine;
 mod sum;
 mod tensor;
 
 pub use gauss_hermite::GaussHermite;
+pub use gauss_legendre::GaussLegendre;
 pub(crate) use refine::{race, refine, Candidate};
 pub use refine::{QuadratureError, QuadratureOptions};
 pub use sum::{log_sum_exp, Neumaier, SampleMean};

@@ -63,3 +63,108 @@ pub fn log_slope(points: &[(f64, f64)]) -> f64 {
     let (xs, ys): (Vec<f64>, Vec<f64>) = p.into_iter().unzip();
     crate::fit::slope(&xs, &ys)
 }
+
+/// A run of a γ² sweep: the γ² it was trained at.
+pub trait AtGamma {
+    /// γ².
+    fn gamma2(&self) -> f64;
+}
+
+/// The median over the runs at γ² = `g` of `f`.
+pub fn median_at<R: AtGamma>(rows: &[R], g: f64, f: impl Fn(&R) -> f64) -> f64 {
+    median(
+        &rows
+            .iter()
+            .filter(|r| r.gamma2() == g)
+            .map(f)
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// (γ², median over the runs at γ² of `f`) for each of `gammas`: a figure's line.
+pub fn per_gamma<R: AtGamma>(gammas: &[f64], rows: &[R], f: impl Fn(&R) -> f64) -> Vec<(f64, f64)> {
+    gammas
+        .iter()
+        .map(|&g| (g, median_at(rows, g, &f)))
+        .collect()
+}
+
+/// Runs `one(γ², seed)` for every γ² of `gammas` and seed below `seeds`, spread over `threads`
+/// (each run sequential, so the rows do not depend on the thread count), printing `summary` of
+/// each finished run on stderr as "NAME: run k/n: gamma2 G seed S: SUMMARY".
+pub fn sweep<R: Send>(
+    name: &str,
+    gammas: &[f64],
+    seeds: usize,
+    threads: usize,
+    one: impl Fn(f64, usize) -> R + Sync,
+    summary: impl Fn(&R) -> String + Sync,
+) -> Vec<R> {
+    let runs: Vec<(f64, usize)> = gammas
+        .iter()
+        .flat_map(|&g| (0..seeds).map(move |s| (g, s)))
+        .collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    ima_oracle::parallel::par_map(
+        runs.len(),
+        threads,
+        || (),
+        |i, _| {
+            let (g, s) = runs[i];
+            let r = one(g, s);
+            let k = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            eprintln!(
+                "{name}: run {k}/{}: gamma2 {g:e} seed {s}: {}",
+                runs.len(),
+                summary(&r)
+            );
+            r
+        },
+    )
+}
+
+/// A VAE of the experiments: encoder MLP D → H → H → 2d, decoder d → H → H → D (leaky softplus 0.2
+/// between linear layers, PyTorch's initialisation from `rng`), with a fixed sigmoid before the
+/// decoder when `sigmoid_first` (the authors' uniform or Beta prior through a sigmoid).
+pub fn mlp_vae(
+    prior: ima_oracle::Prior,
+    (d, dd, h): (usize, usize, usize),
+    sigmoid_first: bool,
+    rng: &mut ima_oracle::generate::OracleRng,
+) -> ima_oracle::vae::Vae {
+    use ima_oracle::vae::{init, Layer, Network, Vae};
+    let enc = init::mlp(&[dd, h, h, 2 * d], 0.2, rng).expect("valid widths");
+    let mlp = init::mlp(&[d, h, h, dd], 0.2, rng).expect("valid widths");
+    let dec = if sigmoid_first {
+        let mut layers = vec![Layer::Fixed(
+            ima_oracle::Sigmoid::new(d).expect("d >= 1").into(),
+        )];
+        layers.extend(mlp.layers().iter().cloned());
+        Network::new(d, layers).expect("shapes fit")
+    } else {
+        mlp
+    };
+    Vae::new(prior, enc, dec).expect("shapes fit")
+}
+
+/// The encoder's outputs (μ, log σ²) for every row of `xs` (row-major, D = the encoder's input).
+pub fn encode_all(
+    vae: &ima_oracle::vae::Vae,
+    xs: &[f64],
+) -> (nalgebra::DMatrix<f64>, nalgebra::DMatrix<f64>) {
+    let (dd, d) = (vae.dim_observed(), vae.dim_latent());
+    let n = xs.len() / dd;
+    let mut tape = vae.encoder().tape();
+    let (mut mu, mut lv) = (
+        nalgebra::DMatrix::zeros(n, d),
+        nalgebra::DMatrix::zeros(n, d),
+    );
+    for (i, x) in xs.chunks(dd).enumerate() {
+        vae.encoder().forward(x, &mut tape);
+        for k in 0..d {
+            mu[(i, k)] = tape.output()[k];
+            lv[(i, k)] = tape.output()[d + k];
+        }
+    }
+    (mu, lv)
+}

@@ -13,14 +13,13 @@
 //!   mixing's mean c_IMA, and Spearman's rank correlation between them with a 95 % interval
 //!   (Fisher's z with the variance 1.06/(n − 3) of Fieller, Hartley & Pearson 1957).
 
-use super::{line_of, median};
+use super::{encode_all, line_of, median_at, mlp_vae, per_gamma, sweep, AtGamma};
 use crate::svg::{loglog, Style};
 use ima_oracle::generate::{haar_orthogonal, rng, volume_preserving};
 use ima_oracle::metrics::{mcc, Correlation};
 use ima_oracle::paper::c_ima;
-use ima_oracle::parallel::par_map;
-use ima_oracle::vae::{init, train, AdamConfig, Layer, Network, TrainOptions, Vae};
-use ima_oracle::{Affine, Beta, Decoder, Gamma2, Moebius, Prior, Sigmoid, Step};
+use ima_oracle::vae::{train, AdamConfig, TrainOptions};
+use ima_oracle::{Affine, Beta, Decoder, Gamma2, Moebius, Prior, Step};
 use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
 use std::fmt::Write as _;
@@ -89,6 +88,12 @@ pub struct RunResult {
     pub seconds: f64,
 }
 
+impl AtGamma for RunResult {
+    fn gamma2(&self) -> f64 {
+        self.gamma2
+    }
+}
+
 /// The mixing of seed `k`: u = s − ½, Möbius, then (with `linear`) a volume-preserving map.
 fn mixing(cfg: &Config, k: usize) -> Decoder {
     let mut r = rng(cfg.seed.wrapping_mul(7919).wrapping_add(k as u64));
@@ -126,14 +131,8 @@ fn run_one(cfg: &Config, gamma2: f64, seed: usize) -> RunResult {
         xs.extend(f.forward(&si).expect("the pole is outside the cube").iter());
         c_mix += c_ima(&f, &si).unwrap_or(f64::NAN);
     }
-    let h = cfg.hidden;
-    let enc = init::mlp(&[3, h, h, 6], 0.2, &mut r).expect("valid widths");
-    let mlp = init::mlp(&[3, h, h, 3], 0.2, &mut r).expect("valid widths");
-    let mut layers = vec![Layer::Fixed(Sigmoid::new(3).expect("d = 3").into())];
-    layers.extend(mlp.layers().iter().cloned());
-    let dec = Network::new(3, layers).expect("shapes fit");
     let prior = Prior::beta_logistic(1.0, 1.0).expect("the uniform prior through a sigmoid");
-    let mut vae = Vae::new(prior, enc, dec).expect("shapes fit");
+    let mut vae = mlp_vae(prior, (3, 3, cfg.hidden), true, &mut r);
     let opts = TrainOptions {
         gamma2: Gamma2::new(gamma2).expect("positive"),
         beta: Beta::ONE,
@@ -156,14 +155,7 @@ fn run_one(cfg: &Config, gamma2: f64, seed: usize) -> RunResult {
         Err(_) => out.loss = f64::NAN,
     }
     // Encodings μ_φ(x), their sigmoid, and c_IMA of the learned decoder there.
-    let mut tape = vae.encoder().tape();
-    let mut mu = DMatrix::zeros(n, 3);
-    for (i, x) in xs.chunks(3).enumerate() {
-        vae.encoder().forward(x, &mut tape);
-        for k in 0..3 {
-            mu[(i, k)] = tape.output()[k];
-        }
-    }
+    let (mu, _) = encode_all(&vae, &xs);
     let squashed = mu.map(ima_oracle::model::sigmoid);
     out.mcc_pearson = mcc(&s, &squashed, Correlation::Pearson).map_or(f64::NAN, |m| m.score);
     out.mcc_spearman = mcc(&s, &mu, Correlation::Spearman).map_or(f64::NAN, |m| m.score);
@@ -185,41 +177,30 @@ fn run_one(cfg: &Config, gamma2: f64, seed: usize) -> RunResult {
 
 /// Every run, spread over the threads (each sequential: independent of the thread count).
 pub fn run_rows(cfg: &Config) -> Vec<RunResult> {
-    let runs: Vec<(f64, usize)> = cfg
-        .gamma2
-        .iter()
-        .flat_map(|&g| (0..cfg.seeds).map(move |s| (g, s)))
-        .collect();
     let name = if cfg.linear {
         "moebius-linear"
     } else {
         "moebius"
     };
     eprintln!(
-        "{name}: {} runs, {} points, {} epochs, {} threads",
-        runs.len(),
+        "{name}: {} gamma2 x {} seeds, {} points, {} epochs, {} threads",
+        cfg.gamma2.len(),
+        cfg.seeds,
         cfg.n,
         cfg.epochs,
         cfg.threads
     );
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    par_map(
-        runs.len(),
+    sweep(
+        name,
+        &cfg.gamma2,
+        cfg.seeds,
         cfg.threads,
-        || (),
-        |i, _| {
-            let (g, s) = runs[i];
-            let r = run_one(cfg, g, s);
-            let k = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            eprintln!(
-                "{name}: run {k}/{}: gamma2 {g:e} seed {s}: MCC {:.4}, c_IMA learned {:.3e}, mixing {:.3e} ({:.1} s)",
-                runs.len(),
-                r.mcc_pearson,
-                r.c_ima_learned,
-                r.c_ima_mixing,
-                r.seconds
-            );
-            r
+        |g, s| run_one(cfg, g, s),
+        |r| {
+            format!(
+                "MCC {:.4}, c_IMA learned {:.3e}, mixing {:.3e} ({:.1} s)",
+                r.mcc_pearson, r.c_ima_learned, r.c_ima_mixing, r.seconds
+            )
         },
     )
 }
@@ -249,10 +230,23 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
         "moebius"
     };
     std::fs::create_dir_all(out)?;
+    std::fs::write(out.join(format!("{name}.csv")), csv(&rows))?;
+    let seconds = start.elapsed().as_secs_f64();
+    if cfg.linear {
+        std::fs::write(out.join("moebius-linear.svg"), linear_figure(&rows))?;
+        Ok(linear_section(cfg, &rows, seconds))
+    } else {
+        std::fs::write(out.join("moebius.svg"), sweep_figure(cfg, &rows))?;
+        Ok(sweep_section(cfg, &rows, seconds))
+    }
+}
+
+/// The CSV of the runs.
+fn csv(rows: &[RunResult]) -> String {
     let mut csv = String::from(
         "gamma2,seed,c_ima_mixing,c_ima_learned,mcc_pearson,mcc_spearman,final_loss,seconds\n",
     );
-    for r in &rows {
+    for r in rows {
         let _ = writeln!(
             csv,
             "{:e},{},{:e},{:e},{:.6},{:.6},{:e},{:.2}",
@@ -266,115 +260,111 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
             r.seconds
         );
     }
-    std::fs::write(out.join(format!("{name}.csv")), csv)?;
+    csv
+}
+
+/// Fig. 3 left: 1 − MCC and c_IMA of the learned decoder against γ².
+fn sweep_figure(cfg: &Config, rows: &[RunResult]) -> String {
+    loglog(
+        "4.3: Moebius mixing - MCC and c_IMA of the learned decoder against gamma^2",
+        "gamma^2",
+        "median over seeds",
+        &[
+            line_of(
+                "1 - MCC (Pearson)",
+                per_gamma(&cfg.gamma2, rows, |r| 1.0 - r.mcc_pearson),
+                Style::LineMarkers,
+            ),
+            line_of(
+                "c_IMA of the learned decoder",
+                per_gamma(&cfg.gamma2, rows, |r| r.c_ima_learned),
+                Style::LineMarkers,
+            ),
+        ],
+    )
+}
+
+/// The report section of `moebius`.
+fn sweep_section(cfg: &Config, rows: &[RunResult], seconds: f64) -> String {
     let mut s = String::new();
-    if !cfg.linear {
-        let per = |f: fn(&RunResult) -> f64| -> Vec<(f64, f64)> {
-            cfg.gamma2
-                .iter()
-                .map(|&g| {
-                    let v: Vec<f64> = rows.iter().filter(|r| r.gamma2 == g).map(f).collect();
-                    (g, median(&v))
-                })
-                .collect()
-        };
-        let fig = loglog(
-            "4.3: Moebius mixing - MCC and c_IMA of the learned decoder against gamma^2",
-            "gamma^2",
-            "median over seeds",
-            &[
-                line_of(
-                    "1 - MCC (Pearson)",
-                    per(|r| 1.0 - r.mcc_pearson),
-                    Style::LineMarkers,
-                ),
-                line_of(
-                    "c_IMA of the learned decoder",
-                    per(|r| r.c_ima_learned),
-                    Style::LineMarkers,
-                ),
-            ],
-        );
-        std::fs::write(out.join("moebius.svg"), fig)?;
+    let _ = writeln!(
+        s,
+        "## moebius (§4.3, Fig. 3 left)\n\nUniform sources on [0, 1]^3, a Moebius mixing \
+         (c_IMA = 0), the VAE with the uniform prior through a sigmoid (prior beta-logistic 1 1, \
+         first decoder step sigmoid): {} points, {} epochs, {} seed(s); {seconds:.0} s. Medians \
+         over seeds.\n",
+        cfg.n, cfg.epochs, cfg.seeds,
+    );
+    s += "| gamma^2 | MCC (Pearson, sigma(mu)) | MCC (Spearman) | c_IMA learned decoder | c_IMA mixing |\n";
+    s += "| --- | --- | --- | --- | --- |\n";
+    for &g in &cfg.gamma2 {
+        let m = |f: fn(&RunResult) -> f64| median_at(rows, g, f);
         let _ = writeln!(
             s,
-            "## moebius (§4.3, Fig. 3 left)\n\nUniform sources on [0, 1]^3, a Moebius mixing \
-             (c_IMA = 0), the VAE with the uniform prior through a sigmoid (prior beta-logistic 1 1, \
-             first decoder step sigmoid): {} points, {} epochs, {} seed(s); {:.0} s. Medians over seeds.\n",
-            cfg.n,
-            cfg.epochs,
-            cfg.seeds,
-            start.elapsed().as_secs_f64()
+            "| {g:.0e} | {:.4} | {:.4} | {:.3e} | {:.1e} |",
+            m(|r| r.mcc_pearson),
+            m(|r| r.mcc_spearman),
+            m(|r| r.c_ima_learned),
+            m(|r| r.c_ima_mixing)
         );
-        s += "| gamma^2 | MCC (Pearson, sigma(mu)) | MCC (Spearman) | c_IMA learned decoder | c_IMA mixing |\n";
-        s += "| --- | --- | --- | --- | --- |\n";
-        for &g in &cfg.gamma2 {
-            let m = |f: fn(&RunResult) -> f64| {
-                median(
-                    &rows
-                        .iter()
-                        .filter(|r| r.gamma2 == g)
-                        .map(f)
-                        .collect::<Vec<_>>(),
-                )
-            };
-            let _ = writeln!(
-                s,
-                "| {g:.0e} | {:.4} | {:.4} | {:.3e} | {:.1e} |",
-                m(|r| r.mcc_pearson),
-                m(|r| r.mcc_spearman),
-                m(|r| r.c_ima_learned),
-                m(|r| r.c_ima_mixing)
-            );
-        }
-        s += "\nThe paper: MCC rises and c_IMA falls as gamma^2 grows (Fig. 3 left).\n\n";
-    } else {
-        let pairs: Vec<(f64, f64)> = rows
-            .iter()
-            .map(|r| (r.c_ima_mixing, r.mcc_pearson))
-            .collect();
-        let fig = loglog(
-            "4.3: Moebius + volume-preserving linear map: 1 - MCC against the mixing's c_IMA",
-            "c_IMA of the mixing",
-            "1 - MCC (Pearson)",
-            &[line_of(
-                "one mixing (seed)",
-                pairs.iter().map(|&(c, m)| (c, 1.0 - m)).collect(),
-                Style::Markers,
-            )],
-        );
-        std::fs::write(out.join("moebius-linear.svg"), fig)?;
-        let _ = writeln!(
-            s,
-            "## moebius-linear (§4.3, Fig. 3 right)\n\nThe Moebius mixing followed by a random \
-             volume-preserving linear map (c_IMA > 0), gamma^2 = {:.0e}, {} mixings, {} points, {} \
-             epochs; {:.0} s.\n",
-            cfg.gamma2.last().copied().unwrap_or(f64::NAN),
-            cfg.seeds,
-            cfg.n,
-            cfg.epochs,
-            start.elapsed().as_secs_f64()
-        );
-        s += "| mixing | c_IMA mixing | MCC (Pearson) | MCC (Spearman) | c_IMA learned |\n| --- | --- | --- | --- | --- |\n";
-        for r in &rows {
-            let _ = writeln!(
-                s,
-                "| {} | {:.4} | {:.4} | {:.4} | {:.3e} |",
-                r.seed, r.c_ima_mixing, r.mcc_pearson, r.mcc_spearman, r.c_ima_learned
-            );
-        }
-        match rank_correlation(&pairs) {
-            Some((rho, lo, hi)) => {
-                let _ = writeln!(
-                    s,
-                    "\nSpearman's rank correlation between the mixing's c_IMA and MCC: {rho:.3} \
-                     (95 % interval {lo:.3} to {hi:.3}, Fisher's z; n = {}). The paper: MCC \
-                     decreases as c_IMA grows (100 seeds).\n",
-                    pairs.len()
-                );
-            }
-            None => s += "\n(Fewer than 4 mixings: no rank correlation.)\n",
-        }
     }
-    Ok(s)
+    s += "\nThe paper: MCC rises and c_IMA falls as gamma^2 grows (Fig. 3 left).\n\n";
+    s
+}
+
+/// The (c_IMA of the mixing, MCC) pairs of the runs.
+fn pairs(rows: &[RunResult]) -> Vec<(f64, f64)> {
+    rows.iter()
+        .map(|r| (r.c_ima_mixing, r.mcc_pearson))
+        .collect()
+}
+
+/// Fig. 3 right: 1 − MCC against the mixing's c_IMA.
+fn linear_figure(rows: &[RunResult]) -> String {
+    loglog(
+        "4.3: Moebius + volume-preserving linear map: 1 - MCC against the mixing's c_IMA",
+        "c_IMA of the mixing",
+        "1 - MCC (Pearson)",
+        &[line_of(
+            "one mixing (seed)",
+            pairs(rows).iter().map(|&(c, m)| (c, 1.0 - m)).collect(),
+            Style::Markers,
+        )],
+    )
+}
+
+/// The report section of `moebius-linear`.
+fn linear_section(cfg: &Config, rows: &[RunResult], seconds: f64) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "## moebius-linear (§4.3, Fig. 3 right)\n\nThe Moebius mixing followed by a random \
+         volume-preserving linear map (c_IMA > 0), gamma^2 = {:.0e}, {} mixings, {} points, {} \
+         epochs; {seconds:.0} s.\n",
+        cfg.gamma2.last().copied().unwrap_or(f64::NAN),
+        cfg.seeds,
+        cfg.n,
+        cfg.epochs,
+    );
+    s += "| mixing | c_IMA mixing | MCC (Pearson) | MCC (Spearman) | c_IMA learned |\n| --- | --- | --- | --- | --- |\n";
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {:.4} | {:.4} | {:.4} | {:.3e} |",
+            r.seed, r.c_ima_mixing, r.mcc_pearson, r.mcc_spearman, r.c_ima_learned
+        );
+    }
+    match rank_correlation(&pairs(rows)) {
+        Some((rho, lo, hi)) => {
+            let _ = writeln!(
+                s,
+                "\nSpearman's rank correlation between the mixing's c_IMA and MCC: {rho:.3} \
+                 (95 % interval {lo:.3} to {hi:.3}, Fisher's z; n = {}). The paper: MCC \
+                 decreases as c_IMA grows (100 seeds).\n",
+                rows.len()
+            );
+        }
+        None => s += "\n(Fewer than 4 mixings: no rank correlation.)\n",
+    }
+    s
 }

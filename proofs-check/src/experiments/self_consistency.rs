@@ -14,12 +14,11 @@
 //!   training the encoder further with the decoder frozen ("refined") separates optimisation
 //!   (what more steps remove) from amortisation (what remains).
 
-use super::{line_of, log_slope, median};
-use crate::svg::{loglog, Line, Style};
+use super::{line_of, log_slope, median, median_at, mlp_vae, per_gamma, sweep, AtGamma};
+use crate::svg::{loglog, Style};
 use ima_oracle::generate::{mlp_orthogonal, rng};
 use ima_oracle::inference::{optimal_encoder_from, Eq12Terms};
-use ima_oracle::parallel::par_map;
-use ima_oracle::vae::{init, train, AdamConfig, TrainOptions, Vae};
+use ima_oracle::vae::{train, AdamConfig, TrainOptions, Vae};
 use ima_oracle::{elbo, Beta, Encoder, Gamma2, Model, Prior, QuadratureOptions, Query};
 use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
@@ -105,6 +104,12 @@ pub struct RunResult {
     pub skipped: usize,
     /// Seconds spent training.
     pub train_seconds: f64,
+}
+
+impl AtGamma for RunResult {
+    fn gamma2(&self) -> f64 {
+        self.gamma2
+    }
 }
 
 /// The mixing and data of the experiment (seeded).
@@ -237,10 +242,7 @@ fn run_one(cfg: &Config, gamma2: f64, seed: usize) -> RunResult {
     let (xs, _) = data(cfg, run_seed, cfg.n);
     let (held_out, _) = data(cfg, run_seed ^ 0x5eed, cfg.eval_points);
     let mut r = rng(run_seed ^ 0x1417);
-    let h = cfg.hidden;
-    let enc = init::mlp(&[3, h, h, 6], 0.2, &mut r).expect("valid widths");
-    let dec = init::mlp(&[3, h, h, 3], 0.2, &mut r).expect("valid widths");
-    let mut vae = Vae::new(Prior::standard_normal(), enc, dec).expect("shapes fit");
+    let mut vae = mlp_vae(Prior::standard_normal(), (3, 3, cfg.hidden), false, &mut r);
     let opts = TrainOptions {
         gamma2: Gamma2::new(gamma2).expect("positive"),
         beta: Beta::ONE,
@@ -319,28 +321,11 @@ fn csv(rows: &[RunResult]) -> String {
     s
 }
 
-/// Medians over seeds, per γ²: (γ², the run fields through `f`).
-fn per_gamma(cfg: &Config, rows: &[RunResult], f: fn(&RunResult) -> f64) -> Vec<(f64, f64)> {
-    cfg.gamma2
-        .iter()
-        .map(|&g| {
-            let v: Vec<f64> = rows.iter().filter(|r| r.gamma2 == g).map(f).collect();
-            (g, median(&v))
-        })
-        .collect()
-}
-
 /// Trains and measures every (γ², seed) run, spread over `cfg.threads` (each run sequential: the
 /// rows do not depend on the thread count).
 pub fn run_rows(cfg: &Config) -> Vec<RunResult> {
-    let runs: Vec<(f64, usize)> = cfg
-        .gamma2
-        .iter()
-        .flat_map(|&g| (0..cfg.seeds).map(move |s| (g, s)))
-        .collect();
     eprintln!(
-        "self-consistency: {} runs ({} gamma2 x {} seeds), {} points, {} + {} epochs, {} threads",
-        runs.len(),
+        "self-consistency: {} gamma2 x {} seeds, {} points, {} + {} epochs, {} threads",
         cfg.gamma2.len(),
         cfg.seeds,
         cfg.n,
@@ -348,23 +333,17 @@ pub fn run_rows(cfg: &Config) -> Vec<RunResult> {
         cfg.refine_epochs,
         cfg.threads
     );
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    par_map(
-        runs.len(),
+    sweep(
+        "self-consistency",
+        &cfg.gamma2,
+        cfg.seeds,
         cfg.threads,
-        || (),
-        |i, _| {
-            let (g, s) = runs[i];
-            let r = run_one(cfg, g, s);
-            let k = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            eprintln!(
-                "self-consistency: run {k}/{}: gamma2 {g:e} seed {s}: loss {:.4e}, gap {:.2e} ({:.1} s)",
-                runs.len(),
-                r.loss,
-                r.gap,
-                r.train_seconds
-            );
-            r
+        |g, s| run_one(cfg, g, s),
+        |r| {
+            format!(
+                "loss {:.4e}, gap {:.2e} ({:.1} s)",
+                r.loss, r.gap, r.train_seconds
+            )
         },
     )
 }
@@ -375,18 +354,27 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
     let rows = run_rows(cfg);
     std::fs::create_dir_all(out)?;
     std::fs::write(out.join("self-consistency.csv"), csv(&rows))?;
-    let line = |name: &str, f: fn(&RunResult) -> f64, style| Line {
-        name: name.into(),
-        points: per_gamma(cfg, &rows, f),
-        style,
-    };
-    let paper = |v: &[f64]| -> Vec<(f64, f64)> {
-        v.iter()
-            .enumerate()
-            .map(|(k, &y)| (10f64.powi(k as i32 + 1), y))
-            .collect()
-    };
-    let sigma_fig = loglog(
+    for (name, svg) in figures(cfg, &rows) {
+        std::fs::write(out.join(name), svg)?;
+    }
+    Ok(section(cfg, &rows, start.elapsed().as_secs_f64()))
+}
+
+/// The paper's values at γ² = 1e1 … 1e6 as a figure line.
+fn paper_line(v: &[f64]) -> Vec<(f64, f64)> {
+    v.iter()
+        .enumerate()
+        .map(|(k, &y)| (10f64.powi(k as i32 + 1), y))
+        .collect()
+}
+
+/// The four figures (file name, SVG): σ² against γ², σ² against eq. 12, the reconstruction error
+/// and the amortisation gap against γ².
+fn figures(cfg: &Config, rows: &[RunResult]) -> Vec<(&'static str, String)> {
+    let g = &cfg.gamma2;
+    let line =
+        |name: &str, f: fn(&RunResult) -> f64, style| line_of(name, per_gamma(g, rows, f), style);
+    let sigma = loglog(
         "4.1: posterior variance against gamma^2",
         "gamma^2",
         "sigma^2 (median)",
@@ -398,52 +386,37 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
                 Style::LineMarkers,
             ),
             line("RHS of eq. 12", |r| r.eq12, Style::Dashed),
-            Line {
-                name: "paper (authors' sweep)".into(),
-                points: paper(&PAPER_SIGMA2),
-                style: Style::Markers,
-            },
+            line_of(
+                "paper (authors' sweep)",
+                paper_line(&PAPER_SIGMA2),
+                Style::Markers,
+            ),
         ],
     );
-    std::fs::write(out.join("self-consistency-sigma2.svg"), sigma_fig)?;
-    let pairs = |f: fn(&RunResult) -> f64| -> Vec<(f64, f64)> {
-        cfg.gamma2
-            .iter()
-            .map(|&g| {
-                let at = |h: fn(&RunResult) -> f64| {
-                    median(
-                        &rows
-                            .iter()
-                            .filter(|r| r.gamma2 == g)
-                            .map(h)
-                            .collect::<Vec<_>>(),
-                    )
-                };
-                (at(|r| r.eq12), at(f))
-            })
+    let against_eq12 = |f: fn(&RunResult) -> f64| -> Vec<(f64, f64)> {
+        g.iter()
+            .map(|&gg| (median_at(rows, gg, |r| r.eq12), median_at(rows, gg, f)))
             .collect()
     };
-    let diagonal = pairs(|r| r.eq12);
-    let eq12_fig = loglog(
+    let eq12 = loglog(
         "4.1: posterior variance against the RHS of eq. 12",
         "RHS of eq. 12",
         "sigma^2 (median)",
         &[
             line_of(
                 "encoder sigma_phi^2",
-                pairs(|r| r.sigma2_enc),
+                against_eq12(|r| r.sigma2_enc),
                 Style::Markers,
             ),
             line_of(
                 "exact optimum sigma-hat^2",
-                pairs(|r| r.sigma2_hat),
+                against_eq12(|r| r.sigma2_hat),
                 Style::Markers,
             ),
-            line_of("sigma^2 = RHS", diagonal, Style::Dashed),
+            line_of("sigma^2 = RHS", against_eq12(|r| r.eq12), Style::Dashed),
         ],
     );
-    std::fs::write(out.join("self-consistency-eq12.svg"), eq12_fig)?;
-    let rec_fig = loglog(
+    let rec = loglog(
         "4.1: reconstruction ||f(mu(x)) - x||^2 against gamma^2",
         "gamma^2",
         "squared error (median)",
@@ -466,8 +439,7 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
             ),
         ],
     );
-    std::fs::write(out.join("self-consistency-reconstruction.svg"), rec_fig)?;
-    let gap_fig = loglog(
+    let gap = loglog(
         "4.1: amortisation gap ELBO* - ELBO(q_phi)",
         "gamma^2",
         "nats (median)",
@@ -480,8 +452,12 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
             ),
         ],
     );
-    std::fs::write(out.join("self-consistency-gap.svg"), gap_fig)?;
-    Ok(section(cfg, &rows, start.elapsed().as_secs_f64()))
+    vec![
+        ("self-consistency-sigma2.svg", sigma),
+        ("self-consistency-eq12.svg", eq12),
+        ("self-consistency-reconstruction.svg", rec),
+        ("self-consistency-gap.svg", gap),
+    ]
 }
 
 /// The report section: the table of medians, the fitted slopes, the paper's numbers beside them.
@@ -496,15 +472,7 @@ fn section(cfg: &Config, rows: &[RunResult], seconds: f64) -> String {
     );
     s += "| gamma^2 | sigma_phi^2 | paper sigma^2 | sigma-hat^2 | RHS(12) | sigma_phi^2/RHS | paper ratio | sigma-hat^2/RHS | ||f(mu_phi)-x||^2 | ||f(mu-hat)-x||^2 | misfit | ||mu_phi - mu-hat|| | gap | gap refined | skipped |\n";
     s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
-    let m = |g: f64, f: fn(&RunResult) -> f64| {
-        median(
-            &rows
-                .iter()
-                .filter(|r| r.gamma2 == g)
-                .map(f)
-                .collect::<Vec<_>>(),
-        )
-    };
+    let m = |g: f64, f: fn(&RunResult) -> f64| median_at(rows, g, f);
     for &g in &cfg.gamma2 {
         let k = (g.log10().round() as i64 - 1).clamp(0, 5) as usize;
         let skipped: usize = rows
@@ -554,7 +522,7 @@ fn section(cfg: &Config, rows: &[RunResult], seconds: f64) -> String {
             share(refined - hat),
         );
     }
-    let slope = |f: fn(&RunResult) -> f64| log_slope(&per_gamma(cfg, rows, f));
+    let slope = |f: fn(&RunResult) -> f64| log_slope(&per_gamma(&cfg.gamma2, rows, f));
     let _ = writeln!(
         s,
         "\nFitted slopes in gamma^2 (log-log, all gamma^2): sigma_phi^2 {:.3} (theory -1), \

@@ -11,15 +11,15 @@
 //! latent interpolations (SVG). D ≫ d is outside the theory: the comparison shows how far its
 //! predictions carry.
 
-use super::median;
+use super::{encode_all, median, mlp_vae};
 use crate::svg::{loglog, Line, Style};
 use ima_oracle::generate::rng;
 use ima_oracle::inference::Eq12Terms;
 use ima_oracle::metrics::{mcc, Correlation};
 use ima_oracle::paper::c_ima;
 use ima_oracle::sprites::{render, RenderOptions, SpriteLaw};
-use ima_oracle::vae::{init, train, AdamConfig, Layer, Network, TrainOptions, Vae};
-use ima_oracle::{Beta, Gamma2, Model, Prior, Sigmoid};
+use ima_oracle::vae::{train, AdamConfig, TrainOptions, Vae};
+use ima_oracle::{Beta, Gamma2, Model, Prior};
 use nalgebra::{DMatrix, DVector};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -36,6 +36,8 @@ pub struct Config {
     pub hidden: usize,
     /// Images for MCC and the per-epoch measurements.
     pub probe: usize,
+    /// The decoder precision γ² (the paper: 1).
+    pub gamma2: f64,
     /// Threads of the training crew.
     pub threads: usize,
     /// Seed.
@@ -50,6 +52,7 @@ impl Config {
             epochs: 20,
             hidden: 64,
             probe: 500,
+            gamma2: 1.0,
             threads,
             seed,
         }
@@ -67,21 +70,6 @@ pub struct EpochRow {
     pub mcc: f64,
     /// Mean c_IMA of the decoder at the probe encodings (the first 32).
     pub c_ima: f64,
-}
-
-/// The encoder's μ and log σ² for every probe image (rows).
-fn encode(vae: &Vae, xs: &[f64], dd: usize) -> (DMatrix<f64>, DMatrix<f64>) {
-    let n = xs.len() / dd;
-    let mut tape = vae.encoder().tape();
-    let (mut mu, mut lv) = (DMatrix::zeros(n, 4), DMatrix::zeros(n, 4));
-    for (i, x) in xs.chunks(dd).enumerate() {
-        vae.encoder().forward(x, &mut tape);
-        for k in 0..4 {
-            mu[(i, k)] = tape.output()[k];
-            lv[(i, k)] = tape.output()[4 + k];
-        }
-    }
-    (mu, lv)
 }
 
 /// Mean c_IMA of `model`'s decoder at the first 32 encodings.
@@ -192,38 +180,55 @@ fn factor_scatter(
     s
 }
 
+/// The rendered images (training rows, then the probe rows; row-major N × D) and the probe
+/// images' true factors (probe × 4).
+fn dataset(
+    cfg: &Config,
+    opts: &RenderOptions,
+    r: &mut ima_oracle::generate::OracleRng,
+) -> (Vec<f64>, DMatrix<f64>) {
+    let dd = opts.pixels * opts.pixels * 3;
+    let factors = SpriteLaw::default()
+        .sample(cfg.n + cfg.probe, r)
+        .expect("valid law");
+    let mut xs = Vec::with_capacity((cfg.n + cfg.probe) * dd);
+    for f in &factors {
+        xs.extend(render(f, opts).expect("factors in [0, 1]"));
+    }
+    let truth = DMatrix::from_fn(cfg.probe, 4, |i, k| factors[cfg.n + i].to_array()[k]);
+    (xs, truth)
+}
+
+/// MCC and c_IMA of the current VAE on the probe images (the per-epoch measurement).
+fn epoch_row(v: &Vae, probe_x: &[f64], truth: &DMatrix<f64>, epoch: usize, loss: f64) -> EpochRow {
+    let (mu, _) = encode_all(v, probe_x);
+    EpochRow {
+        epoch,
+        loss,
+        mcc: mcc(truth, &mu, Correlation::Spearman).map_or(f64::NAN, |m| m.score),
+        c_ima: v.model().map_or(f64::NAN, |model| mean_c_ima(&model, &mu)),
+    }
+}
+
 /// Runs the experiment: CSV per epoch, figures, report section.
 pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
     let start = Instant::now();
     let opts = RenderOptions::default();
-    let px = opts.pixels;
-    let dd = px * px * 3;
-    let law = SpriteLaw::default();
+    let dd = opts.pixels * opts.pixels * 3;
     let mut r = rng(cfg.seed ^ 0x5921);
-    let factors = law.sample(cfg.n + cfg.probe, &mut r).expect("valid law");
-    let mut xs = Vec::with_capacity((cfg.n + cfg.probe) * dd);
-    for f in &factors {
-        xs.extend(render(f, &opts).expect("factors in [0, 1]"));
-    }
+    let (xs, truth) = dataset(cfg, &opts, &mut r);
     let (train_x, probe_x) = xs.split_at(cfg.n * dd);
-    let truth = DMatrix::from_fn(cfg.probe, 4, |i, k| factors[cfg.n + i].to_array()[k]);
     eprintln!(
-        "sprites: {} images {px}x{px}x3 rendered ({:.1} s); training {} epochs on {} threads",
+        "sprites: {} images rendered ({:.1} s); training {} epochs on {} threads",
         cfg.n + cfg.probe,
         start.elapsed().as_secs_f64(),
         cfg.epochs,
         cfg.threads
     );
-    let h = cfg.hidden;
-    let enc = init::mlp(&[dd, h, h, 8], 0.2, &mut r).expect("valid widths");
-    let mlp = init::mlp(&[4, h, h, dd], 0.2, &mut r).expect("valid widths");
-    let mut layers = vec![Layer::Fixed(Sigmoid::new(4).expect("d = 4").into())];
-    layers.extend(mlp.layers().iter().cloned());
-    let dec = Network::new(4, layers).expect("shapes fit");
     let prior = Prior::beta_logistic(1.0, 1.0).expect("valid");
-    let mut vae = Vae::new(prior, enc, dec).expect("shapes fit");
+    let mut vae = mlp_vae(prior, (4, dd, cfg.hidden), true, &mut r);
     let topts = TrainOptions {
-        gamma2: Gamma2::new(1.0).expect("positive"),
+        gamma2: Gamma2::new(cfg.gamma2).expect("positive (checked by the caller)"),
         beta: Beta::ONE,
         epochs: cfg.epochs,
         batch: 64,
@@ -236,30 +241,22 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
     let mut rows: Vec<EpochRow> = Vec::new();
     let mut last = Instant::now();
     let result = train(&mut vae, train_x, &topts, |v, rec| {
-        let (mu, _) = encode(v, probe_x, dd);
-        let m = mcc(&truth, &mu, Correlation::Spearman).map_or(f64::NAN, |m| m.score);
-        let c = v.model().map_or(f64::NAN, |model| mean_c_ima(&model, &mu));
-        let row = EpochRow {
-            epoch: rec.epoch + 1,
-            loss: rec.loss,
-            mcc: m,
-            c_ima: c,
-        };
+        let row = epoch_row(v, probe_x, &truth, rec.epoch + 1, rec.loss);
+        let secs = last.elapsed().as_secs_f64();
         eprintln!(
-            "sprites: epoch {}/{}: loss {:.5e}, MCC {:.4}, c_IMA {:.4} ({:.1} s, {:.0} images/s)",
+            "sprites: epoch {}/{}: loss {:.5e}, MCC {:.4}, c_IMA {:.4} ({secs:.1} s, {:.0} images/s)",
             row.epoch,
             cfg.epochs,
             row.loss,
             row.mcc,
             row.c_ima,
-            last.elapsed().as_secs_f64(),
-            cfg.n as f64 / last.elapsed().as_secs_f64()
+            cfg.n as f64 / secs
         );
         last = Instant::now();
         rows.push(row);
         Ok(())
     });
-    let train_seconds = start.elapsed().as_secs_f64();
+    let seconds = start.elapsed().as_secs_f64();
     std::fs::create_dir_all(out)?;
     let mut csv = String::from("epoch,loss,mcc_spearman,c_ima\n");
     for r in &rows {
@@ -271,19 +268,35 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
         s,
         "## sprites (§4.3, Fig. 5)\n\n{} training images {px}x{px}x3 (one triangle; x, y, size, hue \
          from Beta(5,5), Beta(5,5), Beta(3,4), Beta(4,4)), VAE with d = 4, hidden width {}, prior \
-         Beta(1,1) through a sigmoid, gamma^2 = 1, {} epochs; {:.0} s ({:.0} images/s in training).\n",
+         Beta(1,1) through a sigmoid, gamma^2 = {:e}, {} epochs; {seconds:.0} s ({:.0} images/s in \
+         training).\n",
         cfg.n,
         cfg.hidden,
+        cfg.gamma2,
         cfg.epochs,
-        train_seconds,
-        (cfg.n * rows.len()) as f64 / train_seconds
+        (cfg.n * rows.len()) as f64 / seconds,
+        px = opts.pixels,
     );
     if let Err(e) = result {
         let _ = writeln!(s, "Training stopped: {e}\n");
     }
+    s += &final_analysis(&vae, probe_x, &truth, &rows, (opts.pixels, cfg.gamma2), out)?;
+    Ok(s)
+}
+
+/// After training: MCC per factor, σ² against eq. 12 for D > d, the figures; the report text.
+fn final_analysis(
+    vae: &Vae,
+    probe_x: &[f64],
+    truth: &DMatrix<f64>,
+    rows: &[EpochRow],
+    (px, gamma2): (usize, f64),
+    out: &Path,
+) -> std::io::Result<String> {
+    let mut s = String::new();
     let names = ["x", "y", "size", "hue"];
-    let (mu, lv) = encode(&vae, probe_x, dd);
-    if let Ok(m) = mcc(&truth, &mu, Correlation::Spearman) {
+    let (mu, lv) = encode_all(vae, probe_x);
+    if let Ok(m) = mcc(truth, &mu, Correlation::Spearman) {
         let _ = writeln!(
             s,
             "MCC (Spearman, components matched) per factor: x {:.3}, y {:.3}, size {:.3}, hue {:.3}; \
@@ -293,7 +306,7 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
         );
         std::fs::write(
             out.join("sprites-factors.svg"),
-            factor_scatter(&truth, &mu, &m.matching, &names),
+            factor_scatter(truth, &mu, &m.matching, &names),
         )?;
     }
     let epochs: Vec<(f64, f64)> = rows.iter().map(|r| (r.epoch as f64, r.c_ima)).collect();
@@ -318,60 +331,73 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
             ],
         ),
     )?;
-    // σ² against eq. 12 generalised to D > d, at the probe encodings.
-    if let Ok(model) = vae.model() {
-        let g2 = Gamma2::new(1.0).expect("positive");
-        let mut ratio = Vec::new();
-        for i in 0..mu.nrows().min(64) {
-            if let Ok(t) = Eq12Terms::at(&model, mu.row(i).transpose()) {
-                let rhs = t.sigma2(g2);
-                for k in 0..4 {
-                    ratio.push(lv[(i, k)].exp() / rhs[k]);
-                }
-            }
-        }
-        let c = mean_c_ima(&model, &mu);
-        let _ = writeln!(
-            s,
-            "sigma_phi^2 / RHS(12) (generalised to D > d, J at mu_phi(x)): median {:.3} over {} \
-             (point, latent) pairs; c_IMA of the decoder at the end {:.4}. Per epoch: sprites.csv; \
-             figures sprites-training.svg, sprites-factors.svg, sprites-interpolation.svg.\n",
-            median(&ratio),
-            ratio.len(),
-            c
-        );
-        // Latent interpolations: each latent swept over its 5–95 % range, the others at their median.
-        let steps = 8;
-        let mut images = Vec::new();
-        let centre: Vec<f64> = (0..4)
-            .map(|k| median(&mu.column(k).iter().copied().collect::<Vec<_>>()))
-            .collect();
-        for k in 0..4 {
-            let mut col: Vec<f64> = mu.column(k).iter().copied().collect();
-            col.sort_by(f64::total_cmp);
-            let (lo, hi) = (col[col.len() / 20], col[col.len() * 19 / 20]);
-            for t in 0..steps {
-                let mut z = DVector::from_column_slice(&centre);
-                z[k] = lo + (hi - lo) * t as f64 / (steps - 1) as f64;
-                images.push(
-                    model
-                        .decoder()
-                        .forward(&z)
-                        .map_or(vec![0.0; dd], |x| x.iter().copied().collect()),
-                );
-            }
-        }
-        let labels: Vec<String> = (0..4).map(|k| format!("latent {k}")).collect();
-        std::fs::write(
-            out.join("sprites-interpolation.svg"),
-            image_grid(
-                "4.3 Sprites: latent interpolations (rows: latents)",
-                &images,
-                steps,
-                px,
-                &labels,
-            ),
-        )?;
-    }
+    let Ok(model) = vae.model() else {
+        return Ok(s);
+    };
+    let ratio = eq12_ratios(&model, &mu, &lv, gamma2);
+    let _ = writeln!(
+        s,
+        "sigma_phi^2 / RHS(12) (generalised to D > d, J at mu_phi(x)): median {:.3} over {} \
+         (point, latent) pairs; c_IMA of the decoder at the end {:.4}. Per epoch: sprites.csv; \
+         figures sprites-training.svg, sprites-factors.svg, sprites-interpolation.svg.\n",
+        median(&ratio),
+        ratio.len(),
+        mean_c_ima(&model, &mu)
+    );
+    std::fs::write(
+        out.join("sprites-interpolation.svg"),
+        interpolations(&model, &mu, px),
+    )?;
     Ok(s)
+}
+
+/// σ_φ²/RHS(12) per (point, latent) for the first 64 probe points, J at μ_φ(x).
+fn eq12_ratios(model: &Model, mu: &DMatrix<f64>, lv: &DMatrix<f64>, gamma2: f64) -> Vec<f64> {
+    let Ok(g2) = Gamma2::new(gamma2) else {
+        return Vec::new();
+    };
+    let mut ratio = Vec::new();
+    for i in 0..mu.nrows().min(64) {
+        if let Ok(t) = Eq12Terms::at(model, mu.row(i).transpose()) {
+            let rhs = t.sigma2(g2);
+            for k in 0..mu.ncols() {
+                ratio.push(lv[(i, k)].exp() / rhs[k]);
+            }
+        }
+    }
+    ratio
+}
+
+/// The latent interpolation strip: each latent swept over its 5–95 % range among the encodings,
+/// the others at their medians, decoded (SVG).
+fn interpolations(model: &Model, mu: &DMatrix<f64>, px: usize) -> String {
+    let (steps, d) = (8, mu.ncols());
+    let dd = px * px * 3;
+    let centre: Vec<f64> = (0..d)
+        .map(|k| median(&mu.column(k).iter().copied().collect::<Vec<_>>()))
+        .collect();
+    let mut images = Vec::new();
+    for k in 0..d {
+        let mut col: Vec<f64> = mu.column(k).iter().copied().collect();
+        col.sort_by(f64::total_cmp);
+        let (lo, hi) = (col[col.len() / 20], col[col.len() * 19 / 20]);
+        for t in 0..steps {
+            let mut z = DVector::from_column_slice(&centre);
+            z[k] = lo + (hi - lo) * t as f64 / (steps - 1) as f64;
+            images.push(
+                model
+                    .decoder()
+                    .forward(&z)
+                    .map_or(vec![0.0; dd], |x| x.iter().copied().collect()),
+            );
+        }
+    }
+    let labels: Vec<String> = (0..d).map(|k| format!("latent {k}")).collect();
+    image_grid(
+        "4.3 Sprites: latent interpolations (rows: latents)",
+        &images,
+        steps,
+        px,
+        &labels,
+    )
 }

@@ -7,8 +7,8 @@ use crate::outdir::OutDir;
 use crate::output::{check_output_size, read_points, Output};
 use ima_oracle::generate::rng;
 use ima_oracle::objective::{
-    beta_vae, beta_vae_on_rule, elbo_monte_carlo, DerivativeOrder, ElboEstimate, ElboWorkspace,
-    McEstimate,
+    beta_vae, beta_vae_on_rule, elbo_monte_carlo, moebius_elbo, DerivativeOrder, ElboEstimate,
+    ElboWorkspace, McEstimate,
 };
 use ima_oracle::parallel::par_map;
 use ima_oracle::quadrature::TensorRule;
@@ -78,15 +78,21 @@ impl Job<'_> {
         let query = Query::new(self.model, &row(&self.xs), self.gamma2)?;
         let enc = query.encoder(&row(&self.mus), &row(&self.lvs))?;
         let exact = beta_vae(&query, &enc, self.beta, &self.q)?;
-        let rule = TensorRule::new(exact.nodes_per_dim, enc.dim(), self.q.max_total())?;
-        let on_rule = beta_vae_on_rule(
-            &query,
-            &enc,
-            self.beta,
-            &rule,
-            DerivativeOrder::Gradient,
-            ws,
-        )?;
+        // nodes_per_dim = 0: the Möbius integral route answered (no tensor rule); its gradient.
+        let gradient = if exact.nodes_per_dim == 0 {
+            moebius_elbo(&query, &enc, self.beta, DerivativeOrder::Gradient)?.gradient
+        } else {
+            let rule = TensorRule::new(exact.nodes_per_dim, enc.dim(), self.q.max_total())?;
+            beta_vae_on_rule(
+                &query,
+                &enc,
+                self.beta,
+                &rule,
+                DerivativeOrder::Gradient,
+                ws,
+            )?
+            .gradient
+        };
         let mc = match self.samples {
             Some(k) => {
                 let mut r = rng(self.seed);
@@ -97,7 +103,7 @@ impl Job<'_> {
         };
         Ok(PointOut {
             exact,
-            gradient: on_rule.gradient.expect("requested"),
+            gradient: gradient.expect("requested"),
             mc,
         })
     }

@@ -72,6 +72,36 @@ fn checkpoint(vae: &Vae, dir: &Path) -> Result<(), String> {
     std::fs::rename(&fresh, dir).map_err(|e| format!("{}: {e}", dir.display()))
 }
 
+/// The training options and the checkpoint period from the flags (usage errors for values out of
+/// range).
+fn options(a: &Args) -> Result<(TrainOptions, usize), String> {
+    let gamma2 = Gamma2::new(a.gamma2()?).map_err(|e| usage(e.to_string()))?;
+    let count = |name, default, max| -> Result<usize, String> {
+        Ok(a.count_in(name, default, (1, max), "")? as usize)
+    };
+    let epochs = count("epochs", None, u32::MAX as u64)?;
+    let batch = count("batch", Some(64), u32::MAX as u64)?;
+    let samples = count("samples", Some(1), 1 << 20)?;
+    let every = count("checkpoint-every", Some(1), u32::MAX as u64)?;
+    let lr = a.f64_or("lr", Some(1e-3))?;
+    let adam = AdamConfig::new(lr).map_err(|_| usage(format!("--lr must be > 0, got {lr}")))?;
+    let beta = a.f64_or("beta", Some(1.0))?;
+    let beta = Beta::new(beta)
+        .map_err(|_| usage(format!("--beta must be finite and >= 0, got {beta}")))?;
+    let opts = TrainOptions {
+        gamma2,
+        beta,
+        epochs,
+        batch,
+        samples,
+        adam,
+        seed: a.u64_or("seed", Some(0))?,
+        freeze_decoder: a.switch("freeze-decoder"),
+        threads: a.threads()?,
+    };
+    Ok((opts, every))
+}
+
 /// Runs `train` on the arguments after the command name: the summary, or the error.
 pub fn run(raw: &[String]) -> Result<String, String> {
     let mut known = vec![
@@ -95,35 +125,14 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     // Every flag first, then the files, then the work.
     let dir = a.model()?;
     let x_path = a.path("x")?;
-    let gamma2 = Gamma2::new(a.gamma2()?).map_err(|e| usage(e.to_string()))?;
-    let epochs = a.count_in("epochs", None, (1, u32::MAX as u64), "")? as usize;
-    let batch = a.count_in("batch", Some(64), (1, u32::MAX as u64), "")? as usize;
-    let samples = a.count_in("samples", Some(1), (1, 1 << 20), "")? as usize;
-    let every = a.count_in("checkpoint-every", Some(1), (1, u32::MAX as u64), "")? as usize;
-    let lr = a.f64_or("lr", Some(1e-3))?;
-    let adam = AdamConfig::new(lr).map_err(|_| usage(format!("--lr must be > 0, got {lr}")))?;
-    let beta = a.f64_or("beta", Some(1.0))?;
-    let beta = Beta::new(beta)
-        .map_err(|_| usage(format!("--beta must be finite and >= 0, got {beta}")))?;
-    let seed = a.u64_or("seed", Some(0))?;
-    let threads = a.threads()?;
+    let (opts, every) = options(&a)?;
+    let (epochs, batch, threads) = (opts.epochs, opts.batch, opts.threads);
     let limits = a.limits()?;
     let out = OutDir::prepare(&a.path("out")?, a.switch("force"))?;
     let folder = load_vae_with(&dir, &limits).map_err(|e| e.to_string())?;
     let mut vae = folder.vae;
     let x = read_batch(&x_path, vae.dim_observed(), &limits)?;
     let n = x.shape()[0];
-    let opts = TrainOptions {
-        gamma2,
-        beta,
-        epochs,
-        batch,
-        samples,
-        adam,
-        seed,
-        freeze_decoder: a.switch("freeze-decoder"),
-        threads,
-    };
     // The starting VAE must be writable (its decoder an oracle model) before any work.
     let ckpt = out.path().join("checkpoint");
     checkpoint(&vae, &ckpt).map_err(|e| out.failed(e))?;

@@ -37,21 +37,35 @@
 //! weight and Gauss–Hermite converges slowly; the x-space integrand does not see this at large γ,
 //! while at small γ the blur is wide and the x-space route is the slow one.
 //!
+//! # Polar route around the pole (models with one Möbius step)
+//!
+//! log pθ(x) = (D/2) log(γ²/2π) + log ∫ p0(z) e^{−(γ²/2)‖x − f(z)‖²} dz in the coordinates
+//! z = a + e^ρ ω around the latent pole a: the integrand is analytic in (ρ, ω), the pole being the
+//! end ρ → −∞ where the likelihood factor vanishes; trapezoid in ρ, a product rule on the sphere
+//! (`polar.rs`). It needs no curvature and no inverse, and is best at small γ², where the
+//! likelihood is broad; at large γ² its nodes miss the narrow posterior and it is not used.
+//!
 //! # Poles
 //!
 //! The Laplace route refuses (an error, not a number) when a latent Möbius pole has Gaussian mass
 //! above [`crate::tol::POLE_MASS_TOL`] under N(ẑ, H⁻¹); the x-space route likewise for the
-//! observation-space singularities of g under N(x, γ⁻² I).
+//! observation-space singularities of g under N(x, γ⁻² I). (At small γ² the x-space route has no
+//! pole of consequence, but its blur N(x, γ⁻² I) is far wider than the flow density it averages,
+//! and Gauss–Hermite over it does not resolve that density: at γ² = 1 in d = 3 it has not
+//! converged to two digits with 128 nodes per dimension.) When both refuse and the model has one
+//! Möbius pole, [`log_marginal`] answers by the polar route.
 
 mod laplace;
+mod polar;
 mod x_space;
 
 use super::posterior_mode::{posterior_mode, PosteriorMode};
 use crate::error::OracleError;
 use crate::input::Query;
 use crate::quadrature::{race, Candidate, QuadratureOptions};
-use crate::tol::AUTO_X_SPACE_MAX_NODES;
+use crate::tol::{AUTO_X_SPACE_MAX_NODES, POLAR_MAX_EVALUATIONS, POLAR_MAX_NODES};
 use laplace::LaplaceCentred;
+use polar::Polar;
 use x_space::XSpace;
 
 /// log pθ(x) with its error estimate.
@@ -76,6 +90,8 @@ pub enum Route {
     LaplaceCentred,
     /// Gauss–Hermite over the N(0, γ⁻² I) blur of the flow density, in x.
     XSpace,
+    /// The prior-weighted likelihood in polar coordinates around the latent Möbius pole.
+    PolarAroundPole,
 }
 
 /// A route in the race, with what the estimate reports about it.
@@ -93,6 +109,18 @@ fn x_space_entry<'a>(route: XSpace<'a>) -> Entry<'a> {
         candidate: Candidate {
             what: "log marginal (x-space)",
             solve: Box::new(move |n, _| route.log_mean(n)),
+        },
+    }
+}
+
+fn polar_entry<'a>(route: Polar<'a>) -> Entry<'a> {
+    let mut route = route;
+    Entry {
+        offset: 0.0,
+        route: Route::PolarAroundPole,
+        candidate: Candidate {
+            what: "log marginal (polar around the pole)",
+            solve: Box::new(move |n, _| route.log_marginal(n)),
         },
     }
 }
@@ -134,7 +162,9 @@ fn converge(
 /// route only up to [`AUTO_X_SPACE_MAX_NODES`]) and the first to meet the tolerance answers — the
 /// x-space route usually at large γ (narrow blur), the Laplace-centred one at small γ (broad
 /// posterior). Otherwise (D > d) the Laplace-centred route alone. A route that refuses (a pole
-/// in reach, a decoder failure) drops out; if both do, the last refusal is returned. The result
+/// in reach, a decoder failure) drops out; if none answers and the model has exactly one Möbius
+/// pole, the polar route around it answers ([`log_marginal_polar`]; at small γ², where the pole is
+/// within reach of both); if that fails too, the last refusal of the race is returned. The result
 /// says which route answered.
 pub fn log_marginal(
     query: &Query,
@@ -153,7 +183,30 @@ pub fn log_marginal(
         Ok(r) => entries.push(laplace_entry(r)),
         Err(e) => error = Some(e),
     }
-    converge(entries, opts, error)
+    match converge(entries, opts, error) {
+        // Neither route answered (the pole within reach of both, or a route that could not
+        // converge beside a refused one): integrate around the pole; if that fails too, the first
+        // refusal stands.
+        Err(e) if query.model().poles().len() == 1 => {
+            log_marginal_polar(query, opts).map_err(|_| e)
+        }
+        r => r,
+    }
+}
+
+/// log pθ(x) by the polar route alone (module docs): models with exactly one Möbius pole.
+pub fn log_marginal_polar(
+    query: &Query,
+    opts: &QuadratureOptions,
+) -> Result<MarginalEstimate, OracleError> {
+    // Its own node range and evaluation budget (crate::tol::POLAR_MAX_NODES,
+    // crate::tol::POLAR_MAX_EVALUATIONS): its nodes are not those of a tensor rule.
+    let popts = opts.with_nodes(opts.min_nodes(), opts.max_nodes().max(POLAR_MAX_NODES))?;
+    converge(
+        vec![polar_entry(Polar::new(query, POLAR_MAX_EVALUATIONS)?)],
+        &popts,
+        None,
+    )
 }
 
 /// log pθ(x) by the Laplace-centred quadrature alone (module docs).
