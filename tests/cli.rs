@@ -44,8 +44,17 @@ fn help_everywhere() {
     let h = run(&["--help"]);
     assert!(h.status.success() && stdout(&h).contains("eval MODEL"));
     for cmd in [
-        "sample", "eval", "flow", "elbo", "check", "golden", "npy-info", "vae-init", "vae-loss",
+        "sample",
+        "eval",
+        "flow",
+        "elbo",
+        "check",
+        "golden",
+        "npy-info",
+        "vae-init",
+        "vae-loss",
         "train",
+        "asymptotics",
     ] {
         let o = run(&[cmd, "--help"]);
         assert!(o.status.success() && stdout(&o).contains("USAGE"), "{cmd}");

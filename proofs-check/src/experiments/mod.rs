@@ -168,3 +168,19 @@ pub fn encode_all(
     }
     (mu, lv)
 }
+
+/// The training throughput of a sweep: `points × epochs` per run over the runs' summed training
+/// seconds (each run trains on one thread), and the wall time.
+pub fn throughput(
+    runs: usize,
+    points: usize,
+    epochs: usize,
+    train_seconds: f64,
+    wall: f64,
+) -> String {
+    format!(
+        "training throughput {:.0} points/s per thread ({runs} runs of {points} points x {epochs} \
+         epochs, {train_seconds:.0} s of training; {wall:.0} s wall for the experiment)",
+        (runs * points * epochs) as f64 / train_seconds.max(1e-9)
+    )
+}

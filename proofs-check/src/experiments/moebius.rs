@@ -13,7 +13,7 @@
 //!   mixing's mean c_IMA, and Spearman's rank correlation between them with a 95 % interval
 //!   (Fisher's z with the variance 1.06/(n − 3) of Fieller, Hartley & Pearson 1957).
 
-use super::{encode_all, line_of, median_at, mlp_vae, per_gamma, sweep, AtGamma};
+use super::{encode_all, line_of, median_at, mlp_vae, per_gamma, sweep, throughput, AtGamma};
 use crate::svg::{loglog, Style};
 use ima_oracle::generate::{haar_orthogonal, rng, volume_preserving};
 use ima_oracle::metrics::{mcc, Correlation};
@@ -84,8 +84,10 @@ pub struct RunResult {
     pub mcc_spearman: f64,
     /// Final training loss.
     pub loss: f64,
-    /// Seconds.
+    /// Seconds (training and measurements).
     pub seconds: f64,
+    /// Seconds of training.
+    pub train_seconds: f64,
 }
 
 impl AtGamma for RunResult {
@@ -150,7 +152,10 @@ fn run_one(cfg: &Config, gamma2: f64, seed: usize) -> RunResult {
         c_ima_mixing: c_mix / n as f64,
         ..Default::default()
     };
-    match train(&mut vae, &xs, &opts, |_, _| Ok(())) {
+    let t_train = Instant::now();
+    let trained = train(&mut vae, &xs, &opts, |_, _| Ok(()));
+    out.train_seconds = t_train.elapsed().as_secs_f64();
+    match trained {
         Ok(recs) => out.loss = recs.last().map_or(f64::NAN, |r| r.loss),
         Err(_) => out.loss = f64::NAN,
     }
@@ -295,6 +300,12 @@ fn sweep_section(cfg: &Config, rows: &[RunResult], seconds: f64) -> String {
          over seeds.\n",
         cfg.n, cfg.epochs, cfg.seeds,
     );
+    let trained: f64 = rows.iter().map(|r| r.train_seconds).sum();
+    let _ = writeln!(
+        s,
+        "{}.\n",
+        throughput(rows.len(), cfg.n, cfg.epochs, trained, seconds)
+    );
     s += "| gamma^2 | MCC (Pearson, sigma(mu)) | MCC (Spearman) | c_IMA learned decoder | c_IMA mixing |\n";
     s += "| --- | --- | --- | --- | --- |\n";
     for &g in &cfg.gamma2 {
@@ -345,6 +356,12 @@ fn linear_section(cfg: &Config, rows: &[RunResult], seconds: f64) -> String {
         cfg.seeds,
         cfg.n,
         cfg.epochs,
+    );
+    let trained: f64 = rows.iter().map(|r| r.train_seconds).sum();
+    let _ = writeln!(
+        s,
+        "{}.\n",
+        throughput(rows.len(), cfg.n, cfg.epochs, trained, seconds)
     );
     s += "| mixing | c_IMA mixing | MCC (Pearson) | MCC (Spearman) | c_IMA learned |\n| --- | --- | --- | --- | --- |\n";
     for r in rows {
