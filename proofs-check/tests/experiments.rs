@@ -185,3 +185,27 @@ fn tiny_sprites_run() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The same command gives the same CSV byte for byte whatever the thread count (no timings in it).
+#[test]
+fn csv_files_do_not_depend_on_the_thread_count() {
+    use proofs_check::experiments::moebius::{run, Config};
+    let dir = std::env::temp_dir().join(format!("pc-csv-{}", std::process::id()));
+    let csv = |threads| {
+        let cfg = Config {
+            n: 200,
+            epochs: 2,
+            seeds: 2,
+            hidden: 6,
+            gamma2: vec![1e2, 1e4],
+            linear: false,
+            threads,
+            seed: 4,
+        };
+        let out = dir.join(format!("t{threads}"));
+        run(&cfg, &out).unwrap();
+        std::fs::read(out.join("moebius.csv")).unwrap()
+    };
+    assert_eq!(csv(1), csv(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

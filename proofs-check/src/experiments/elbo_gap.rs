@@ -239,13 +239,12 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
 
 /// The CSV of the runs.
 fn csv(rows: &[RunResult]) -> String {
-    let mut csv = String::from(
-        "gamma2,seed,log_p,log_flow,c_ima,l_ima,elbo_star,elbo_trained,skipped,seconds\n",
-    );
+    let mut csv =
+        String::from("gamma2,seed,log_p,log_flow,c_ima,l_ima,elbo_star,elbo_trained,skipped\n");
     for r in rows {
         let _ = writeln!(
             csv,
-            "{:e},{},{:e},{:e},{:e},{:e},{:e},{:e},{},{:.2}",
+            "{:e},{},{:e},{:e},{:e},{:e},{:e},{:e},{}",
             r.gamma2,
             r.seed,
             r.log_p,
@@ -255,7 +254,6 @@ fn csv(rows: &[RunResult]) -> String {
             r.elbo_star,
             r.elbo_trained,
             r.skipped,
-            r.seconds
         );
     }
     csv

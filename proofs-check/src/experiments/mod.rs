@@ -1,7 +1,8 @@
 //! The paper's synthetic experiments (§4), trained, with the oracle's exact optimum beside every
 //! trained number (`proofs-check --experiment NAME`). Each experiment writes a CSV, SVG figures and
 //! a section of `experiments/report.md`, with progress on stderr; the same command gives the same
-//! CSV on every machine (every run is seeded; training is deterministic whatever the threads).
+//! CSV on every machine and thread count, byte for byte (every run is seeded, training is
+//! deterministic, and the CSVs hold no timings: those go to the report).
 //!
 //! | file | experiment |
 //! | --- | --- |

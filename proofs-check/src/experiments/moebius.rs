@@ -249,12 +249,12 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
 /// The CSV of the runs.
 fn csv(rows: &[RunResult]) -> String {
     let mut csv = String::from(
-        "gamma2,seed,c_ima_mixing,c_ima_learned,mcc_pearson,mcc_spearman,final_loss,seconds\n",
+        "gamma2,seed,c_ima_mixing,c_ima_learned,mcc_pearson,mcc_spearman,final_loss\n",
     );
     for r in rows {
         let _ = writeln!(
             csv,
-            "{:e},{},{:e},{:e},{:.6},{:.6},{:e},{:.2}",
+            "{:e},{},{:e},{:e},{:.6},{:.6},{:e}",
             r.gamma2,
             r.seed,
             r.c_ima_mixing,
@@ -262,7 +262,6 @@ fn csv(rows: &[RunResult]) -> String {
             r.mcc_pearson,
             r.mcc_spearman,
             r.loss,
-            r.seconds
         );
     }
     csv

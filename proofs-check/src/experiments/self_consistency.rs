@@ -297,12 +297,12 @@ fn csv(rows: &[RunResult]) -> String {
     let mut s = String::from(
         "gamma2,seed,sigma2_enc,sigma2_hat,eq12_rhs,sigma2_enc_over_eq12,sigma2_hat_over_eq12,\
          rec_enc,rec_hat,misfit,mu_enc_minus_mu_hat,amortisation_gap,gap_after_refinement,\
-         rec_after_refinement,final_loss,skipped,train_seconds\n",
+         rec_after_refinement,final_loss,skipped\n",
     );
     for r in rows {
         let _ = writeln!(
             s,
-            "{:e},{},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{},{:.2}",
+            "{:e},{},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{}",
             r.gamma2,
             r.seed,
             r.sigma2_enc,
@@ -319,7 +319,6 @@ fn csv(rows: &[RunResult]) -> String {
             r.rec_refined,
             r.loss,
             r.skipped,
-            r.train_seconds
         );
     }
     s
