@@ -46,6 +46,30 @@ fn arrays(dir: &Path) -> Vec<String> {
     v
 }
 
+/// Runs `vae-init --latent d --observed D --hidden H --seed S --out dir` and asserts it succeeded.
+fn vae_init(dir: &Path, (d, dd, h): (usize, usize, usize), seed: u64) {
+    let (d, dd, h, seed) = (
+        d.to_string(),
+        dd.to_string(),
+        h.to_string(),
+        seed.to_string(),
+    );
+    let o = run(&[
+        "vae-init",
+        "--latent",
+        &d,
+        "--observed",
+        &dd,
+        "--hidden",
+        &h,
+        "--seed",
+        &seed,
+        "--out",
+        s(dir),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// The scalar in `dir/loss.npy`.
 fn loss(dir: &Path) -> f64 {
     read_npy(dir.join("loss.npy")).unwrap().data()[0]
@@ -58,20 +82,7 @@ fn loss(dir: &Path) -> f64 {
 fn init_writes_the_documented_vae() {
     let dir = scratch("vae", "init");
     let v = dir.join("v");
-    let o = run(&[
-        "vae-init",
-        "--latent",
-        "2",
-        "--observed",
-        "3",
-        "--hidden",
-        "5",
-        "--seed",
-        "7",
-        "--out",
-        s(&v),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    vae_init(&v, (2, 3, 5), 7);
     let got = load_vae(&v).unwrap();
     let mut r = rng(7);
     let enc = init::mlp(&[3, 5, 4], 0.2, &mut r).unwrap();
@@ -131,20 +142,7 @@ fn perturbed(v0: &Path, out: &Path, c: f64, dirs: &[(String, Vec<f64>)]) {
 fn loss_gradients_agree_with_finite_differences_of_the_loss() {
     let dir = scratch("vae", "fd");
     let v0 = dir.join("v0");
-    let o = run(&[
-        "vae-init",
-        "--latent",
-        "2",
-        "--observed",
-        "3",
-        "--hidden",
-        "4",
-        "--seed",
-        "3",
-        "--out",
-        s(&v0),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    vae_init(&v0, (2, 3, 4), 3);
     let (b, samples, d, dd) = (5, 2, 2, 3);
     npy(&dir.join("x.npy"), &[b, dd], &normals(b * dd, 11));
     npy(
@@ -276,20 +274,7 @@ fn train_cli(v0: &Path, x: &Path, out: &Path, extra: &[&str]) -> std::process::O
 fn training_is_deterministic_and_trains_what_the_library_trains() {
     let dir = scratch("vae", "train");
     let v0 = dir.join("v0");
-    let o = run(&[
-        "vae-init",
-        "--latent",
-        "2",
-        "--observed",
-        "3",
-        "--hidden",
-        "6",
-        "--seed",
-        "1",
-        "--out",
-        s(&v0),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    vae_init(&v0, (2, 3, 6), 1);
     let n = 40;
     let xs = normals(n * 3, 21);
     npy(&dir.join("x.npy"), &[n, 3], &xs);
@@ -347,19 +332,7 @@ fn training_is_deterministic_and_trains_what_the_library_trains() {
 fn divergence_keeps_the_last_good_checkpoint() {
     let dir = scratch("vae", "diverge");
     let v0 = dir.join("v0");
-    assert!(run(&[
-        "vae-init",
-        "--latent",
-        "2",
-        "--observed",
-        "3",
-        "--hidden",
-        "6",
-        "--out",
-        s(&v0)
-    ])
-    .status
-    .success());
+    vae_init(&v0, (2, 3, 6), 0);
     npy(&dir.join("x.npy"), &[40, 3], &normals(120, 22));
     let out = dir.join("wild");
     // lr 1e3 at γ² = 1e6: the first Adam steps move every weight by ~1e3, the loss overflows.
@@ -383,19 +356,7 @@ fn divergence_keeps_the_last_good_checkpoint() {
 fn bad_input_is_an_error_without_output() {
     let dir = scratch("vae", "bad");
     let v0 = dir.join("v0");
-    assert!(run(&[
-        "vae-init",
-        "--latent",
-        "2",
-        "--observed",
-        "3",
-        "--hidden",
-        "4",
-        "--out",
-        s(&v0)
-    ])
-    .status
-    .success());
+    vae_init(&v0, (2, 3, 4), 0);
     let x = dir.join("x.npy");
     npy(&x, &[4, 3], &normals(12, 1));
     npy(&dir.join("eps_d3.npy"), &[4, 1, 3], &normals(12, 2));
@@ -513,19 +474,7 @@ fn bad_input_is_an_error_without_output() {
         &["enc_W2.npy", "entry 1 is NaN"],
     );
     let other = dir.join("other");
-    assert!(run(&[
-        "vae-init",
-        "--latent",
-        "3",
-        "--observed",
-        "3",
-        "--hidden",
-        "4",
-        "--out",
-        s(&other)
-    ])
-    .status
-    .success());
+    vae_init(&other, (3, 3, 4), 0);
     std::fs::copy(v0.join("model.txt"), other.join("model.txt")).unwrap();
     for n in ["W0.npy", "b0.npy", "W2.npy", "b2.npy"] {
         std::fs::copy(v0.join(n), other.join(n)).unwrap();

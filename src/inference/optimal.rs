@@ -91,15 +91,7 @@ pub fn newton_on_rule(
         })
     };
     let scale = |t: &DVector<f64>| natural_scale(t, d);
-    let floor = |t: &DVector<f64>| {
-        let fmax = query
-            .model()
-            .decoder()
-            .forward(&DVector::from_column_slice(&t.as_slice()[..d]))
-            .map(|f| f.amax())
-            .unwrap_or(0.0);
-        newton_decrement_floor(d, query.gamma2(), xmax.max(fmax))
-    };
+    let floor = |t: &DVector<f64>| decrement_floor(query, t, xmax);
     let s = maximize(
         "optimal encoder (Newton)",
         f,
@@ -246,6 +238,19 @@ fn optimal_encoder_tensor(
     })
 }
 
+/// The Newton decrement floor at θ = (μ, log σ²): the value noise of the reconstruction term at
+/// the larger of max|x| and max|f(μ)| ([`newton_decrement_floor`]).
+fn decrement_floor(query: &Query, theta: &DVector<f64>, xmax: f64) -> f64 {
+    let d = query.model().dim_latent();
+    let fmax = query
+        .model()
+        .decoder()
+        .forward(&DVector::from_column_slice(&theta.as_slice()[..d]))
+        .map(|f| f.amax())
+        .unwrap_or(0.0);
+    newton_decrement_floor(d, query.gamma2(), xmax.max(fmax))
+}
+
 /// The optimal encoder of a Möbius(+affine) decoder by Newton on [`moebius_elbo`] (module docs).
 fn optimal_encoder_moebius(
     query: &Query,
@@ -264,15 +269,7 @@ fn optimal_encoder_moebius(
             extra: e,
         })
     };
-    let floor = |t: &DVector<f64>| {
-        let fmax = query
-            .model()
-            .decoder()
-            .forward(&DVector::from_column_slice(&t.as_slice()[..d]))
-            .map(|f| f.amax())
-            .unwrap_or(0.0);
-        newton_decrement_floor(d, query.gamma2(), xmax.max(fmax))
-    };
+    let floor = |t: &DVector<f64>| decrement_floor(query, t, xmax);
     let s = maximize(
         "optimal encoder (Newton, Moebius integral)",
         f,

@@ -11,11 +11,11 @@
 //! The paper's claim: as γ → ∞, ELBO* − log pθ(x) → −c_IMA (not 0, as Nielsen et al. state),
 //! i.e. ELBO* → L_IMA. The trained ELBO shows it too, less the amortisation gap.
 
-use super::{line_of, log_slope, median_at, per_gamma, sweep, throughput, AtGamma};
+use super::{line_of, log_slope, median_at, paper_training, per_gamma, sweep, throughput, AtGamma};
 use crate::svg::{loglog, Style};
 use ima_oracle::generate::{mlp_triangular, rng};
-use ima_oracle::vae::{init, train, AdamConfig, Network, TrainOptions, Vae};
-use ima_oracle::{elbo, evaluate, Beta, Encoder, Gamma2, Model, Prior, QuadratureOptions, Query};
+use ima_oracle::vae::{init, train, Network, TrainOptions, Vae};
+use ima_oracle::{elbo, evaluate, Encoder, Model, Prior, QuadratureOptions, Query};
 use nalgebra::DVector;
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -133,15 +133,8 @@ fn run_one(cfg: &Config, model: &Model, gamma2: f64, seed: usize) -> RunResult {
     let dec = Network::from_decoder(model.decoder());
     let mut vae = Vae::new(*model.prior(), enc, dec).expect("shapes fit");
     let opts = TrainOptions {
-        gamma2: Gamma2::new(gamma2).expect("positive"),
-        beta: Beta::ONE,
-        epochs: cfg.epochs,
-        batch: 64,
-        samples: 1,
-        adam: AdamConfig::new(1e-3).expect("positive"),
-        seed: run_seed,
         freeze_decoder: true,
-        threads: 1,
+        ..paper_training(gamma2, cfg.epochs, run_seed, 1)
     };
     let mut out = RunResult {
         gamma2,

@@ -185,3 +185,24 @@ pub fn throughput(
         (runs * points * epochs) as f64 / train_seconds.max(1e-9)
     )
 }
+
+/// The authors' training setting (§4.1): Adam with lr 1e-3, batch 64, one noise sample per point,
+/// the ELBO (β = 1), at γ² for `epochs` from `seed`, on `threads` threads.
+pub fn paper_training(
+    gamma2: f64,
+    epochs: usize,
+    seed: u64,
+    threads: usize,
+) -> ima_oracle::vae::TrainOptions {
+    ima_oracle::vae::TrainOptions {
+        gamma2: ima_oracle::Gamma2::new(gamma2).expect("the experiments' gamma^2 are positive"),
+        beta: ima_oracle::Beta::ONE,
+        epochs,
+        batch: 64,
+        samples: 1,
+        adam: ima_oracle::vae::AdamConfig::new(1e-3).expect("positive"),
+        seed,
+        freeze_decoder: false,
+        threads,
+    }
+}

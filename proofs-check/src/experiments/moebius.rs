@@ -13,13 +13,15 @@
 //!   mixing's mean c_IMA, and Spearman's rank correlation between them with a 95 % interval
 //!   (Fisher's z with the variance 1.06/(n − 3) of Fieller, Hartley & Pearson 1957).
 
-use super::{encode_all, line_of, median_at, mlp_vae, per_gamma, sweep, throughput, AtGamma};
+use super::{
+    encode_all, line_of, median_at, mlp_vae, paper_training, per_gamma, sweep, throughput, AtGamma,
+};
 use crate::svg::{loglog, Style};
 use ima_oracle::generate::{haar_orthogonal, rng, volume_preserving};
 use ima_oracle::metrics::{mcc, Correlation};
 use ima_oracle::paper::c_ima;
-use ima_oracle::vae::{train, AdamConfig, TrainOptions};
-use ima_oracle::{Affine, Beta, Decoder, Gamma2, Moebius, Prior, Step};
+use ima_oracle::vae::train;
+use ima_oracle::{Affine, Decoder, Moebius, Prior, Step};
 use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
 use std::fmt::Write as _;
@@ -135,17 +137,7 @@ fn run_one(cfg: &Config, gamma2: f64, seed: usize) -> RunResult {
     }
     let prior = Prior::beta_logistic(1.0, 1.0).expect("the uniform prior through a sigmoid");
     let mut vae = mlp_vae(prior, (3, 3, cfg.hidden), true, &mut r);
-    let opts = TrainOptions {
-        gamma2: Gamma2::new(gamma2).expect("positive"),
-        beta: Beta::ONE,
-        epochs: cfg.epochs,
-        batch: 64,
-        samples: 1,
-        adam: AdamConfig::new(1e-3).expect("positive"),
-        seed: run_seed,
-        freeze_decoder: false,
-        threads: 1,
-    };
+    let opts = paper_training(gamma2, cfg.epochs, run_seed, 1);
     let mut out = RunResult {
         gamma2,
         seed,

@@ -15,13 +15,14 @@
 //!   (what more steps remove) from amortisation (what remains).
 
 use super::{
-    line_of, log_slope, median, median_at, mlp_vae, per_gamma, sweep, throughput, AtGamma,
+    line_of, log_slope, median, median_at, mlp_vae, paper_training, per_gamma, sweep, throughput,
+    AtGamma,
 };
 use crate::svg::{loglog, Style};
 use ima_oracle::generate::{mlp_orthogonal, rng};
 use ima_oracle::inference::{optimal_encoder_from, Eq12Terms};
-use ima_oracle::vae::{train, AdamConfig, TrainOptions, Vae};
-use ima_oracle::{elbo, Beta, Encoder, Gamma2, Model, Prior, QuadratureOptions, Query};
+use ima_oracle::vae::{train, TrainOptions, Vae};
+use ima_oracle::{elbo, Encoder, Gamma2, Model, Prior, QuadratureOptions, Query};
 use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -245,17 +246,7 @@ fn run_one(cfg: &Config, gamma2: f64, seed: usize) -> RunResult {
     let (held_out, _) = data(cfg, run_seed ^ 0x5eed, cfg.eval_points);
     let mut r = rng(run_seed ^ 0x1417);
     let mut vae = mlp_vae(Prior::standard_normal(), (3, 3, cfg.hidden), false, &mut r);
-    let opts = TrainOptions {
-        gamma2: Gamma2::new(gamma2).expect("positive"),
-        beta: Beta::ONE,
-        epochs: cfg.epochs,
-        batch: 64,
-        samples: 1,
-        adam: AdamConfig::new(1e-3).expect("positive"),
-        seed: run_seed,
-        freeze_decoder: false,
-        threads: 1,
-    };
+    let opts = paper_training(gamma2, cfg.epochs, run_seed, 1);
     let t = Instant::now();
     let mut out = RunResult {
         gamma2,

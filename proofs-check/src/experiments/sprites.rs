@@ -11,15 +11,15 @@
 //! latent interpolations (SVG). D ≫ d is outside the theory: the comparison shows how far its
 //! predictions carry.
 
-use super::{encode_all, median, mlp_vae};
+use super::{encode_all, median, mlp_vae, paper_training};
 use crate::svg::{loglog, Line, Style};
 use ima_oracle::generate::rng;
 use ima_oracle::inference::Eq12Terms;
 use ima_oracle::metrics::{mcc, Correlation};
 use ima_oracle::paper::c_ima;
 use ima_oracle::sprites::{render, RenderOptions, SpriteLaw};
-use ima_oracle::vae::{train, AdamConfig, TrainOptions, Vae};
-use ima_oracle::{Beta, Gamma2, Model, Prior};
+use ima_oracle::vae::{train, Vae};
+use ima_oracle::{Gamma2, Model, Prior};
 use nalgebra::{DMatrix, DVector};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -227,17 +227,7 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
     );
     let prior = Prior::beta_logistic(1.0, 1.0).expect("valid");
     let mut vae = mlp_vae(prior, (4, dd, cfg.hidden), true, &mut r);
-    let topts = TrainOptions {
-        gamma2: Gamma2::new(cfg.gamma2).expect("positive (checked by the caller)"),
-        beta: Beta::ONE,
-        epochs: cfg.epochs,
-        batch: 64,
-        samples: 1,
-        adam: AdamConfig::new(1e-3).expect("positive"),
-        seed: cfg.seed,
-        freeze_decoder: false,
-        threads: cfg.threads,
-    };
+    let topts = paper_training(cfg.gamma2, cfg.epochs, cfg.seed, cfg.threads);
     let mut rows: Vec<EpochRow> = Vec::new();
     let mut last = Instant::now();
     let result = train(&mut vae, train_x, &topts, |v, rec| {
