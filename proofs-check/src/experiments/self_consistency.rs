@@ -87,6 +87,8 @@ pub struct RunResult {
     pub ratio_enc_eq12: f64,
     /// σ̂² / RHS(12).
     pub ratio_hat_eq12: f64,
+    /// σ_φ² / σ̂² per coordinate.
+    pub ratio_enc_hat: f64,
     /// ‖f_θ(μ_φ(x)) − x‖².
     pub rec_enc: f64,
     /// ‖f_θ(μ̂(x)) − x‖².
@@ -213,7 +215,7 @@ fn measure(vae: &Vae, xs: &[f64], gamma2: f64, out: &mut RunResult) {
             return;
         }
     };
-    let mut cols: [Vec<f64>; 10] = Default::default();
+    let mut cols: [Vec<f64>; 11] = Default::default();
     for x in xs.chunks(3) {
         let Some((se, sh, eq, [re, rh, mf], md, gap)) = at_point(vae, &model, x, gamma2) else {
             out.skipped += 1;
@@ -225,6 +227,7 @@ fn measure(vae: &Vae, xs: &[f64], gamma2: f64, out: &mut RunResult) {
             cols[2].push(eq[k]);
             cols[3].push(se[k] / eq[k]);
             cols[4].push(sh[k] / eq[k]);
+            cols[10].push(se[k] / sh[k]);
         }
         cols[5].push(re);
         cols[6].push(rh);
@@ -237,6 +240,7 @@ fn measure(vae: &Vae, xs: &[f64], gamma2: f64, out: &mut RunResult) {
     (out.ratio_enc_eq12, out.ratio_hat_eq12) = (m[3], m[4]);
     (out.rec_enc, out.rec_hat, out.mu_dist, out.gap) = (m[5], m[6], m[7], m[8]);
     out.misfit = m[9];
+    out.ratio_enc_hat = m[10];
 }
 
 /// One training run at `gamma2`, seed index `seed`, and its measurements.
@@ -288,12 +292,12 @@ fn csv(rows: &[RunResult]) -> String {
     let mut s = String::from(
         "gamma2,seed,sigma2_enc,sigma2_hat,eq12_rhs,sigma2_enc_over_eq12,sigma2_hat_over_eq12,\
          rec_enc,rec_hat,misfit,mu_enc_minus_mu_hat,amortisation_gap,gap_after_refinement,\
-         rec_after_refinement,final_loss,skipped\n",
+         rec_after_refinement,final_loss,skipped,sigma2_enc_over_sigma2_hat\n",
     );
     for r in rows {
         let _ = writeln!(
             s,
-            "{:e},{},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{}",
+            "{:e},{},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{:e},{},{:e}",
             r.gamma2,
             r.seed,
             r.sigma2_enc,
@@ -310,6 +314,7 @@ fn csv(rows: &[RunResult]) -> String {
             r.rec_refined,
             r.loss,
             r.skipped,
+            r.ratio_enc_hat,
         );
     }
     s
@@ -476,8 +481,8 @@ fn section(cfg: &Config, rows: &[RunResult], seconds: f64) -> String {
             seconds
         )
     );
-    s += "| gamma^2 | sigma_phi^2 | paper sigma^2 | sigma-hat^2 | RHS(12) | sigma_phi^2/RHS | paper ratio | sigma-hat^2/RHS | ||f(mu_phi)-x||^2 | ||f(mu-hat)-x||^2 | misfit | ||mu_phi - mu-hat|| | gap | gap refined | skipped |\n";
-    s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    s += "| gamma^2 | sigma_phi^2 | paper sigma^2 | sigma-hat^2 | RHS(12) | sigma_phi^2/RHS | paper ratio | sigma-hat^2/RHS | sigma_phi^2/sigma-hat^2 | ||f(mu_phi)-x||^2 | ||f(mu-hat)-x||^2 | misfit | ||mu_phi - mu-hat|| | gap | gap refined | skipped |\n";
+    s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
     let m = |g: f64, f: fn(&RunResult) -> f64| median_at(rows, g, f);
     for &g in &cfg.gamma2 {
         let k = (g.log10().round() as i64 - 1).clamp(0, 5) as usize;
@@ -488,7 +493,7 @@ fn section(cfg: &Config, rows: &[RunResult], seconds: f64) -> String {
             .sum();
         let _ = writeln!(
             s,
-            "| {g:.0e} | {:.3e} | {:.1e} | {:.3e} | {:.3e} | {:.4} | {} | {:.4} | {:.2e} | {:.2e} | {:.2e} | {:.2e} | {:.2e} | {:.2e} | {skipped} |",
+            "| {g:.0e} | {:.3e} | {:.1e} | {:.3e} | {:.3e} | {:.4} | {} | {:.4} | {:.4} | {:.2e} | {:.2e} | {:.2e} | {:.2e} | {:.2e} | {:.2e} | {skipped} |",
             m(g, |r| r.sigma2_enc),
             PAPER_SIGMA2[k],
             m(g, |r| r.sigma2_hat),
@@ -496,6 +501,7 @@ fn section(cfg: &Config, rows: &[RunResult], seconds: f64) -> String {
             m(g, |r| r.ratio_enc_eq12),
             PAPER_RATIO[k],
             m(g, |r| r.ratio_hat_eq12),
+            m(g, |r| r.ratio_enc_hat),
             m(g, |r| r.rec_enc),
             m(g, |r| r.rec_hat),
             m(g, |r| r.misfit),
