@@ -1,4 +1,5 @@
-//! Benchmarks W1–W4 of shared/bench-workloads.md on the MLP3 decoder (tests/fixtures/models/mlp3).
+//! Benchmarks W1–W4 of shared/bench-workloads.md on the MLP3 decoder (tests/fixtures/models/mlp3), and S1, an
+//! epoch of the Sprites image VAE (§4.3) in images per second.
 //!
 //! `cargo bench --bench workloads [-- --reps R --threads T --only W1,W2]`: each workload runs once
 //! as a warm-up, then R times (default 5); one line per workload and thread count: id, N, median
@@ -234,6 +235,58 @@ fn w4(model: &Model, threads: usize, reps: usize) {
     );
 }
 
+/// S1 (the Sprites experiment, not on the benchmark card): one training epoch of the §4.3 image VAE
+/// — 4000 images 32 × 32 × 3 rendered by `ima_oracle::sprites` (default law, seed 5), d = 4,
+/// encoder 3072 → 64 → 64 → 8, decoder sigmoid, 4 → 64 → 64 → 3072, Beta(1, 1) prior through the
+/// sigmoid, γ² = 1, Adam lr 1e-3, batch 64 (63 steps). Reported in images per second.
+fn s1(threads: usize, reps: usize) {
+    use ima_oracle::sprites::{render, RenderOptions, SpriteLaw};
+    use ima_oracle::vae::{init, train, AdamConfig, Layer, Network, TrainOptions, Vae};
+    use ima_oracle::{Beta, Gamma2, Prior, Sigmoid};
+    let n = 4000;
+    let opts = RenderOptions::default();
+    let dd = opts.pixels * opts.pixels * 3;
+    let mut r = ima_oracle::generate::rng(5);
+    let mut xs = Vec::with_capacity(n * dd);
+    for f in SpriteLaw::default().sample(n, &mut r).unwrap() {
+        xs.extend(render(&f, &opts).unwrap());
+    }
+    let enc = init::mlp(&[dd, 64, 64, 8], 0.2, &mut r).unwrap();
+    let mlp = init::mlp(&[4, 64, 64, dd], 0.2, &mut r).unwrap();
+    let mut layers = vec![Layer::Fixed(Sigmoid::new(4).unwrap().into())];
+    layers.extend(mlp.layers().iter().cloned());
+    let dec = Network::new(4, layers).unwrap();
+    let vae0 = Vae::new(Prior::beta_logistic(1.0, 1.0).unwrap(), enc, dec).unwrap();
+    let topts = TrainOptions {
+        gamma2: Gamma2::new(1.0).unwrap(),
+        beta: Beta::ONE,
+        epochs: 1,
+        batch: 64,
+        samples: 1,
+        adam: AdamConfig::new(1e-3).unwrap(),
+        seed: 6,
+        freeze_decoder: false,
+        threads,
+    };
+    let mut loss = 0.0;
+    let t = median_of(reps, || {
+        let mut v = vae0.clone();
+        loss = train(&mut v, &xs, &topts, |_, _| Ok(())).unwrap()[0].loss;
+        loss
+    });
+    report(
+        "S1",
+        n,
+        t,
+        format!(
+            "{:.0} images/s ({:.3} s/epoch, epoch loss {loss:.6e})",
+            n as f64 / t.0,
+            t.0
+        ),
+        threads,
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let get = |flag: &str| {
@@ -248,7 +301,13 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .map_or(
-            vec!["W1".into(), "W2".into(), "W3".into(), "W4".into()],
+            vec![
+                "W1".into(),
+                "W2".into(),
+                "W3".into(),
+                "W4".into(),
+                "S1".into(),
+            ],
             |v| v.split(',').map(|s| s.trim().to_uppercase()).collect(),
         );
     let run = |id: &str| only.iter().any(|o| o == id);
@@ -277,6 +336,9 @@ fn main() {
         }
         if run("W4") {
             w4(&model, t, reps);
+        }
+        if run("S1") {
+            s1(t, reps);
         }
     }
 }
