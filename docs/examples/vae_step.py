@@ -107,7 +107,7 @@ for t in range(1, 11):
             v[name] = v[name] * 0.999 + (1 - 0.999) * g[name] * g[name]  # torch's addcmul order
             bc1, bc2 = 1 - 0.9**t, 1 - 0.999**t
             denom = np.sqrt(v[name]) / np.sqrt(bc2) + 1e-8
-            layer[k] = layer[k] - (LR / bc1) * m[name] / denom
+            layer[k] = layer[k] + ((-(LR / bc1)) * m[name]) / denom  # torch's addcdiv
 for layer in list(params(enc)) + list(params(dec)):
     for k, name in ((0, layer[2]), (1, layer[3])):
         errors["adam10/" + name] = worst(layer[k], np.load(golden / "adam10" / f"{name}.npy"))
