@@ -439,6 +439,60 @@ fn bad_input_is_an_error_without_output() {
             "x must have shape (B, 3)",
         ),
     ];
+    let huge = dir.join("x_huge.npy");
+    npy(&huge, &[1, 3], &[1e300, -1e300, 1e300]);
+    let eps1 = dir.join("eps1.npy");
+    npy(&eps1, &[1, 2], &[0.1, -0.2]);
+    let cases: Vec<(Vec<&str>, i32, &str)> = cases
+        .into_iter()
+        .chain([
+            (
+                vec![
+                    "vae-init",
+                    "--latent",
+                    "1",
+                    "--observed",
+                    "1",
+                    "--hidden",
+                    "1048576,1048576",
+                ],
+                2,
+                "more than the limit of 134217728 weights",
+            ),
+            (
+                vec![
+                    "train",
+                    v,
+                    "--x",
+                    xs,
+                    "--gamma2",
+                    "1",
+                    "--epochs",
+                    "1",
+                    "--samples",
+                    "1048576",
+                    "--max-elements",
+                    "1000000",
+                ],
+                1,
+                "noise draws per step is more than the limit",
+            ),
+            (
+                vec![
+                    "vae-loss",
+                    v,
+                    "--x",
+                    s(&huge),
+                    "--eps",
+                    s(&eps_bad),
+                    "--gamma2",
+                    "1e300",
+                ],
+                1,
+                "eps must have shape",
+            ),
+        ])
+        .collect();
     for (mut args, code, needle) in cases {
         args.extend(["--out", s(&out)]);
         fails_with(&args, code, &[needle]);

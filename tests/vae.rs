@@ -591,3 +591,49 @@ fn sigmoid_tanh_vae_with_beta_logistic_prior_matches_finite_differences() {
         check_fd(&format!("exact {prior:?}"), &vae, &got, loss);
     }
 }
+
+/// Where q reaches a Möbius pole the exact loss has a value (the 1-D integral route) but no
+/// decoder gradient: `loss_exact` says so with a typed error naming the point, while the
+/// given-noise loss is computed. (Encoder: a constant map to μ = pole + (0.5, 0, 0), log σ² = 0;
+/// decoder: Möbius then linear, d = 3, γ² = 1 — the tensor rules refuse that pole.)
+#[test]
+fn exact_loss_near_a_moebius_pole_is_a_typed_refusal() {
+    use ima_oracle::vae::{loss_exact, loss_given_noise, Layer, Linear, Network, VaeError};
+    use ima_oracle::{Moebius, Step};
+    let pole = DVector::from_vec(vec![1.0, -0.5, 0.25]);
+    let m = Moebius::new(
+        1.0,
+        DMatrix::identity(3, 3),
+        pole.clone(),
+        DVector::zeros(3),
+    )
+    .unwrap();
+    let lin = Linear {
+        w: DMatrix::from_fn(3, 3, |i, j| if i == j { 1.5 } else { 0.1 }),
+        b: DVector::zeros(3),
+    };
+    let dec = Network::new(3, vec![Layer::Fixed(Step::Moebius(m)), Layer::Linear(lin)]).unwrap();
+    let mut bias = vec![0.0; 6];
+    for k in 0..3 {
+        bias[k] = pole[k] + if k == 0 { 0.5 } else { 0.0 };
+    }
+    let enc = Network::new(
+        3,
+        vec![Layer::Linear(Linear {
+            w: DMatrix::zeros(6, 3),
+            b: DVector::from_vec(bias),
+        })],
+    )
+    .unwrap();
+    let vae = Vae::new(Prior::standard_normal(), enc, dec).unwrap();
+    let xs = [0.3, -0.2, 0.1];
+    let g2 = Gamma2::new(1.0).unwrap();
+    let q = QuadratureOptions::new(1e-10).unwrap();
+    match loss_exact(&vae, &xs, g2, Beta::ONE, &q, 1) {
+        Err(VaeError::NoExactGradient { point: 0 }) => {}
+        other => panic!("expected NoExactGradient at point 0, got {other:?}"),
+    }
+    let eps = [0.1, 0.2, -0.3];
+    let noisy = loss_given_noise(&vae, &xs, &eps, 1, g2, Beta::ONE, 1).unwrap();
+    assert!(noisy.loss.is_finite());
+}

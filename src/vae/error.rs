@@ -51,6 +51,12 @@ pub enum VaeError {
         /// The step within the epoch (0-based).
         step: usize,
     },
+    /// The exact loss at a point whose q reaches a Möbius pole: its value is known (the 1-D
+    /// integral route) but not its gradient in the decoder's parameters.
+    NoExactGradient {
+        /// The point (row of the batch).
+        point: usize,
+    },
     /// The caller's per-epoch callback stopped the run (e.g. a checkpoint could not be written).
     Stopped {
         /// The epoch (0-based) after which it stopped.
@@ -78,6 +84,12 @@ impl fmt::Display for VaeError {
             VaeError::Diverged { epoch, step } => write!(
                 f,
                 "the loss became NaN or infinite at epoch {epoch}, step {step} (lower the learning rate?)"
+            ),
+            VaeError::NoExactGradient { point } => write!(
+                f,
+                "point {point}: q reaches the decoder's Moebius pole, where the exact ELBO comes \
+                 from the 1-D integral route, which gives no gradient in the decoder's parameters; \
+                 use the given-noise loss (--eps) there"
             ),
             VaeError::Stopped { epoch, reason } => {
                 write!(f, "training stopped after epoch {epoch}: {reason}")

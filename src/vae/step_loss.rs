@@ -380,6 +380,11 @@ pub fn loss_exact(
         let query = Query::new(&model, x, g2).map_err(|e| oracle(i, e))?;
         let enc = Encoder::new(&sc.mu, &sc.logvar).map_err(|e| oracle(i, e))?;
         let est = beta_vae(&query, &enc, beta, opts).map_err(|e| oracle(i, e))?;
+        if est.nodes_per_dim == 0 {
+            // The value came from the Möbius integral route (the tensor rules refuse the pole):
+            // it has no node sum to carry the decoder's parameter gradient.
+            return Err(VaeError::NoExactGradient { point: i });
+        }
         let rule = TensorRule::new(est.nodes_per_dim, d, opts.max_total())
             .map_err(|e| oracle(i, e.into()))?;
         let mut ws = ElboWorkspace::new(&model);

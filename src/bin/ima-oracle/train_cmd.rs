@@ -133,6 +133,19 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let mut vae = folder.vae;
     let x = read_batch(&x_path, vae.dim_observed(), &limits)?;
     let n = x.shape()[0];
+    // The noise buffer of one step holds min(B, N) x K x d draws.
+    let noise = (batch.min(n) as u64)
+        .checked_mul(opts.samples as u64)
+        .and_then(|v| v.checked_mul(vae.dim_latent() as u64));
+    if noise.is_none_or(|v| v > limits.max_elements) {
+        return Err(format!(
+            "--batch {batch} x --samples {} x d = {} noise draws per step is more than the limit of \
+             {} entries (raise it with --max-elements N)",
+            opts.samples,
+            vae.dim_latent(),
+            limits.max_elements
+        ));
+    }
     // The starting VAE must be writable (its decoder an oracle model) before any work.
     let ckpt = out.path().join("checkpoint");
     checkpoint(&vae, &ckpt).map_err(|e| out.failed(e))?;

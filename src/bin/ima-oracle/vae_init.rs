@@ -81,6 +81,43 @@ fn prior(a: &Args) -> Result<Prior, String> {
     p.map_err(|e| usage(format!("--prior: {e}")))
 }
 
+/// Refuses networks whose weights would exceed `--max-elements` (a layer, or both networks
+/// together), before anything is allocated; with `--decoder` the encoder's input width is the
+/// model's D, checked once the model is read (its arrays are within the limit already).
+fn check_sizes(a: &Args, hidden: &[usize], limits: &ima_oracle::io::Limits) -> Result<(), String> {
+    let d = a
+        .get("latent")
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(1);
+    let dd = a
+        .get("observed")
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(1);
+    let mut widths = vec![dd];
+    widths.extend(hidden.iter().map(|&h| h as u64));
+    widths.push(2 * d);
+    let total = widths
+        .windows(2)
+        .try_fold(0u64, |acc, w| {
+            let layer = w[0].checked_mul(w[1])?.checked_add(w[1])?;
+            acc.checked_add(layer)
+        })
+        .and_then(|t| t.checked_mul(2));
+    match total {
+        Some(t) if t <= limits.max_elements => Ok(()),
+        _ => Err(usage(format!(
+            "--hidden {}: the two networks would hold more than the limit of {} weights \
+             (raise it with --max-elements N)",
+            hidden
+                .iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            limits.max_elements
+        ))),
+    }
+}
+
 /// Runs `vae-init` on the arguments after the command name: the summary, or the error.
 pub fn run(raw: &[String]) -> Result<String, String> {
     let mut known = vec![
@@ -93,12 +130,13 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     }
     a.no_positional()?;
     let hidden = hidden(&a)?;
+    let limits = a.limits()?;
+    check_sizes(&a, &hidden, &limits)?;
     let alpha = a.f64_or("alpha", Some(0.2))?;
     if !(alpha > 0.0 && alpha <= 1.0) {
         return Err(usage(format!("--alpha must be in (0, 1], got {alpha}")));
     }
     let seed = a.u64_or("seed", Some(0))?;
-    let limits = a.limits()?;
     let from_model = a.get("decoder").is_some();
     if from_model
         && ["latent", "observed", "prior"]

@@ -179,6 +179,21 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         None => loss_exact(vae, x.data(), gamma2, beta, &q, threads),
     }
     .map_err(|e| e.to_string())?;
+    let finite = sl.loss.is_finite()
+        && sl.elbo.iter().all(|t| t.is_finite())
+        && sl
+            .grads
+            .encoder
+            .iter()
+            .chain(sl.grads.decoder.iter())
+            .all(|t| t.is_finite());
+    if !finite {
+        return Err(format!(
+            "the loss or a gradient overflowed to NaN or infinity (loss {:e}): the inputs are \
+             finite, but gamma2 times ||x - f(z)||^2 or an activation exceeds the f64 range",
+            sl.loss
+        ));
+    }
     let mut o = Output::default();
     o.add("loss", vec![], vec![sl.loss]);
     o.add("elbo", vec![b], sl.elbo.clone());
