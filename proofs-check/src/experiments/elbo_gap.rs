@@ -145,6 +145,8 @@ fn run_one(cfg: &Config, model: &Model, gamma2: f64, seed: usize) -> RunResult {
     out.train_seconds = t.elapsed().as_secs_f64();
     if trained.is_err() {
         out.skipped = cfg.eval_points;
+        (out.log_p, out.log_flow, out.c_ima) = (f64::NAN, f64::NAN, f64::NAN);
+        (out.elbo_star, out.elbo_trained) = (f64::NAN, f64::NAN);
         return out;
     }
     // The oracle at the (fixed, ground-truth) decoder; tolerance 1e-10, enough for differences of
@@ -174,7 +176,14 @@ fn run_one(cfg: &Config, model: &Model, gamma2: f64, seed: usize) -> RunResult {
         cols[3].push(star);
         cols[4].push(trained.value);
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    // NaN, not 0, when every point was skipped: a missing number must not look like a result.
+    let mean = |v: &[f64]| {
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
     out.log_p = mean(&cols[0]);
     out.log_flow = mean(&cols[1]);
     out.c_ima = mean(&cols[2]);

@@ -202,19 +202,29 @@ pub fn run_rows(cfg: &Config) -> Vec<RunResult> {
     )
 }
 
-/// Spearman's rank correlation of the pairs and its 95 % interval by Fisher's z with variance
-/// 1.06/(n − 3) (None below 4 pairs).
-pub fn rank_correlation(pairs: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
-    let n = pairs.len();
+/// Spearman's rank correlation of the finite pairs and its 95 % interval by Fisher's z with
+/// variance 1.06/(n − 3) (Fieller, Hartley & Pearson 1957): (ρ, lower, upper, n). The interval is
+/// (NaN, NaN) when |ρ| = 1 (z is infinite: the approximation says nothing there). None below 4
+/// finite pairs.
+pub fn rank_correlation(pairs: &[(f64, f64)]) -> Option<(f64, f64, f64, usize)> {
+    let finite: Vec<(f64, f64)> = pairs
+        .iter()
+        .copied()
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .collect();
+    let n = finite.len();
     if n < 4 {
         return None;
     }
-    let a = DMatrix::from_fn(n, 1, |i, _| pairs[i].0);
-    let b = DMatrix::from_fn(n, 1, |i, _| pairs[i].1);
+    let a = DMatrix::from_fn(n, 1, |i, _| finite[i].0);
+    let b = DMatrix::from_fn(n, 1, |i, _| finite[i].1);
     let rho = ima_oracle::metrics::correlation_matrix(&a, &b, Correlation::Spearman).ok()?[(0, 0)];
-    let z = rho.clamp(-0.999_999, 0.999_999).atanh();
+    if rho.abs() >= 1.0 {
+        return Some((rho, f64::NAN, f64::NAN, n));
+    }
+    let z = rho.atanh();
     let half = 1.96 * (1.06 / (n as f64 - 3.0)).sqrt();
-    Some((rho, (z - half).tanh(), (z + half).tanh()))
+    Some((rho, (z - half).tanh(), (z + half).tanh(), n))
 }
 
 /// Runs the experiment: CSV, figure, report section.
@@ -363,16 +373,16 @@ fn linear_section(cfg: &Config, rows: &[RunResult], seconds: f64) -> String {
         );
     }
     match rank_correlation(&pairs(rows)) {
-        Some((rho, lo, hi)) => {
+        Some((rho, lo, hi, n)) => {
             let _ = writeln!(
                 s,
                 "\nSpearman's rank correlation between the mixing's c_IMA and MCC: {rho:.3} \
-                 (95 % interval {lo:.3} to {hi:.3}, Fisher's z; n = {}). The paper: MCC \
-                 decreases as c_IMA grows (100 seeds).\n",
+                 (95 % interval {lo:.3} to {hi:.3}, Fisher's z; n = {n} of {} runs with finite \
+                 numbers). The paper: MCC decreases as c_IMA grows (100 seeds).\n",
                 rows.len()
             );
         }
-        None => s += "\n(Fewer than 4 mixings: no rank correlation.)\n",
+        None => s += "\n(Fewer than 4 runs with finite MCC and c_IMA: no rank correlation.)\n",
     }
     s
 }

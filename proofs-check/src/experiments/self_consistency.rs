@@ -212,6 +212,7 @@ fn measure(vae: &Vae, xs: &[f64], gamma2: f64, out: &mut RunResult) {
         Ok(m) => m,
         Err(_) => {
             out.skipped = xs.len() / 3;
+            mark_missing(out);
             return;
         }
     };
@@ -278,9 +279,33 @@ fn run_one(cfg: &Config, gamma2: f64, seed: usize) -> RunResult {
     if refined_ok {
         measure(&vae, &held_out, gamma2, &mut refined);
     }
-    out.gap_refined = refined.gap;
-    out.rec_refined = refined.rec_enc;
+    // A refinement that failed (or was not asked for) leaves its numbers missing, not equal to
+    // the unrefined ones.
+    (out.gap_refined, out.rec_refined) = if refined_ok {
+        (refined.gap, refined.rec_enc)
+    } else {
+        (f64::NAN, f64::NAN)
+    };
     out
+}
+
+/// Sets every measured number of `out` to NaN (the medians skip NaN; the report shows it).
+fn mark_missing(out: &mut RunResult) {
+    for v in [
+        &mut out.sigma2_enc,
+        &mut out.sigma2_hat,
+        &mut out.eq12,
+        &mut out.ratio_enc_eq12,
+        &mut out.ratio_hat_eq12,
+        &mut out.ratio_enc_hat,
+        &mut out.rec_enc,
+        &mut out.rec_hat,
+        &mut out.misfit,
+        &mut out.mu_dist,
+        &mut out.gap,
+    ] {
+        *v = f64::NAN;
+    }
 }
 
 /// The paper's numbers (its authors' sweep, medians over 20 seeds) at γ² = 1e1 … 1e6: σ², σ²/RHS(12).
