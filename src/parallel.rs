@@ -224,7 +224,9 @@ pub fn with_crew<S, R>(
         for _ in 0..workers {
             let (shared, work, init) = (&shared, &work, &init);
             scope.spawn(move || {
-                let mut s = init();
+                // The scratch is made inside the first round, under its DoneGuard: a panic there
+                // is reported to the caller like a panic in `work`, instead of hanging it.
+                let mut s: Option<S> = None;
                 let mut seen = 0;
                 loop {
                     spin_until(|| shared.round.load(Ordering::Acquire) != seen);
@@ -240,18 +242,20 @@ pub fn with_crew<S, R>(
                         st.n
                     };
                     let _done = DoneGuard(shared);
-                    shared.drain(n, work, &mut s);
+                    let s = s.get_or_insert_with(init);
+                    shared.drain(n, work, s);
                 }
             });
         }
+        // Dismisses the workers when `body` returns or anything here unwinds — the caller's own
+        // `init` included — else the scope would wait for them forever.
+        let _dismiss = Dismiss(&shared);
         let crew = Crew {
             shared: &shared,
             work: &work,
             own: Mutex::new(init()),
             workers,
         };
-        // Dismisses the workers when `body` returns or unwinds (else the scope would wait for them).
-        let _dismiss = Dismiss(&shared);
         body(&crew)
     })
 }
@@ -276,6 +280,27 @@ mod tests {
             assert_eq!(v, reference);
         }
         assert!(par_map(0, 4, || (), |i, _| i).is_empty());
+    }
+
+    /// A worker whose scratch cannot be made (its `init` panics) makes `run` panic instead of
+    /// waiting forever.
+    #[test]
+    fn a_panicking_worker_init_is_reported() {
+        let first = AtomicUsize::new(0);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            with_crew(
+                2,
+                || {
+                    // The caller's scratch is made first; the worker's second call panics.
+                    if first.fetch_add(1, Ordering::SeqCst) == 1 {
+                        panic!("no scratch");
+                    }
+                },
+                |_, _| {},
+                |crew| crew.run(4),
+            )
+        }));
+        assert!(outcome.is_err());
     }
 
     /// A crew runs every index of every round exactly once, whatever the thread count, and each
