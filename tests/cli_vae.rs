@@ -349,6 +349,24 @@ fn divergence_keeps_the_last_good_checkpoint() {
     let ck = load_vae(out.join("checkpoint")).unwrap().vae;
     assert!(flat(&ck).iter().all(|t| t.is_finite()));
     assert!(!out.join("vae").exists());
+    // A second run into the same folder would mix its vae/ with that checkpoint/: refused.
+    fails_with(
+        &[
+            "train",
+            s(&v0),
+            "--x",
+            s(&dir.join("x.npy")),
+            "--gamma2",
+            "10",
+            "--epochs",
+            "1",
+            "--out",
+            s(&out),
+            "--force",
+        ],
+        2,
+        &["checkpoint/ from an earlier run"],
+    );
 }
 
 /// Bad input is an error naming the problem, and leaves no output folder.

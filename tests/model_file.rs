@@ -350,7 +350,7 @@ fn new_steps_round_trip() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// VAE folders: an encoder manifest names its arrays (a missing bias is zero, named `b{l}`), its
+/// VAE folders: an encoder manifest names its arrays (a missing bias is zero, named `enc_b{l}`), its
 /// linear layers need not have full rank, and its own mistakes — a prior, the model's header, an
 /// output that is not 2d — are errors naming encoder.txt and the line.
 #[test]
@@ -385,7 +385,10 @@ fn encoder_manifests_load_and_their_errors_name_the_line() {
     let v = load_vae(&dir).unwrap();
     assert_eq!(
         v.encoder_names,
-        vec![["e1".to_string(), "b0".into()], ["e2".into(), "c2".into()]]
+        vec![
+            ["e1".to_string(), "enc_b0".into()],
+            ["e2".into(), "c2".into()]
+        ]
     );
     assert_eq!(v.decoder_names[0], ["W1".to_string(), "b0".into()]);
     let lin: Vec<_> = v.vae.encoder().linears().collect();
@@ -419,4 +422,5 @@ fn encoder_manifests_load_and_their_errors_name_the_line() {
         assert_eq!(e.line, line, "{e}");
         assert!(e.message.contains(needle), "{e}");
     }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -83,7 +83,9 @@ impl fmt::Display for VaeError {
             VaeError::Oracle { point, error } => write!(f, "point {point}: {error}"),
             VaeError::Diverged { epoch, step } => write!(
                 f,
-                "the loss became NaN or infinite at epoch {epoch}, step {step} (lower the learning rate?)"
+                "the loss became NaN or infinite at epoch {}, step {} (counting from 1; lower the learning rate?)",
+                epoch + 1,
+                step + 1
             ),
             VaeError::NoExactGradient { point } => write!(
                 f,
@@ -92,7 +94,7 @@ impl fmt::Display for VaeError {
                  use the given-noise loss (--eps) there"
             ),
             VaeError::Stopped { epoch, reason } => {
-                write!(f, "training stopped after epoch {epoch}: {reason}")
+                write!(f, "training stopped after epoch {} (counting from 1): {reason}", epoch + 1)
             }
         }
     }

@@ -24,16 +24,19 @@ Starts from the VAE folder VAE_DIR (model.txt and encoder.txt, docs/vae-format.m
 the loss of `ima-oracle vae-loss` with given noise: each epoch shuffles the rows of x (Fisher-Yates,
 ChaCha8 seeded with S), takes minibatches of B rows in that order, draws K noise vectors per row
 from the same generator, and takes one Adam step per minibatch (PyTorch's semantics: beta1 0.9,
-beta2 0.999, eps 1e-8, bias correction). The same command gives the same weights bit for bit, on
-any machine and any number of threads.
+beta2 0.999, eps 1e-8, bias correction). The same command gives the same weights bit for bit on
+any number of threads; across machines, up to the platform's exp, log1p and pow (libm).
 
 Writes into DIR:
     vae/            the trained VAE folder (an oracle model too: eval, flow, ... take it)
-    epochs.csv      epoch, loss (mean over the epoch's steps), steps, seconds
-    checkpoint/     only if the run stops early: the VAE folder after the last good epoch
+    epochs.csv      epoch (1-based), loss (mean over the epoch's points of their step's loss),
+                    steps so far, seconds
+    checkpoint/     only if the run stops early: the VAE folder of the last checkpoint
 A loss or gradient that becomes NaN or infinite stops the run with an error naming the epoch and
-step (exit status 1); DIR then holds checkpoint/ (the end of the last complete epoch, or the start
-if none) and epochs.csv up to it. Progress, one line per epoch, goes to stderr.
+step (1-based, as the progress lines; exit status 1); DIR then holds checkpoint/ (the VAE after the
+last epoch that was a multiple of --checkpoint-every, or the starting VAE if none) and epochs.csv
+up to the last complete epoch. Progress, one line per epoch, goes to stderr. With --force, DIR must
+not hold vae/ or checkpoint/ from an earlier run (they would mix with this one's).
 
 OPTIONS:
     --x X.npy            the data, shape (N, D), N >= 1
@@ -56,7 +59,7 @@ OPTIONS:
 fn csv(records: &[(EpochRecord, f64)]) -> String {
     let mut s = String::from("epoch,loss,steps,seconds\n");
     for (r, secs) in records {
-        let _ = writeln!(s, "{},{:e},{},{secs:.3}", r.epoch, r.loss, r.steps);
+        let _ = writeln!(s, "{},{:e},{},{secs:.3}", r.epoch + 1, r.loss, r.steps);
     }
     s
 }
@@ -128,7 +131,17 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let (opts, every) = options(&a)?;
     let (epochs, batch, threads) = (opts.epochs, opts.batch, opts.threads);
     let limits = a.limits()?;
-    let out = OutDir::prepare(&a.path("out")?, a.switch("force"))?;
+    let target = a.path("out")?;
+    for stale in ["vae", "checkpoint"] {
+        if target.join(stale).exists() {
+            return Err(usage(format!(
+                "--out {}: it holds {stale}/ from an earlier run, which this run's output would \
+                 mix with; remove it or choose a new folder",
+                target.display()
+            )));
+        }
+    }
+    let out = OutDir::prepare(&target, a.switch("force"))?;
     let folder = load_vae_with(&dir, &limits).map_err(|e| e.to_string())?;
     let mut vae = folder.vae;
     let x = read_batch(&x_path, vae.dim_observed(), &limits)?;

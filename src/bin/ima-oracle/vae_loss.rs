@@ -20,10 +20,10 @@ USAGE:
                         [--beta B] [--tol T] [--threads N] [--force] [--max-elements N] [--max-dim N]
 
 VAE_DIR is a VAE folder: model.txt (prior and decoder) and encoder.txt (docs/vae-format.md).
-For the minibatch x_1..x_B the loss is the negated mean beta-objective (paper eq. 1):
+For the minibatch x_1..x_n (n rows) the loss is the negated mean beta-objective (paper eq. 1):
 
-    loss = -(1/B) sum_i L_i,
-    L_i  = (D/2) log(gamma2/(2 pi)) - (gamma2/2) E_q ||x_i - f(z)||^2 - B KL(q_i || p0),
+    loss = -(1/n) sum_i L_i,
+    L_i  = (D/2) log(gamma2/(2 pi)) - (gamma2/2) E_q ||x_i - f(z)||^2 - beta KL(q_i || p0),
 
 q_i = N(mu_i, diag sigma_i^2), (mu_i, log sigma_i^2) = encoder(x_i) (first d outputs mu, last d
 log sigma^2). With --eps, E_q is the average over the given noise, z_ij = mu_i + sigma_i * eps_ij,
@@ -32,7 +32,7 @@ other priors' KL is -H(q_i) - (1/S) sum_j log p0(z_ij). With --exact, E_q is the
 quadrature to --tol: the number a stochastic backend's average over the noise converges to.
 Constants a backend may drop: (D/2) log(gamma2/(2 pi)) per point; with a Gaussian prior
 N(0, v), (d/2)(log v - 1) inside the KL. A backend summing over the batch instead of averaging
-differs by the factor B. The gradients do not see the constants.
+differs by the factor n. The gradients do not see the constants.
 
 Writes, float64:
     loss.npy ()                   the loss

@@ -45,7 +45,7 @@ pub fn load_model_with_notes(
 
 /// The names (file stems, without `.npy`) of the learnable arrays of a network, layer by layer:
 /// for each linear layer `[W, b]`, as the manifest names them; a bias the manifest omits is named
-/// `b{l}` after the 0-based layer l.
+/// `b{l}` (`enc_b{l}` in an encoder) after the 0-based layer l.
 pub type ArrayNames = Vec<[String; 2]>;
 
 /// Loads an encoder manifest (`encoder.txt` of a VAE folder, docs/vae-format.md): the network and
@@ -60,16 +60,17 @@ pub fn load_encoder_with(
 }
 
 /// The decoder of a model manifest as a network (affine steps become learnable linear layers), its
-/// prior and the names of its arrays.
+/// prior, the names of its arrays and the entries they hold (what is left of
+/// `limits.max_elements` is the encoder's).
 pub(crate) fn load_decoder_network_with(
     path: &Path,
     limits: &Limits,
-) -> Result<(Prior, Network, ArrayNames), ModelFileError> {
+) -> Result<(Prior, Network, ArrayNames, u64), ModelFileError> {
     let p = parse(manifest_path(path), Kind::Model, limits)?;
-    let names = p.names.clone();
+    let (names, entries) = (p.names.clone(), p.entries);
     let (model, _) = p.finish_model()?;
     let network = Network::from_decoder(model.decoder());
-    Ok((*model.prior(), network, names))
+    Ok((*model.prior(), network, names, entries))
 }
 
 /// Reads the manifest at `manifest` of the given kind, line by line.
@@ -405,7 +406,11 @@ impl Parser {
         };
         let l = self.layers.len();
         let w_name = args.first().map_or(format!("W{l}"), |n| stem(n));
-        let b_name = args.get(1).map_or(format!("b{l}"), |n| stem(n));
+        let default_b = match self.kind {
+            Kind::Model => format!("b{l}"),
+            Kind::Encoder => format!("enc_b{l}"),
+        };
+        let b_name = args.get(1).map_or(default_b, |n| stem(n));
         self.names.push([w_name, b_name]);
         match self.kind {
             Kind::Model => Ok(Layer::Fixed(

@@ -22,14 +22,20 @@ pub struct VaeFolder {
     pub decoder_names: ArrayNames,
 }
 
-/// Loads the VAE folder `dir` (`model.txt` and `encoder.txt`) within `limits`. Errors name the file
+/// Loads the VAE folder `dir` (`model.txt` and `encoder.txt`) within `limits` (the arrays of
+/// both manifests together at most `limits.max_elements` entries). Errors name the file
 /// and line; an encoder whose input is not the decoder's output dimension D, or whose output is not
 /// 2d, is an error about `encoder.txt`.
 pub fn load_vae_with(dir: impl AsRef<Path>, limits: &Limits) -> Result<VaeFolder, ModelFileError> {
     let dir = dir.as_ref();
-    let (prior, decoder, decoder_names) = load_decoder_network_with(dir, limits)?;
+    let (prior, decoder, decoder_names, entries) = load_decoder_network_with(dir, limits)?;
     let enc_path = dir.join("encoder.txt");
-    let (encoder, encoder_names) = load_encoder_with(&enc_path, limits)?;
+    // The limit on array entries holds for the folder as a whole: the encoder gets what is left.
+    let rest = Limits {
+        max_elements: limits.max_elements.saturating_sub(entries),
+        ..*limits
+    };
+    let (encoder, encoder_names) = load_encoder_with(&enc_path, &rest)?;
     let vae = Vae::new(prior, encoder, decoder)
         .map_err(|e| ModelFileError::new(&enc_path, None, e.message))?;
     Ok(VaeFolder {
