@@ -57,14 +57,30 @@ fn unit(d: usize, k: usize) -> DVector<f64> {
     DVector::from_fn(d, |i, _| f64::from(i == k))
 }
 
-impl Asymptotics {
-    /// The coefficients at x for the model. Errors if the decoder is not smooth
-    /// ([`OracleError::NotSmooth`]: a leaky ReLU's kinks break the expansion wherever the posterior
-    /// reaches one, and the exact numbers it predicts are refused for such decoders too), not
-    /// square, x cannot be inverted, the decoder fails at g(x) (a pole), a step has no third
-    /// derivatives, or J_f(g(x)) is singular to working precision.
-    pub fn new(model: &Model, x: &DVector<f64>) -> Result<Self, OracleError> {
-        model.guard_smooth()?;
+/// The derivatives at z0 = g(x) that every coefficient is built from (module notation).
+struct Terms {
+    z0: DVector<f64>,
+    d: usize,
+    /// J, A = JᵀJ and its Cholesky factor, G = J⁻¹.
+    j: DMatrix<f64>,
+    a: DMatrix<f64>,
+    chol: nalgebra::Cholesky<f64, nalgebra::Dyn>,
+    g: DMatrix<f64>,
+    /// D_k = 1/c_k.
+    dk: Vec<f64>,
+    /// (log m)' and (log m)'' at z0.
+    p1: DVector<f64>,
+    p2: DVector<f64>,
+    /// H_i, the unit vectors e_k, H[e_k, e_k], S_k.
+    hs: Vec<DMatrix<f64>>,
+    e: Vec<DVector<f64>>,
+    hkk: Vec<DVector<f64>>,
+    s: Vec<DMatrix<f64>>,
+}
+
+impl Terms {
+    /// The terms at g(x); errors as [`Asymptotics::new`].
+    fn at(model: &Model, x: &DVector<f64>) -> Result<Self, OracleError> {
         let dec = model.decoder();
         let prior = model.prior();
         let z0 = dec.inverse(x)?;
@@ -82,8 +98,7 @@ impl Asymptotics {
                 what: "asymptotics: J_f(g(x)) singular; d",
                 value: d as f64,
             })?;
-        let c: Vec<f64> = (0..d).map(|k| j.column(k).norm_squared()).collect();
-        let dk: Vec<f64> = c.iter().map(|t| 1.0 / t).collect();
+        let dk: Vec<f64> = (0..d).map(|k| 1.0 / j.column(k).norm_squared()).collect();
         let p1 = z0.map(|t| prior.d1(t));
         let p2 = z0.map(|t| prior.d2(t));
         // Full Hessians H_i, i = 1 … D.
@@ -96,78 +111,123 @@ impl Asymptotics {
         let s: Vec<DMatrix<f64>> = (0..d)
             .map(|k| dec.third_contraction(&z0, &j.column(k).into_owned(), &e[k]))
             .collect::<Result<_, _>>()?;
+        Ok(Terms {
+            z0,
+            d,
+            j,
+            a,
+            chol,
+            g,
+            dk,
+            p1,
+            p2,
+            hs,
+            e,
+            hkk,
+            s,
+        })
+    }
 
-        // C_μ = A⁻¹(p1 − b).
+    /// C_μ = A⁻¹(p1 − b).
+    fn c_mu(&self) -> DVector<f64> {
+        let (d, j, dk, hs, e, hkk) = (self.d, &self.j, &self.dk, &self.hs, &self.e, &self.hkk);
         let b = DVector::from_fn(d, |ai, _| {
             0.5 * (0..d)
                 .map(|k| {
                     dk[k]
                         * (j.column(ai).dot(&hkk[k])
-                            + 2.0 * j.column(k).dot(&h_pair(&hs, &e[ai], &e[k])))
+                            + 2.0 * j.column(k).dot(&h_pair(hs, &e[ai], &e[k])))
                 })
                 .sum::<f64>()
         });
-        let c_mu = chol.solve(&(&p1 - &b));
-        let jc = &j * &c_mu;
+        self.chol.solve(&(&self.p1 - &b))
+    }
 
-        // K_k.
-        let k = DVector::from_fn(d, |kk, _| {
-            let lead = 2.0 * j.column(kk).dot(&h_pair(&hs, &e[kk], &c_mu)) + hkk[kk].dot(&jc);
+    /// K_k (module table).
+    fn k(&self, c_mu: &DVector<f64>) -> DVector<f64> {
+        let (d, j, dk, hs, e, hkk, s) = (
+            self.d, &self.j, &self.dk, &self.hs, &self.e, &self.hkk, &self.s,
+        );
+        let jc = j * c_mu;
+        DVector::from_fn(d, |kk, _| {
+            let lead = 2.0 * j.column(kk).dot(&h_pair(hs, &e[kk], c_mu)) + hkk[kk].dot(&jc);
             let quad: f64 = (0..d)
                 .map(|ai| {
                     dk[ai]
                         * (hkk[kk].dot(&hkk[ai])
-                            + 2.0 * h_pair(&hs, &e[kk], &e[ai]).norm_squared()
+                            + 2.0 * h_pair(hs, &e[kk], &e[ai]).norm_squared()
                             + 2.0 * s[kk][(ai, ai)]
                             + 2.0 * s[ai][(kk, kk)])
                 })
                 .sum();
             lead + 0.5 * quad
-        });
+        })
+    }
 
-        // E_elbo.
-        let dmat = DMatrix::from_diagonal(&DVector::from_column_slice(&dk));
+    /// E_elbo (module table).
+    fn e_elbo(&self, c_mu: &DVector<f64>) -> f64 {
+        let (d, dk) = (self.d, &self.dk);
+        let dmat = DMatrix::from_diagonal(&DVector::from_column_slice(dk));
         let mut hsum = 0.0;
-        for h in &hs {
+        for h in &self.hs {
             let hd = h * &dmat;
             hsum += hd.trace().powi(2) + 2.0 * (&hd * &hd).trace();
         }
         let mut tsum = 0.0;
         for ai in 0..d {
             for bi in 0..d {
-                tsum += dk[ai] * dk[bi] * s[ai][(bi, bi)];
+                tsum += dk[ai] * dk[bi] * self.s[ai][(bi, bi)];
             }
         }
-        let elbo = 0.5 * c_mu.dot(&(&a * &c_mu))
-            + 0.5 * (0..d).map(|kk| p2[kk] * dk[kk]).sum::<f64>()
+        0.5 * c_mu.dot(&(&self.a * c_mu)) + 0.5 * (0..d).map(|kk| self.p2[kk] * dk[kk]).sum::<f64>()
             - hsum / 8.0
-            - 0.5 * tsum;
+            - 0.5 * tsum
+    }
 
-        // M = ½(Δ_x L + ‖∇_x L‖²).
+    /// M = ½(Δ_x L + ‖∇_x L‖²) (module docs), with d more third-derivative contractions.
+    fn marginal(&self, model: &Model) -> Result<f64, OracleError> {
+        let (d, g, hs, e, p2) = (self.d, &self.g, &self.hs, &self.e, &self.p2);
         let grad_logdet = DVector::from_fn(d, |ai, _| {
             (0..d).map(|i| (&hs[i] * g.column(i))[ai]).sum::<f64>()
         });
-        let grad_l = &p1 - &grad_logdet;
+        let grad_l = &self.p1 - &grad_logdet;
         let mut trg3 = DMatrix::zeros(d, d);
         for (bi, eb) in e.iter().enumerate() {
-            trg3 += dec.third_contraction(&z0, &g.row(bi).transpose(), eb)?;
+            trg3 += model
+                .decoder()
+                .third_contraction(&self.z0, &g.row(bi).transpose(), eb)?;
         }
         // (∂_a J)_{ib} = (H_i)_{ab}, and G ∂_a J.
         let gdj: Vec<DMatrix<f64>> = (0..d)
-            .map(|ai| &g * DMatrix::<f64>::from_fn(d, d, |i, bi| hs[i][(ai, bi)]))
+            .map(|ai| g * DMatrix::<f64>::from_fn(d, d, |i, bi| hs[i][(ai, bi)]))
             .collect();
         let hess_l = DMatrix::from_fn(d, d, |ai, ci| {
             let diag = if ai == ci { p2[ai] } else { 0.0 };
             diag - (trg3[(ai, ci)] - (&gdj[ci] * &gdj[ai]).trace())
         });
-        let m = &g * g.transpose();
+        let m = g * g.transpose();
         let h = DVector::from_iterator(d, hs.iter().map(|hi| (&m * hi).trace()));
-        let lap = (g.transpose() * &hess_l * &g).trace() - grad_l.dot(&(&g * &h));
+        let lap = (g.transpose() * &hess_l * g).trace() - grad_l.dot(&(g * &h));
         let grad_x = g.transpose() * &grad_l;
-        let marginal = 0.5 * (lap + grad_x.norm_squared());
+        Ok(0.5 * (lap + grad_x.norm_squared()))
+    }
+}
 
+impl Asymptotics {
+    /// The coefficients at x for the model. Errors if the decoder is not smooth
+    /// ([`OracleError::NotSmooth`]: a leaky ReLU's kinks break the expansion wherever the posterior
+    /// reaches one, and the exact numbers it predicts are refused for such decoders too), not
+    /// square, x cannot be inverted, the decoder fails at g(x) (a pole), a step has no third
+    /// derivatives, or J_f(g(x)) is singular to working precision.
+    pub fn new(model: &Model, x: &DVector<f64>) -> Result<Self, OracleError> {
+        model.guard_smooth()?;
+        let t = Terms::at(model, x)?;
+        let c_mu = t.c_mu();
+        let k = t.k(&c_mu);
+        let elbo = t.e_elbo(&c_mu);
+        let marginal = t.marginal(model)?;
         let out = Asymptotics {
-            z0,
+            z0: t.z0,
             c_mu,
             k,
             marginal,

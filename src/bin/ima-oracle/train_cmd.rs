@@ -6,6 +6,7 @@ use crate::outdir::OutDir;
 use crate::vae_loss::read_batch;
 use ima_oracle::io::model_file::{load_vae_with, save_vae};
 use ima_oracle::io::npy::write_atomic;
+use ima_oracle::io::Limits;
 use ima_oracle::vae::{train, AdamConfig, EpochRecord, TrainOptions, Vae, VaeError};
 use ima_oracle::{Beta, Gamma2};
 use std::fmt::Write as _;
@@ -132,33 +133,13 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let (epochs, batch, threads) = (opts.epochs, opts.batch, opts.threads);
     let limits = a.limits()?;
     let target = a.path("out")?;
-    for stale in ["vae", "checkpoint"] {
-        if target.join(stale).exists() {
-            return Err(usage(format!(
-                "--out {}: it holds {stale}/ from an earlier run, which this run's output would \
-                 mix with; remove it or choose a new folder",
-                target.display()
-            )));
-        }
-    }
+    refuse_stale(&target)?;
     let out = OutDir::prepare(&target, a.switch("force"))?;
     let folder = load_vae_with(&dir, &limits).map_err(|e| e.to_string())?;
     let mut vae = folder.vae;
     let x = read_batch(&x_path, vae.dim_observed(), &limits)?;
     let n = x.shape()[0];
-    // The noise buffer of one step holds min(B, N) x K x d draws.
-    let noise = (batch.min(n) as u64)
-        .checked_mul(opts.samples as u64)
-        .and_then(|v| v.checked_mul(vae.dim_latent() as u64));
-    if noise.is_none_or(|v| v > limits.max_elements) {
-        return Err(format!(
-            "--batch {batch} x --samples {} x d = {} noise draws per step is more than the limit of \
-             {} entries (raise it with --max-elements N)",
-            opts.samples,
-            vae.dim_latent(),
-            limits.max_elements
-        ));
-    }
+    check_noise_size(&opts, n, vae.dim_latent(), &limits)?;
     // The starting VAE must be writable (its decoder an oracle model) before any work.
     let ckpt = out.path().join("checkpoint");
     checkpoint(&vae, &ckpt).map_err(|e| out.failed(e))?;
@@ -191,21 +172,67 @@ pub fn run(raw: &[String]) -> Result<String, String> {
         let path = out.path().join("epochs.csv");
         write_atomic(&path, csv(&records).as_bytes()).map_err(|e| stop(e.to_string()))
     });
+    let seconds = start.elapsed().as_secs_f64();
+    let loss = records.last().map_or(f64::NAN, |(r, _)| r.loss);
+    finish(result.map(|_| ()), &vae, out, (epochs, seconds, loss))
+}
+
+/// Refuses an output folder holding `vae/` or `checkpoint/` of an earlier run (they would mix
+/// with this run's, even with --force).
+fn refuse_stale(target: &Path) -> Result<(), String> {
+    for stale in ["vae", "checkpoint"] {
+        if target.join(stale).exists() {
+            return Err(usage(format!(
+                "--out {}: it holds {stale}/ from an earlier run, which this run's output would \
+                 mix with; remove it or choose a new folder",
+                target.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a noise buffer (min(B, N) × K × d draws per step) beyond `--max-elements`.
+fn check_noise_size(
+    opts: &TrainOptions,
+    n: usize,
+    d: usize,
+    limits: &Limits,
+) -> Result<(), String> {
+    let noise = (opts.batch.min(n) as u64)
+        .checked_mul(opts.samples as u64)
+        .and_then(|v| v.checked_mul(d as u64));
+    if noise.is_none_or(|v| v > limits.max_elements) {
+        return Err(format!(
+            "--batch {} x --samples {} x d = {d} noise draws per step is more than the limit of \
+             {} entries (raise it with --max-elements N)",
+            opts.batch, opts.samples, limits.max_elements
+        ));
+    }
+    Ok(())
+}
+
+/// After training: on success the trained VAE as `vae/` (the checkpoint removed) and the commit;
+/// on divergence the commit with the last checkpoint, and the error; otherwise nothing is kept.
+fn finish(
+    result: Result<(), VaeError>,
+    vae: &Vae,
+    out: OutDir,
+    (epochs, seconds, loss): (usize, f64, f64),
+) -> Result<String, String> {
+    let ckpt = out.path().join("checkpoint");
+    let target = out.target().to_path_buf();
     match result {
-        Ok(_) => {
-            save_vae(&vae, out.path().join("vae")).map_err(|e| out.failed(e.to_string()))?;
+        Ok(()) => {
+            save_vae(vae, out.path().join("vae")).map_err(|e| out.failed(e.to_string()))?;
             std::fs::remove_dir_all(&ckpt).map_err(|e| out.failed(format!("{e}")))?;
-            let target = out.target().to_path_buf();
             out.commit()?;
-            let loss = records.last().map_or(f64::NAN, |(r, _)| r.loss);
             Ok(format!(
-                "{epochs} epochs in {:.1} s, final loss {loss:.9e} -> {}",
-                start.elapsed().as_secs_f64(),
+                "{epochs} epochs in {seconds:.1} s, final loss {loss:.9e} -> {}",
                 target.join("vae").display()
             ))
         }
         Err(e @ VaeError::Diverged { .. }) => {
-            let target = out.target().to_path_buf();
             out.commit()?;
             Err(format!(
                 "{e}; the last good checkpoint is {}",
