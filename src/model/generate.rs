@@ -109,6 +109,10 @@ pub fn moebius_step(
 /// The default pole distance of the ready-made Möbius decoders: 2, outside [−½, ½]^d for d ≤ 15.
 pub const DEFAULT_POLE_DISTANCE: f64 = 2.0;
 
+/// The half-width of the authors' model's test sources in z: logit(0.95) ≈ 2.944, so σ(z) lies in
+/// [0.05, 0.95] ([`Family::data_source`]).
+pub const AUTHORS_Z_MAX: f64 = 2.944_438_979_166_440_5;
+
 /// The slope of the smooth leaky ReLU in the paper's experiments (§4.1): 0.2.
 pub const PAPER_ALPHA: f64 = 0.2;
 
@@ -274,12 +278,18 @@ impl Family {
 
     /// The law of the latent sources of this family's data: the prior for the affine and MLP
     /// families; uniform on [−½, ½]^d for the Möbius families (§4.3), which keeps the data away
-    /// from the pole (at distance [`DEFAULT_POLE_DISTANCE`]). The authors' model draws from its
-    /// prior: σ(z) uniform on (0, 1)^d, as they draw the sources.
+    /// from the pole (at distance [`DEFAULT_POLE_DISTANCE`]). The authors' model: z uniform on
+    /// [−[`AUTHORS_Z_MAX`], [`AUTHORS_Z_MAX`]]^d, i.e. σ(z) ∈ [0.05, 0.95]^d — test points inside
+    /// the cube (their prior draws σ(z) uniform on all of (0, 1)^d; within ~0.05 of a face the
+    /// sigmoid's slope is small, and the oracle's tensor quadratures exhaust their node budget
+    /// at γ² ≲ 1e5).
     pub fn data_source(&self, prior: Prior) -> Source {
         match self {
             Family::Moebius | Family::MoebiusVolumePreserving => {
                 Source::uniform(-0.5, 0.5).expect("a valid interval")
+            }
+            Family::SigmoidMoebius => {
+                Source::uniform(-AUTHORS_Z_MAX, AUTHORS_Z_MAX).expect("a valid interval")
             }
             _ => Source::Prior(prior),
         }
