@@ -6,7 +6,7 @@
 
 use crate::claims::{CaseResults, Claim, Row};
 use crate::fit::Verdict;
-use crate::sweep::{PointResult, BETA_GAMMA0_SQ, DIM};
+use crate::sweep::{PointResult, BETA_GAMMA0_SQ};
 use crate::tol::{
     self, ESTIMATE_FACTOR, GAP_MIN_CONTRAST, GAP_OPEN_RATIO, LSQ_SINGULAR, MEAN_SLACK, ROUNDOFF,
     ZERO_CONTRAST,
@@ -49,6 +49,7 @@ pub(crate) const PROP1_MEAN: Claim = Claim {
     source: "Prop. 1, eq. 9",
     statement: "‖μ̂(x) − g(x)‖ = O(1/γ)",
     order: Some(1.0),
+    uses_elbo: true,
     check: prop1_mean,
 };
 
@@ -68,6 +69,7 @@ pub(crate) const PROP1_VARIANCE: Claim = Claim {
     source: "Prop. 1, eq. 9",
     statement: "max_k σ̂_k²(x) = O(1/γ²)",
     order: Some(2.0),
+    uses_elbo: true,
     check: prop1_variance,
 };
 
@@ -82,6 +84,7 @@ pub(crate) const EQ12: Claim = Claim {
     source: "Thm. 1, eq. 12",
     statement: "|σ̂_k² − (−(log m)''(g_k) + γ²‖J_:k‖²)⁻¹| = O(1/γ³)",
     order: Some(3.0),
+    uses_elbo: true,
     check: eq12,
 };
 
@@ -91,7 +94,7 @@ pub(crate) fn eq12(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
         let rhs = st
             .eq12
             .sigma2(Gamma2::new(pr.gamma2).expect("a grid value"));
-        let e = (0..DIM)
+        let e = (0..pr.sigma2.len())
             .map(|k| (pr.sigma2[k] - rhs[k]).abs())
             .fold(0.0, f64::max);
         (e, ROUNDOFF * st.kappa * st.kappa * pr.sigma2.max())
@@ -104,13 +107,14 @@ pub(crate) const EQ12_RATIO: Claim = Claim {
     source: "Thm. 1, eq. 12",
     statement: "|σ̂_k² γ² ‖J_:k‖² − 1| → 0, = O(1/γ) by eq. 12",
     order: Some(1.0),
+    uses_elbo: true,
     check: eq12_ratio,
 };
 
 /// eq. 12 times γ²: max_k |σ̂_k² γ² ‖J_:k‖² − 1|, floor [`ROUNDOFF`] κ².
 pub(crate) fn eq12_ratio(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     cr.order_row(claim, &|_, st, pr| {
-        let e = (0..DIM)
+        let e = (0..pr.sigma2.len())
             .map(|k| (pr.sigma2[k] * pr.gamma2 * st.eq12.colnorm2[k] - 1.0).abs())
             .fold(0.0, f64::max);
         (e, ROUNDOFF * st.kappa * st.kappa)
@@ -123,6 +127,7 @@ pub(crate) const EQ13: Claim = Claim {
     source: "Thm. 1, eq. 13",
     statement: "|ELBO* − (log pθ(x) − c_IMA(f, g(x)))| = O(1/γ²), finite-γ log pθ",
     order: Some(2.0),
+    uses_elbo: true,
     check: eq13,
 };
 
@@ -144,6 +149,7 @@ pub(crate) const EQ13_FLOW: Claim = Claim {
     source: "Thm. 1, eq. 13 with eq. 4",
     statement: "|ELBO* − (log p_flow(x) − c_IMA)| = O(1/γ²)",
     order: Some(2.0),
+    uses_elbo: true,
     check: eq13_flow,
 };
 
@@ -162,15 +168,16 @@ pub(crate) const BETA_VAE: Claim = Claim {
     statement:
         "(L_β* − C(β))/β − (log p_flow − c_IMA) = O(1/γ'²), γ' = γ/√β, β → 0 at fixed γ² = 10",
     order: Some(2.0),
+    uses_elbo: true,
     check: beta_vae,
 };
 
 /// §6: |(L_β − C(β))/β − (log p_flow − c_IMA)| with β = γ0²/γ² at fixed γ0²; the floor of L_β and C
 /// is divided by β with the residual.
 pub(crate) fn beta_vae(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
-    cr.order_row(claim, &|_, st, pr| {
+    cr.order_row(claim, &|x, st, pr| {
         let gamma0 = Gamma2::new(BETA_GAMMA0_SQ).expect("a positive constant");
-        let c = beta_vae_offset(DIM, gamma0, pr.beta);
+        let c = beta_vae_offset(x.len(), gamma0, pr.beta);
         let beta = pr.beta.get();
         let (lb, lb_err) = (pr.beta_objective.value, pr.beta_objective.error_estimate);
         let target = st.l_ima();
@@ -190,6 +197,7 @@ pub(crate) const IMA_GAP: Claim = Claim {
     statement:
         "IMA class (Möbius): |ELBO* − log pθ| = O(1/γ²); otherwise ELBO* − log pθ → −c_IMA ≠ 0",
     order: Some(2.0),
+    uses_elbo: true,
     check: ima_gap,
 };
 
@@ -247,6 +255,7 @@ pub(crate) const EQ2: Claim = Claim {
     source: "eq. 2",
     statement: "ELBO = log pθ − KL(q ‖ pθ(z|x)) ≤ log pθ for arbitrary encoders",
     order: None,
+    uses_elbo: true,
     check: eq2,
 };
 
@@ -271,7 +280,7 @@ pub(crate) fn eq2(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
 }
 
 /// The claim [`eq10_11`] checks.
-pub(crate) const EQ10_11: Claim = Claim { name: "eq10-11", source: "eq. 10–11", statement: "restricted encoders (μ = g(x) with σ² of eq. 12; a linear encoder fitted over all x) never beat ELBO*", order: None, check: eq10_11 };
+pub(crate) const EQ10_11: Claim = Claim { name: "eq10-11", source: "eq. 10–11", statement: "restricted encoders (μ = g(x) with σ² of eq. 12; a linear encoder fitted over all x) never beat ELBO*", order: None, uses_elbo: true, check: eq10_11 };
 
 /// eq. 10–11: ELBO of restricted encoders ≤ ELBO*, per point and on average. The self-consistent
 /// encoder (μ = g(x), σ² of eq. 12) at every point that succeeded; the linear encoder at each γ²
@@ -291,7 +300,7 @@ pub(crate) fn eq10_11(cr: &CaseResults, claim: &Claim, threads: usize) -> Row {
                 + ESTIMATE_FACTOR * (pr.elbo_err + pr.elbo_self_consistent.error_estimate);
             m.add(margin, slack);
         }
-        if res.len() == n && n >= DIM + 2 {
+        if res.len() == n && n >= cr.case.model.dim_latent() + 2 {
             linear_encoder(cr, &res, g2, threads, &mut m);
         }
     }
@@ -314,17 +323,18 @@ fn linear_encoder(
     m: &mut Margins,
 ) {
     let n = res.len();
-    // [x 1] V' = μ̂ by least squares (4 unknowns per output, n ≥ 5 rows).
+    let dim = cr.case.model.dim_latent();
+    // [x 1] V' = μ̂ by least squares (d + 1 unknowns per output, n ≥ d + 2 rows).
     let a = DMatrix::from_fn(
         n,
-        DIM + 1,
-        |r, c| if c < DIM { cr.case.xs[r][c] } else { 1.0 },
+        dim + 1,
+        |r, c| if c < dim { cr.case.xs[r][c] } else { 1.0 },
     );
-    let b = DMatrix::from_fn(n, 3, |r, c| res[r].mu[c]);
+    let b = DMatrix::from_fn(n, dim, |r, c| res[r].mu[c]);
     let Ok(v) = a.clone().svd(true, true).solve(&b, LSQ_SINGULAR) else {
         return;
     };
-    let lv: Vec<f64> = (0..DIM)
+    let lv: Vec<f64> = (0..dim)
         .map(|k| res.iter().map(|p| p.sigma2[k].ln()).sum::<f64>() / n as f64)
         .collect();
     let q = QuadratureOptions::new(tol::quadrature(g2)).expect("a positive tolerance");
@@ -334,8 +344,8 @@ fn linear_encoder(
         threads,
         || (),
         |r, _| {
-            let mu: Vec<f64> = (0..DIM)
-                .map(|c| (0..=DIM).map(|j| a[(r, j)] * v[(j, c)]).sum())
+            let mu: Vec<f64> = (0..dim)
+                .map(|c| (0..=dim).map(|j| a[(r, j)] * v[(j, c)]).sum())
                 .collect();
             let query = Query::new(model, cr.case.xs[r].as_slice(), g2)?;
             elbo(&query, &query.encoder(&mu, &lv)?, &q).map(|e| (e.value, e.error_estimate))
@@ -373,6 +383,7 @@ pub(crate) const COEF_MEAN: Claim = Claim {
     source: "Prop. 1 sharpened (issue 14)",
     statement: "max_k |γ²(μ̂_k − g_k(x)) − C_μ,k| = O(1/γ²): C_μ is the leading coefficient",
     order: Some(2.0),
+    uses_elbo: true,
     check: coef_mean,
 };
 
@@ -395,6 +406,7 @@ pub(crate) const COEF_VARIANCE: Claim = Claim {
     source: "Thm. 1, eq. 12 sharpened (issue 14)",
     statement: "max_k |1/σ̂_k² − (γ²‖J_:k‖² − (log m)''(g_k)) − K_k| = O(1/γ²)",
     order: Some(2.0),
+    uses_elbo: true,
     check: coef_variance,
 };
 
@@ -406,11 +418,32 @@ pub(crate) fn coef_variance(cr: &CaseResults, claim: &Claim, _threads: usize) ->
             return (f64::INFINITY, 0.0);
         };
         let g2 = Gamma2::new(pr.gamma2).expect("a grid value");
-        let e = (0..DIM)
+        let e = (0..pr.sigma2.len())
             .map(|k| (1.0 / pr.sigma2[k] - st.eq12.precision(k, g2) - a.k[k]).abs())
             .fold(0.0, f64::max);
         let fl = ROUNDOFF * st.kappa * st.kappa / pr.sigma2.min();
         (e, fl)
+    })
+}
+
+/// The claim [`marginal_flow`] checks.
+pub(crate) const MARGINAL_FLOW: Claim = Claim {
+    name: "marginal-flow",
+    source: "eq. 4 (the deterministic limit, §2)",
+    statement: "|log pθ(x) − log p_flow(x)| = O(1/γ²): the marginal tends to the flow likelihood",
+    order: Some(2.0),
+    uses_elbo: false,
+    check: marginal_flow,
+};
+
+/// |log pθ − log p_flow|, floor [`ROUNDOFF`] (|log pθ| + |log p_flow| + 1) + [`ESTIMATE_FACTOR`]
+/// err(log pθ). It reads no ELBO: it applies where ELBO* = −∞ (d = 2 Möbius).
+pub(crate) fn marginal_flow(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
+    cr.marginal_order_row(claim, &|_, st, m| {
+        (
+            (m.log_p - st.log_flow).abs(),
+            ROUNDOFF * (m.log_p.abs() + st.log_flow.abs() + 1.0) + ESTIMATE_FACTOR * m.log_p_err,
+        )
     })
 }
 
@@ -420,6 +453,7 @@ pub(crate) const COEF_MARGINAL: Claim = Claim {
     source: "eq. 13 with eq. 4 sharpened (issue 14)",
     statement: "|γ²(log pθ(x) − log p_flow(x)) − Δp_flow/(2p_flow)| = O(1/γ²)",
     order: Some(2.0),
+    uses_elbo: false,
     check: coef_marginal,
 };
 
@@ -427,7 +461,7 @@ pub(crate) const COEF_MARGINAL: Claim = Claim {
 /// [`ESTIMATE_FACTOR`] err(log pθ)).
 pub(crate) fn coef_marginal(cr: &CaseResults, claim: &Claim, _threads: usize) -> Row {
     let model = cr.case.model.clone();
-    cr.order_row(claim, &move |x, st, pr| {
+    cr.marginal_order_row(claim, &move |x, st, pr| {
         let Some(a) = coefficients(&model, x) else {
             return (f64::INFINITY, 0.0);
         };
@@ -445,6 +479,7 @@ pub(crate) const COEF_GAP: Claim = Claim {
     source: "Thm. 1, eq. 13 sharpened (issue 14)",
     statement: "|γ²(ELBO* − (log pθ(x) − c_IMA)) − E| = O(1/γ²): E is the leading coefficient",
     order: Some(2.0),
+    uses_elbo: true,
     check: coef_gap,
 };
 

@@ -16,7 +16,7 @@
 use crate::checks;
 use crate::fit::{fit, verdict, Fit, Series, Verdict};
 use crate::run::PointResults;
-use crate::sweep::{Case, PointResult, PointStatic};
+use crate::sweep::{marginal_of, Case, Marginal, PointResult, PointStatic, Refusal};
 use crate::tol::ASYMPTOTIC_FROM;
 use nalgebra::DVector;
 
@@ -35,12 +35,15 @@ pub struct Claim {
     pub statement: &'static str,
     /// The stated order p of an O(1/γ^p) claim; `None` for identities and inequalities.
     pub order: Option<f64>,
+    /// Whether the check reads ELBO*, μ̂ or σ̂² (or any ELBO): then it does not apply where
+    /// ELBO* = −∞ exactly. `false`: it reads only log pθ(x) and the flow quantities.
+    pub uses_elbo: bool,
     /// The check.
     pub check: Check,
 }
 
 /// Every claim checked, each with its check.
-pub const CLAIMS: [Claim; 14] = [
+pub const CLAIMS: [Claim; 15] = [
     checks::PROP1_MEAN,
     checks::PROP1_VARIANCE,
     checks::EQ12,
@@ -53,6 +56,7 @@ pub const CLAIMS: [Claim; 14] = [
     checks::BETA_VAE,
     checks::COEF_MEAN,
     checks::COEF_VARIANCE,
+    checks::MARGINAL_FLOW,
     checks::COEF_MARGINAL,
     checks::COEF_GAP,
 ];
@@ -102,19 +106,37 @@ pub struct CaseResults<'a> {
 /// A residual at one point: (residual, round-off floor) from x, its static part and its results.
 pub(crate) type Residual = dyn Fn(&DVector<f64>, &PointStatic, &PointResult) -> (f64, f64);
 
+/// A residual of a claim that reads only the marginal (and the flow quantities of the static part).
+pub(crate) type MarginalResidual = dyn Fn(&DVector<f64>, &PointStatic, &Marginal) -> (f64, f64);
+
+/// What a claim without ELBO* says where ELBO* = −∞ exactly.
+pub const MINUS_INFINITY: &str =
+    "ELBO* = −∞ exactly (reachable Möbius pole, d ≤ 2); μ̂, σ̂² undefined";
+
 impl CaseResults<'_> {
     /// The residual series (max over points, at γ² where every point succeeded) of `r`, which returns
     /// (residual, floor) at one point; and how many γ² were skipped because a point was refused.
     fn series(&self, r: &Residual) -> (Series, usize) {
+        self.series_of(|e| e.as_ref().ok(), |x, st, pr| r(x, st, pr))
+    }
+
+    /// [`Self::series`] over what `get` takes from each point's result at one γ²: `None` is a
+    /// refusal. A residual that is not a number (NaN, ±∞) is recorded as +∞, which no fit accepts.
+    fn series_of<'a, T>(
+        &'a self,
+        get: impl Fn(&'a Result<PointResult, Refusal>) -> Option<T>,
+        r: impl Fn(&DVector<f64>, &PointStatic, &T) -> (f64, f64),
+    ) -> (Series, usize) {
         let mut s = Series::default();
         let mut refused = 0;
         for (i, &g2) in self.grid.iter().enumerate() {
             let mut worst = (0.0f64, 0.0f64);
             let mut all = true;
             for (x, (st, res)) in self.case.xs.iter().zip(self.points) {
-                match (st, &res[i]) {
-                    (Ok(st), Ok(pr)) => {
-                        let (e, fl) = r(x, st, pr);
+                match (st, get(&res[i])) {
+                    (Ok(st), Some(v)) => {
+                        let (e, fl) = r(x, st, &v);
+                        let e = if e.is_nan() { f64::INFINITY } else { e };
                         worst = (worst.0.max(e), worst.1.max(fl));
                     }
                     _ => all = false,
@@ -134,7 +156,27 @@ impl CaseResults<'_> {
     /// The row of an order claim: the series of `r`, its fit, and the verdict against the claim's
     /// stated order.
     pub(crate) fn order_row(&self, claim: &Claim, r: &Residual) -> Row {
-        let (s, refused) = self.series(r);
+        self.row_of_series(claim, self.series(r))
+    }
+
+    /// [`Self::order_row`] for a claim on the marginal: its series over every point and γ² with a
+    /// log pθ(x), including where ELBO* = −∞.
+    pub(crate) fn marginal_order_row(&self, claim: &Claim, r: &MarginalResidual) -> Row {
+        self.row_of_series(claim, self.series_of(marginal_of, |x, st, m| r(x, st, m)))
+    }
+
+    /// Whether ELBO* = −∞ exactly for this case: the oracle said so at every point and γ².
+    pub fn elbo_minus_infinity(&self) -> bool {
+        !self.points.is_empty()
+            && self.points.iter().all(|(st, res)| {
+                st.is_ok()
+                    && res
+                        .iter()
+                        .all(|r| matches!(r, Err(Refusal::ElboMinusInfinity(_))))
+            })
+    }
+
+    fn row_of_series(&self, claim: &Claim, (s, refused): (Series, usize)) -> Row {
         let p = claim.order.expect("an order claim");
         let f = fit(&s, ASYMPTOTIC_FROM);
         let (model, prior) = crate::sweep::label(self.case);
@@ -185,9 +227,36 @@ impl CaseResults<'_> {
         }
     }
 
-    /// The rows of every claim in `which` for this case, each from the claim's own check.
+    /// The rows of every claim in `which` for this case, each from the claim's own check — or,
+    /// where ELBO* = −∞ exactly, "n/a" for the claims that read it.
     pub fn rows(&self, which: &[Claim], threads: usize) -> Vec<Row> {
-        which.iter().map(|c| (c.check)(self, c, threads)).collect()
+        let minus_infinity = self.elbo_minus_infinity();
+        which
+            .iter()
+            .map(|c| {
+                if c.uses_elbo && minus_infinity {
+                    self.not_applicable(c, MINUS_INFINITY)
+                } else {
+                    (c.check)(self, c, threads)
+                }
+            })
+            .collect()
+    }
+
+    /// The row of a claim that does not apply to this case.
+    fn not_applicable(&self, claim: &Claim, why: &'static str) -> Row {
+        let (model, prior) = crate::sweep::label(self.case);
+        Row {
+            claim: claim.name,
+            model,
+            prior,
+            stated: claim.order,
+            fit: None,
+            largest: f64::NAN,
+            verdict: Verdict::NotApplicable(why),
+            refused: 0,
+            series: None,
+        }
     }
 
     /// The γ-independent parts of the points that have one.

@@ -3,7 +3,7 @@
 
 use crate::claims::{CaseResults, Claim, Row};
 use crate::svg::{loglog, Line, Style};
-use crate::sweep::{PointResult, PointStatic};
+use crate::sweep::{label, PointResult, PointStatic, DIM};
 use ima_oracle::paper::Asymptotics;
 use ima_oracle::Gamma2;
 
@@ -71,7 +71,7 @@ fn per_family(
 pub fn paper_figures(cases: &[CaseResults]) -> Vec<(&'static str, String)> {
     let gaussian: Vec<&CaseResults> = cases
         .iter()
-        .filter(|c| c.case.model.prior().name() == "gaussian")
+        .filter(|c| c.case.model.prior().name() == "gaussian" && c.case.model.dim_latent() == DIM)
         .collect();
     let grid = cases.first().map(|c| c.grid.to_vec()).unwrap_or_default();
     let find = |family: &str| gaussian.iter().find(|c| c.case.family.name() == family);
@@ -122,8 +122,9 @@ fn coefficient_convergence(cases: &[CaseResults], grid: &[f64]) -> String {
                     (m.is_finite() && m > 0.0).then_some((c.grid[i], m))
                 })
                 .collect();
+            let (model, prior) = label(c.case);
             Line {
-                name: format!("{} {}", c.case.family.name(), c.case.model.prior().name()),
+                name: format!("{model} {prior}"),
                 points,
                 style: Style::LineMarkers,
             }

@@ -71,6 +71,8 @@ pub enum Verdict {
     Sharper(f64),
     /// Anything else, with the reason.
     Fails(String),
+    /// The claim does not apply to this model, with the reason (e.g. ELBO* = −∞ exactly).
+    NotApplicable(&'static str),
 }
 
 impl Verdict {
@@ -87,6 +89,7 @@ impl std::fmt::Display for Verdict {
             Verdict::Exact => write!(f, "holds to round-off at every γ² (exact here)"),
             Verdict::Sharper(by) => write!(f, "holds, sharper than stated (+{by:.2})"),
             Verdict::Fails(why) => write!(f, "FAILS: {why}"),
+            Verdict::NotApplicable(why) => write!(f, "n/a: {why}"),
         }
     }
 }

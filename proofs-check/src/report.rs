@@ -57,7 +57,7 @@ fn fit_count(r: &Row, field: impl Fn(&Fit) -> usize) -> String {
 /// The verdict table on stdout.
 const VERDICT_TEXT: [Column<Row>; 7] = [
     Column::left("claim", 15, |r| r.claim.to_string()),
-    Column::left("model", 26, |r| r.model.clone()),
+    Column::left("model", 30, |r| r.model.clone()),
     Column::left("prior", 9, |r| r.prior.clone()),
     Column::right("stated", 8, stated),
     Column::right("observed (3d)", 14, observed),
@@ -118,7 +118,7 @@ const VERDICT_CSV: [Column<Row>; 14] = [
 
 /// The identities table (stdout and report.md).
 const IDENTITIES: [Column<IdentityRow>; 6] = [
-    Column::left("identities (d = D = 3)", 26, |r| r.model.to_string()),
+    Column::left("identities (d = D)", 30, |r| r.model.to_string()),
     Column::right("min c_IMA", 12, |r| format!("{:.4e}", r.c_range.0)),
     Column::right("max c_IMA", 12, |r| format!("{:.4e}", r.c_range.1)),
     Column::right("inv. error", 12, |r| format!("{:.3e}", r.inversion)),
@@ -373,7 +373,7 @@ mod tests {
             assert_eq!(at(line, &r.verdict.to_string()), start, "{line}");
         }
         let ids = [IdentityRow {
-            model: "mlp-orthogonal",
+            model: "mlp-orthogonal".to_string(),
             c_range: (0.0, 0.3),
             inversion: 1e-16,
             logdet: 2e-16,

@@ -3,17 +3,17 @@
 
 use crate::claims::{CaseResults, Claim, Row};
 use crate::identities::{self, IdentityRow};
-use crate::sweep::{self, Case, PointResult, PointStatic};
+use crate::sweep::{self, Case, PointResult, PointStatic, Refusal};
 use ima_oracle::generate::rng;
 use ima_oracle::parallel::par_map;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// Everything at one point x: its γ-independent part (or why it failed), and per γ² of the grid
-/// the results (or why the oracle refused).
+/// the results (or why the oracle refused: where ELBO* = −∞ exactly, with the marginal).
 pub type PointResults = (
     Result<PointStatic, String>,
-    Vec<Result<PointResult, String>>,
+    Vec<Result<PointResult, Refusal>>,
 );
 
 /// What to run.
@@ -141,9 +141,8 @@ fn evaluate(cases: &[Case], grid: &[f64], cfg: &Config, start: Instant) -> Vec<V
             let res: Vec<_> = grid
                 .iter()
                 .map(|&g2| match &st {
-                    Ok(s) => sweep::point_result(&case.model, x, s, g2, &mut prng)
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e.clone()),
+                    Ok(s) => sweep::point_result(&case.model, x, s, g2, &mut prng),
+                    Err(e) => Err(Refusal::Other(e.clone())),
                 })
                 .collect();
             let k = done.fetch_add(1, Ordering::Relaxed) + 1;

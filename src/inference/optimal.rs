@@ -169,7 +169,9 @@ pub fn optimal_encoder(
 }
 
 /// The optimal encoder reached from `start`: Newton on rules growing by tolerance, each larger rule
-/// started from the optimum of the smaller one.
+/// started from the optimum of the smaller one. For a Möbius(+affine) decoder the 1-D integral
+/// route answers where the tensor route refuses a pole or its Newton iteration stalls (both seen
+/// at γ² ≈ 1e2–1e3 for the §4.3 families).
 pub fn optimal_encoder_from(
     query: &Query,
     start: &Encoder,
@@ -177,7 +179,9 @@ pub fn optimal_encoder_from(
 ) -> Result<OptimalEncoder, OracleError> {
     query.check_encoder(start)?;
     match optimal_encoder_tensor(query, start, opts) {
-        Err(OracleError::PoleTooClose { .. }) if moebius_route_applies(query) => {
+        Err(OracleError::PoleTooClose { .. } | OracleError::NotConverged { .. })
+            if moebius_route_applies(query) =>
+        {
             optimal_encoder_moebius(query, start, opts)
         }
         other => other,

@@ -12,8 +12,9 @@
 //! | [`moebius_step`] | α = 1, A Haar, b = 0, pole a at distance `pole_distance` in a uniform direction | §4.3 |
 //! | [`volume_preserving`] | Gaussian matrix scaled to |det| = 1 (generically c_IMA > 0) | §4.3 |
 //! | [`column_normalised`] | Gaussian matrix with unit-norm columns (c_IMA = −log|det| > 0) | §4.3 |
+//! | [`sigmoid_moebius_decoder`] | elementwise sigmoid, then a Möbius step with its pole at distance 2 from the centre of (0, 1)^d | §4.3, the authors' model |
 
-use super::decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Step};
+use super::decoder::{Affine, Decoder, DecoderError, LeakySoftplus, Moebius, Sigmoid, Step};
 use super::{Model, Prior, Source};
 use nalgebra::{DMatrix, DVector};
 use rand::{RngExt, SeedableRng};
@@ -108,6 +109,10 @@ pub fn moebius_step(
 /// The default pole distance of the ready-made Möbius decoders: 2, outside [−½, ½]^d for d ≤ 15.
 pub const DEFAULT_POLE_DISTANCE: f64 = 2.0;
 
+/// The half-width of the authors' model's test sources in z: logit(0.95) ≈ 2.944, so σ(z) lies in
+/// [0.05, 0.95] ([`Family::data_source`]).
+pub const AUTHORS_Z_MAX: f64 = 2.944_438_979_166_440_5;
+
 /// The slope of the smooth leaky ReLU in the paper's experiments (§4.1): 0.2.
 pub const PAPER_ALPHA: f64 = 0.2;
 
@@ -161,6 +166,22 @@ pub fn moebius_volume_preserving(d: usize, rng: &mut OracleRng) -> Result<Decode
     Decoder::new(d, vec![m.into(), v.into()])
 }
 
+/// §4.3 as the authors implement it: an elementwise sigmoid onto (0, 1)^d, then a Möbius step
+/// (α = 1, A Haar, b = 0) whose pole lies at distance [`DEFAULT_POLE_DISTANCE`] from the cube's
+/// centre (½, …, ½) in a uniform direction — outside [0, 1]^d with margin 2 − √d/2 for d ≤ 15, so
+/// the decoder never reaches it (no pole guard; [`Model::new`]). With the prior
+/// [`Family::own_prior`] (beta-logistic 1 1 = the standard logistic: σ(z) uniform on (0, 1)^d)
+/// this is exactly the authors' uniform prior on the cube mixed by a Möbius map. In the IMA class:
+/// the sigmoid's Jacobian is diagonal and the Möbius map conformal, so the product has orthogonal
+/// columns (c_IMA = 0).
+pub fn sigmoid_moebius_decoder(d: usize, rng: &mut OracleRng) -> Result<Decoder, DecoderError> {
+    let a_mat = haar_orthogonal(d, rng);
+    let dir = DVector::from_fn(d, |_, _| rng.sample::<f64, _>(StandardNormal));
+    let pole = DVector::from_element(d, 0.5) + dir.normalize() * DEFAULT_POLE_DISTANCE;
+    let m = Moebius::new(1.0, a_mat, pole, DVector::zeros(d))?;
+    Decoder::new(d, vec![Sigmoid::new(d)?.into(), m.into()])
+}
+
 /// An affine decoder W z + b with Gaussian W and b (non-orthogonal columns): the case with closed
 /// forms when the prior is Gaussian.
 pub fn affine_decoder(d: usize, rng: &mut OracleRng) -> Result<Decoder, DecoderError> {
@@ -182,6 +203,10 @@ pub enum Family {
     Moebius,
     /// [`moebius_volume_preserving`] (§4.3).
     MoebiusVolumePreserving,
+    /// [`sigmoid_moebius_decoder`] with its own prior, the uniform on (0, 1)^d through the sigmoid
+    /// ([`Family::own_prior`]): the authors' §4.3 model. Not in [`Family::ALL`] (the golden
+    /// vectors' set); in [`Family::WITH_AUTHORS`].
+    SigmoidMoebius,
 }
 
 impl Family {
@@ -194,6 +219,24 @@ impl Family {
         Family::MoebiusVolumePreserving,
     ];
 
+    /// [`Family::ALL`] and the authors' §4.3 model ([`Family::SigmoidMoebius`]): proofs-check's
+    /// families.
+    pub const WITH_AUTHORS: [Family; 6] = [
+        Family::Affine,
+        Family::MlpOrthogonal,
+        Family::MlpTriangular,
+        Family::Moebius,
+        Family::MoebiusVolumePreserving,
+        Family::SigmoidMoebius,
+    ];
+
+    /// The families with a Möbius step.
+    pub const MOEBIUS: [Family; 3] = [
+        Family::Moebius,
+        Family::MoebiusVolumePreserving,
+        Family::SigmoidMoebius,
+    ];
+
     /// A short name for reports.
     pub fn name(&self) -> &'static str {
         match self {
@@ -202,12 +245,23 @@ impl Family {
             Family::MlpTriangular => "mlp-triangular",
             Family::Moebius => "moebius",
             Family::MoebiusVolumePreserving => "moebius+volume-preserving",
+            Family::SigmoidMoebius => "sigmoid-moebius",
         }
     }
 
     /// Whether the family is in the IMA class (c_IMA = 0 everywhere).
     pub fn in_ima_class(&self) -> bool {
-        matches!(self, Family::Moebius)
+        matches!(self, Family::Moebius | Family::SigmoidMoebius)
+    }
+
+    /// The prior the family is defined with, if it has one: the authors' uniform on (0, 1)^d
+    /// through the sigmoid, `beta-logistic 1 1`, for [`Family::SigmoidMoebius`]; `None` for the
+    /// others, which are checked under any prior.
+    pub fn own_prior(&self) -> Option<Prior> {
+        match self {
+            Family::SigmoidMoebius => Some(Prior::beta_logistic(1.0, 1.0).expect("valid")),
+            _ => None,
+        }
     }
 
     /// A decoder of this family on R^d.
@@ -218,16 +272,24 @@ impl Family {
             Family::MlpTriangular => mlp_triangular(d, 3, PAPER_ALPHA, rng),
             Family::Moebius => moebius_decoder(d, rng),
             Family::MoebiusVolumePreserving => moebius_volume_preserving(d, rng),
+            Family::SigmoidMoebius => sigmoid_moebius_decoder(d, rng),
         }
     }
 
     /// The law of the latent sources of this family's data: the prior for the affine and MLP
     /// families; uniform on [−½, ½]^d for the Möbius families (§4.3), which keeps the data away
-    /// from the pole (at distance [`DEFAULT_POLE_DISTANCE`]).
+    /// from the pole (at distance [`DEFAULT_POLE_DISTANCE`]). The authors' model: z uniform on
+    /// [−[`AUTHORS_Z_MAX`], [`AUTHORS_Z_MAX`]]^d, i.e. σ(z) ∈ [0.05, 0.95]^d — test points inside
+    /// the cube (their prior draws σ(z) uniform on all of (0, 1)^d; within ~0.05 of a face the
+    /// sigmoid's slope is small, and the oracle's tensor quadratures exhaust their node budget
+    /// at γ² ≲ 1e5).
     pub fn data_source(&self, prior: Prior) -> Source {
         match self {
             Family::Moebius | Family::MoebiusVolumePreserving => {
                 Source::uniform(-0.5, 0.5).expect("a valid interval")
+            }
+            Family::SigmoidMoebius => {
+                Source::uniform(-AUTHORS_Z_MAX, AUTHORS_Z_MAX).expect("a valid interval")
             }
             _ => Source::Prior(prior),
         }
@@ -257,9 +319,22 @@ pub fn family_cases(
     points: usize,
     rng: &mut OracleRng,
 ) -> Result<Vec<FamilyCase>, DecoderError> {
-    let mut out = Vec::with_capacity(Family::ALL.len() * priors.len());
-    for family in Family::ALL {
-        for &prior in priors {
+    family_cases_of(&Family::ALL, d, priors, points, rng)
+}
+
+/// [`family_cases`] for the given families, in order: each family under every prior of `priors`,
+/// or under its [`Family::own_prior`] alone if it has one.
+pub fn family_cases_of(
+    families: &[Family],
+    d: usize,
+    priors: &[Prior],
+    points: usize,
+    rng: &mut OracleRng,
+) -> Result<Vec<FamilyCase>, DecoderError> {
+    let mut out = Vec::with_capacity(families.len() * priors.len());
+    for &family in families {
+        let own = family.own_prior().map(|p| vec![p]);
+        for &prior in own.as_deref().unwrap_or(priors) {
             let model = Model::new(prior, family.build(d, rng)?)?;
             let source = family.data_source(prior);
             let zs: Vec<DVector<f64>> = (0..points)
@@ -316,6 +391,73 @@ mod tests {
             &[1.0 / 3.0],
             Tol::Scaled(0.01, 1.0),
         );
+    }
+
+    /// The authors' §4.3 model: the pole lies outside [0, 1]^d (at distance 2 from the centre, so
+    /// ≥ 2 − √d/2 from the cube), the model has no reachable pole, and it is in the IMA class:
+    /// JᵀJ is diagonal (a diagonal sigmoid Jacobian times a conformal Möbius one) — off-diagonal
+    /// entries ≤ 1e-14 relative to the diagonal (a few eps per product of O(1) entries) — and
+    /// c_IMA ≤ 1e-13 (a sum of d + 1 logarithms, as proofs-check's ZERO_CONTRAST), at prior draws
+    /// of d = 2, 3, 5.
+    #[test]
+    fn authors_moebius_is_in_the_ima_class_with_an_unreachable_pole() {
+        let mut r = rng(21);
+        for d in [2, 3, 5] {
+            let cases = family_cases_of(
+                &[Family::SigmoidMoebius],
+                d,
+                &[Prior::standard_normal()],
+                8,
+                &mut r,
+            )
+            .unwrap();
+            // Its own prior only, not the one asked for.
+            assert_eq!(cases.len(), 1);
+            let case = &cases[0];
+            assert_eq!(case.model.prior().name(), "beta-logistic");
+            assert!(case.model.poles().is_empty(), "d={d}");
+            let Step::Moebius(m) = &case.model.decoder().steps()[1] else {
+                panic!("the second step is the Möbius step");
+            };
+            let centre = DVector::from_element(d, 0.5);
+            assert_within(
+                "pole distance from the centre",
+                &[(m.pole() - &centre).norm()],
+                &[DEFAULT_POLE_DISTANCE],
+                Tol::Scaled(1e-15, 1.0),
+            );
+            let to_cube = m.pole().map(|p| (p - p.clamp(0.0, 1.0)).abs()).norm();
+            assert!(to_cube >= DEFAULT_POLE_DISTANCE - (d as f64).sqrt() / 2.0 - 1e-12);
+            for z in &case.zs {
+                let j = case.model.decoder().jacobian(z).unwrap();
+                let jtj = j.transpose() * &j;
+                for a in 0..d {
+                    for b in 0..d {
+                        if a != b {
+                            let scale = (jtj[(a, a)] * jtj[(b, b)]).sqrt();
+                            assert!(jtj[(a, b)].abs() <= 1e-14 * scale, "d={d} JᵀJ {jtj}");
+                        }
+                    }
+                }
+                let c = crate::paper::ima::c_ima(case.model.decoder(), z).unwrap();
+                assert!(c.abs() <= 1e-13, "d={d} c_IMA {c:e}");
+            }
+        }
+    }
+
+    /// Adding the authors' family leaves [`family_cases`] (the golden vectors' set) as it was: the
+    /// same five families, drawn in the same order.
+    #[test]
+    fn family_cases_is_the_five_families() {
+        let priors = [Prior::standard_normal()];
+        let a = family_cases(3, &priors, 2, &mut rng(3)).unwrap();
+        let b = family_cases_of(&Family::WITH_AUTHORS, 3, &priors, 2, &mut rng(3)).unwrap();
+        assert_eq!(a.len(), Family::ALL.len());
+        assert_eq!(b.len(), a.len() + 1);
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.family, y.family);
+            assert_eq!(x.xs, y.xs);
+        }
     }
 
     #[test]
