@@ -167,23 +167,11 @@ macro_rules! elementwise_step {
                 _scratch: &mut [f64],
             ) {
                 const K: usize = <$t as $crate::model::decoder::elementwise::Elementwise>::AUX;
-                let d = p.ncols();
                 let n = z.len();
-                let ps = p.as_slice();
-                let hs = h.as_mut_slice();
-                for (i, &ri) in r.iter().enumerate() {
+                $crate::model::decoder::step::add_diagonal_sandwich(p, h, |i| {
                     let a = $crate::model::decoder::elementwise::aux_at::<K>(aux, n, i);
-                    let c = ri * self.d2(z[i], a);
-                    if c == 0.0 {
-                        continue;
-                    }
-                    for (k, h_k) in hs.chunks_exact_mut(d).enumerate() {
-                        let pk = c * ps[k * n + i];
-                        for (l, h_kl) in h_k.iter_mut().enumerate() {
-                            *h_kl += pk * ps[l * n + i];
-                        }
-                    }
-                }
+                    r[i] * self.d2(z[i], a)
+                });
             }
             /// h += Pᵀ diag(r_i a'''(u_i) w_i) P (a''' from [`Elementwise::d3`]).
             fn add_third_sandwich(
@@ -196,23 +184,11 @@ macro_rules! elementwise_step {
                 h: &mut nalgebra::DMatrix<f64>,
             ) -> Result<(), $crate::model::decoder::DecoderError> {
                 const K: usize = <$t as $crate::model::decoder::elementwise::Elementwise>::AUX;
-                let d = p.ncols();
                 let n = z.len();
-                let ps = p.as_slice();
-                let hs = h.as_mut_slice();
-                for (i, &ri) in r.iter().enumerate() {
+                $crate::model::decoder::step::add_diagonal_sandwich(p, h, |i| {
                     let a = $crate::model::decoder::elementwise::aux_at::<K>(aux, n, i);
-                    let c = ri * w[i] * self.d3(z[i], a);
-                    if c == 0.0 {
-                        continue;
-                    }
-                    for (k, h_k) in hs.chunks_exact_mut(d).enumerate() {
-                        let pk = c * ps[k * n + i];
-                        for (l, h_kl) in h_k.iter_mut().enumerate() {
-                            *h_kl += pk * ps[l * n + i];
-                        }
-                    }
-                }
+                    r[i] * w[i] * self.d3(z[i], a)
+                });
                 Ok(())
             }
             #[inline]

@@ -19,6 +19,7 @@
 //! Every formula is evaluated to a few ulps for every finite t (|t| ≥ 700 included).
 
 use super::error::DecoderError;
+use super::step::add_diagonal_sandwich;
 use super::step_block::{LaneScratch, StepBlockOps};
 use super::StepOps;
 use crate::lanes::{Block, Lanes, MatBlock, LANES};
@@ -261,22 +262,8 @@ impl StepOps for LeakySoftplus {
         h: &mut DMatrix<f64>,
         _scratch: &mut [f64],
     ) {
-        let d = p.ncols();
         let n = self.dim;
-        let ps = p.as_slice();
-        let hs = h.as_mut_slice();
-        for (i, &ri) in r.iter().enumerate() {
-            let c = self.weighted_curvature(ri, aux[i], aux[n + i]);
-            if c == 0.0 {
-                continue;
-            }
-            for (k, h_k) in hs.chunks_exact_mut(d).enumerate() {
-                let pk = c * ps[k * n + i];
-                for (l, h_kl) in h_k.iter_mut().enumerate() {
-                    *h_kl += pk * ps[l * n + i];
-                }
-            }
-        }
+        add_diagonal_sandwich(p, h, |i| self.weighted_curvature(r[i], aux[i], aux[n + i]));
     }
 
     /// h += Pᵀ diag(r_i a'''(u_i) w_i) P with a'''(t) = (1 − α) σ(t) σ(−t) (σ(−t) − σ(t)) (that is
@@ -293,19 +280,10 @@ impl StepOps for LeakySoftplus {
         h: &mut DMatrix<f64>,
     ) -> Result<(), DecoderError> {
         let n = self.dim;
-        for i in 0..n {
+        add_diagonal_sandwich(p, h, |i| {
             let (s, c) = (aux[i], aux[n + i]);
-            let t3 = r[i] * w[i] * (1.0 - self.alpha) * s * c * (c - s);
-            if t3 == 0.0 {
-                continue;
-            }
-            for k in 0..p.ncols() {
-                let pk = t3 * p[(i, k)];
-                for l in 0..p.ncols() {
-                    h[(l, k)] += pk * p[(i, l)];
-                }
-            }
-        }
+            r[i] * w[i] * (1.0 - self.alpha) * s * c * (c - s)
+        });
         Ok(())
     }
 

@@ -81,6 +81,32 @@ pub(crate) trait StepOps {
     fn inverse(&self, x: &[f64], out: &mut [f64]) -> Result<(), DecoderError>;
 }
 
+/// h += Pᵀ diag(c_0 … c_{n−1}) P for an elementwise step on R^n, P of shape n × d: the second- and
+/// third-derivative sandwiches of every elementwise step, `coeff(i)` giving c_i (rows with c_i = 0
+/// are skipped). Each entry of h adds its terms in the order i = 0, 1, ….
+#[inline]
+pub(crate) fn add_diagonal_sandwich(
+    p: &DMatrix<f64>,
+    h: &mut DMatrix<f64>,
+    coeff: impl Fn(usize) -> f64,
+) {
+    let (n, d) = (p.nrows(), p.ncols());
+    let ps = p.as_slice();
+    let hs = h.as_mut_slice();
+    for i in 0..n {
+        let c = coeff(i);
+        if c == 0.0 {
+            continue;
+        }
+        for (k, h_k) in hs.chunks_exact_mut(d).enumerate() {
+            let pk = c * ps[k * n + i];
+            for (l, h_kl) in h_k.iter_mut().enumerate() {
+                *h_kl += pk * ps[l * n + i];
+            }
+        }
+    }
+}
+
 /// A step of a decoder: affine, elementwise leaky softplus, Möbius, or one of the elementwise
 /// sigmoid, tanh and leaky ReLU.
 #[derive(Debug, Clone)]
