@@ -4,7 +4,7 @@
 use crate::args::{Args, LIMIT_FLAGS};
 use crate::outdir::OutDir;
 use crate::output::{read_points, Output};
-use crate::pole_note::pole_note;
+use crate::pole_note::first_refusal;
 use crate::status;
 use ima_oracle::io::model_file::load_model_with;
 use ima_oracle::paper::Asymptotics;
@@ -79,21 +79,13 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             Asymptotics::new(&model, x)
         },
     );
-    let failed = results
-        .iter()
-        .enumerate()
-        .find_map(|(i, r)| r.as_ref().err().map(|e| (i, e)));
-    if let Some((i, e)) = failed {
-        let x: Vec<f64> = xs.row(i).iter().copied().collect();
-        let msg = match pole_note(&model, &x) {
-            Some(note) => format!("point {i}: asymptotics: {e}; {note}"),
-            None => format!("point {i}: asymptotics: {e}"),
-        };
-        if !allow {
-            return Err(format!("{msg} (use --allow-refusals to write NaN there)"));
-        }
-        eprintln!("note: points without coefficients are NaN; the first: {msg}");
-    }
+    first_refusal(
+        &model,
+        &xs,
+        &results,
+        ("asymptotics", "points without coefficients are NaN"),
+        allow,
+    )?;
     let latent = |get: fn(&Asymptotics) -> &DVector<f64>| -> Vec<f64> {
         results
             .iter()

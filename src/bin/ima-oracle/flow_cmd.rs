@@ -5,7 +5,7 @@ use crate::args::{Args, LIMIT_FLAGS};
 use crate::model_arg::load_model;
 use crate::outdir::OutDir;
 use crate::output::{check_output_size, read_points, Output};
-use crate::pole_note::pole_note;
+use crate::pole_note::first_refusal;
 use crate::status;
 use ima_oracle::parallel::par_map;
 use ima_oracle::{flow_quantities, FlowQuantities, OracleError};
@@ -144,21 +144,13 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             flow_quantities(&model, x)
         },
     );
-    let failed = results
-        .iter()
-        .enumerate()
-        .find_map(|(i, r)| r.as_ref().err().map(|e| (i, e)));
-    if let Some((i, e)) = failed {
-        let x: Vec<f64> = xs.row(i).iter().copied().collect();
-        let msg = match pole_note(&model, &x) {
-            Some(note) => format!("point {i}: g(x): {e}; {note}"),
-            None => format!("point {i}: g(x): {e}"),
-        };
-        if !allow {
-            return Err(format!("{msg} (use --allow-refusals to write NaN there)"));
-        }
-        eprintln!("note: points without g(x) are NaN (status_flow 5); the first: {msg}");
-    }
+    first_refusal(
+        &model,
+        &xs,
+        &results,
+        ("g(x)", "points without g(x) are NaN (status_flow 5)"),
+        allow,
+    )?;
     let flows: Vec<_> = results.iter().map(|r| r.as_ref()).collect();
     let mut o = Output::default();
     add_flow_columns(&mut o, &flows, d, dd);

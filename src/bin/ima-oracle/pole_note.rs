@@ -34,3 +34,32 @@ pub fn pole_note(model: &Model, x: &[f64]) -> Option<String> {
     }
     None
 }
+
+/// The first refused point of a per-point computation (`what` names it): with `allow`, a note on
+/// stderr (`nan_note` says what is written instead) and Ok; otherwise the error, naming the point
+/// and blaming a pole when one is the cause.
+pub fn first_refusal<T, E: std::fmt::Display>(
+    model: &Model,
+    xs: &nalgebra::DMatrix<f64>,
+    results: &[Result<T, E>],
+    (what, nan_note): (&str, &str),
+    allow: bool,
+) -> Result<(), String> {
+    let failed = results
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| r.as_ref().err().map(|e| (i, e)));
+    let Some((i, e)) = failed else {
+        return Ok(());
+    };
+    let x: Vec<f64> = xs.row(i).iter().copied().collect();
+    let msg = match pole_note(model, &x) {
+        Some(note) => format!("point {i}: {what}: {e}; {note}"),
+        None => format!("point {i}: {what}: {e}"),
+    };
+    if !allow {
+        return Err(format!("{msg} (use --allow-refusals to write NaN there)"));
+    }
+    eprintln!("note: {nan_note}; the first: {msg}");
+    Ok(())
+}
