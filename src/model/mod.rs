@@ -30,6 +30,6 @@ pub(crate) use generative_model::shifted_log_flow;
 pub use generative_model::{chi2_tail_bound, Model, PoleRefusal};
 pub(crate) use prior::gaussian_log_norm;
 pub use prior::{DistributionError, Prior};
+pub(crate) use sigmoid::sigmoid_pair;
 pub use sigmoid::{sigmoid, softplus};
-pub(crate) use sigmoid::{sigmoid_pair, sigmoid_pair_from, softplus_from};
 pub use source::Source;

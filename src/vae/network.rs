@@ -381,8 +381,8 @@ impl Grads {
     /// Sets every entry to 0.
     pub fn clear(&mut self) {
         for l in &mut self.layers {
-            l.w.fill(0.0);
-            l.b.fill(0.0);
+            l.w.as_mut_slice().fill(0.0);
+            l.b.as_mut_slice().fill(0.0);
         }
     }
 

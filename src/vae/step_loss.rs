@@ -45,8 +45,10 @@
 
 use super::autoencoder::{Vae, VaeGrads};
 use super::error::{check_array, VaeError};
+use super::given_noise_block::{run_chunk_given_noise, BlockScratch};
 use super::network::Tape;
 use crate::input::{Beta, Encoder, Gamma2, Query};
+#[cfg(test)]
 use crate::model::Prior;
 use crate::objective::{beta_vae, beta_vae_on_rule, DerivativeOrder, ElboWorkspace};
 use crate::parallel::par_map;
@@ -79,6 +81,7 @@ pub(crate) struct Scratch {
     sigma: Vec<f64>,
     z: Vec<f64>,
     r: Vec<f64>,
+    #[cfg_attr(not(test), allow(dead_code))]
     rz: Vec<f64>,
     gh: Vec<f64>,
 }
@@ -137,9 +140,9 @@ fn check_batch(vae: &Vae, xs: &[f64]) -> Result<usize, VaeError> {
 /// What one chunk of [`CHUNK`] consecutive points produced: their objectives L_i, the sum of their
 /// error estimates and the sum of their gradients of Σ L_i (buffers reused from step to step).
 pub(crate) struct ChunkOut {
-    elbo: Vec<f64>,
+    pub(crate) elbo: Vec<f64>,
     err: f64,
-    grads: VaeGrads,
+    pub(crate) grads: VaeGrads,
     status: Result<(), VaeError>,
 }
 
@@ -153,6 +156,14 @@ impl ChunkOut {
             status: Ok(()),
         }
     }
+
+    /// Empties the buffers for the next chunk.
+    pub(crate) fn clear(&mut self) {
+        self.elbo.clear();
+        self.err = 0.0;
+        self.grads.clear();
+        self.status = Ok(());
+    }
 }
 
 /// Runs `point(i, scratch, grads)` → (L_i, error estimate) over chunk `c` of a batch of `b` points,
@@ -161,10 +172,7 @@ pub(crate) fn run_chunk<F>(b: usize, c: usize, sc: &mut Scratch, out: &mut Chunk
 where
     F: Fn(usize, &mut Scratch, &mut VaeGrads) -> Result<(f64, f64), VaeError>,
 {
-    out.elbo.clear();
-    out.err = 0.0;
-    out.grads.clear();
-    out.status = Ok(());
+    out.clear();
     for i in c * CHUNK..((c + 1) * CHUNK).min(b) {
         match point(i, sc, &mut out.grads) {
             Ok((l, e)) => {
@@ -278,13 +286,39 @@ pub fn loss_given_noise(
         gamma2: gamma2.get(),
         beta: beta.get(),
     };
+    let outs = par_map(
+        b.div_ceil(CHUNK),
+        threads,
+        || BlockScratch::new(vae),
+        |c, sc| {
+            let mut out = ChunkOut::new(vae);
+            run_chunk_given_noise(vae, &inp, b, c, sc, &mut out);
+            out
+        },
+    );
+    let mut total = empty_step(vae);
+    sum_chunks(b, outs.iter(), &mut vae.zero_grads(), &mut total)?;
+    Ok(total)
+}
+
+/// [`loss_given_noise`] point by point through [`point_given_noise`]: the readable reference the
+/// block path is tested against, bit for bit.
+#[cfg(test)]
+pub(crate) fn loss_given_noise_pointwise(
+    vae: &Vae,
+    inp: &GivenNoise<'_>,
+    threads: usize,
+) -> Result<StepLoss, VaeError> {
+    let b = check_batch(vae, inp.xs)?;
     assemble(vae, b, threads, |i, sc, g| {
-        point_given_noise(vae, &inp, i, sc, g)
+        point_given_noise(vae, inp, i, sc, g)
     })
 }
 
 /// L_i with the given noise (module docs), its gradient added to `g`: the encoder, S decoder
-/// passes forward and backward, the KL (closed form for a Gaussian prior, sampled otherwise).
+/// passes forward and backward, the KL (closed form for a Gaussian prior, sampled otherwise). The
+/// readable one-point form of `given_noise_block` (which the library runs), kept as its reference.
+#[cfg(test)]
 pub(crate) fn point_given_noise(
     vae: &Vae,
     inp: &GivenNoise<'_>,

@@ -14,9 +14,8 @@
 use super::adam::{Adam, AdamConfig};
 use super::autoencoder::Vae;
 use super::error::{check_array, VaeError};
-use super::step_loss::{
-    empty_step, point_given_noise, run_chunk, sum_chunks, ChunkOut, GivenNoise, Scratch, CHUNK,
-};
+use super::given_noise_block::{run_chunk_given_noise, BlockScratch};
+use super::step_loss::{empty_step, sum_chunks, ChunkOut, GivenNoise, CHUNK};
 use crate::input::{Beta, Gamma2};
 use crate::model::generate::{rng, OracleRng};
 use crate::parallel::with_crew;
@@ -108,7 +107,7 @@ pub fn train(
         .map(|_| Mutex::new(ChunkOut::new(vae)))
         .collect();
     let (g2, be, samples) = (opts.gamma2.get(), opts.beta.get(), opts.samples);
-    let work = |c: usize, sc: &mut Scratch| {
+    let work = |c: usize, sc: &mut BlockScratch| {
         let v = read(&params);
         let inp = read(&input);
         let mut out = lock(&outs[c]);
@@ -119,13 +118,11 @@ pub fn train(
             gamma2: g2,
             beta: be,
         };
-        run_chunk(inp.b, c, sc, &mut out, |i, sc, g| {
-            point_given_noise(&v, &noise, i, sc, g)
-        });
+        run_chunk_given_noise(&v, &noise, inp.b, c, sc, &mut out);
     };
     let result = with_crew(
         opts.threads,
-        || Scratch::new(vae),
+        || BlockScratch::new(vae),
         work,
         |crew| -> Result<Vec<EpochRecord>, VaeError> {
             let mut r: OracleRng = rng(opts.seed);

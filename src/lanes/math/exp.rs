@@ -117,7 +117,7 @@ pub fn exp(x: f64) -> f64 {
 }
 
 /// [`exp`] on every lane, bit-identical to it lane by lane, vectorised.
-#[inline]
+#[inline(always)]
 pub fn exp_lanes<const N: usize>(x: [f64; N]) -> [f64; N] {
     exp_kernel(Lanes(x)).0
 }

@@ -48,7 +48,7 @@ pub fn ln_1p(x: f64) -> f64 {
 }
 
 /// [`ln_1p`] on every lane, bit-identical to it lane by lane, vectorised.
-#[inline]
+#[inline(always)]
 pub fn ln_1p_lanes<const N: usize>(x: [f64; N]) -> [f64; N] {
     ln_1p_kernel(Lanes(x)).0
 }

@@ -22,8 +22,8 @@ use super::error::DecoderError;
 use super::step::add_diagonal_sandwich;
 use super::step_block::{LaneScratch, StepBlockOps};
 use super::StepOps;
-use crate::lanes::{Block, Lanes, MatBlock, LANES};
-use crate::model::{sigmoid, sigmoid_pair, sigmoid_pair_from, softplus, softplus_from};
+use crate::lanes::{math, Block, Lanes, MatBlock, LANES};
+use crate::model::{sigmoid, sigmoid_pair, softplus};
 use crate::tol::{DIFF_FORM_MAX_STEP, SOFTPLUS_INVERSE_MAX_ITER};
 use nalgebra::DMatrix;
 use std::f64::consts::LN_2;
@@ -64,15 +64,19 @@ impl LeakySoftplus {
         self.alpha * t + (1.0 - self.alpha) * softplus(t)
     }
 
-    /// out = a(u) and the cache of u ([`StepOps::fill_aux`]) in one pass, from one exponential
-    /// e^{−|u_i|} per entry — bit for bit `forward` then `fill_aux`.
+    /// out = a(u) and σ(u) in one pass, from one exponential e = e^{−|u_i|} per entry, for the
+    /// amortised VAE's networks: σ(u) = n/(1 + e) with n = 1 for u ≥ 0 and n = e otherwise (the
+    /// bits of [`crate::model::sigmoid_pair`]'s first output; the numerator selected, then one
+    /// division, so that the block form has no branch). The cache's second half, σ(−u), is not
+    /// filled: the networks' reverse mode reads σ(u) alone (a' = α + (1 − α) σ(u)). Its exp and
+    /// ln_1p are the crate's own ([`crate::lanes::math`], < 1 ulp, as std's), so that the block
+    /// form [`LeakySoftplus::forward_with_aux_block`], which vectorises them, gives the same bits.
     #[inline]
     pub(crate) fn forward_with_aux(&self, u: &[f64], out: &mut [f64], aux: &mut [f64]) {
-        let (s, c) = aux.split_at_mut(u.len());
-        for (((o, si), ci), &t) in out.iter_mut().zip(s).zip(c).zip(u) {
-            let e = (-t.abs()).exp();
-            *o = self.alpha * t + (1.0 - self.alpha) * softplus_from(t, e);
-            (*si, *ci) = sigmoid_pair_from(t, e);
+        for ((o, si), &t) in out.iter_mut().zip(aux.iter_mut()).zip(u) {
+            let e = math::exp(-t.abs());
+            *o = self.alpha * t + (1.0 - self.alpha) * (t.max(0.0) + math::ln_1p(e));
+            *si = if t >= 0.0 { 1.0 } else { e } / (1.0 + e);
         }
     }
 
@@ -300,6 +304,39 @@ impl StepOps for LeakySoftplus {
             })?;
         }
         Ok(())
+    }
+}
+
+impl LeakySoftplus {
+    /// [`LeakySoftplus::forward_with_aux`] on a block, exp and ln_1p over the lanes at once; lane
+    /// by lane the same bits (the cache's first n coordinates σ(u) filled).
+    #[inline(always)]
+    pub(crate) fn forward_with_aux_block(&self, u: &Block, out: &mut Block, aux: &mut Block) {
+        let lanes = out
+            .coords_mut()
+            .iter_mut()
+            .zip(aux.coords_mut())
+            .zip(u.coords());
+        for ((o, si), ui) in lanes {
+            let e = math::exp_lanes(ui.map(|t| -t.abs()));
+            let lp = math::ln_1p_lanes(e);
+            for l in 0..LANES {
+                let t = ui[l];
+                o[l] = self.alpha * t + (1.0 - self.alpha) * (t.max(0.0) + lp[l]);
+                si[l] = if t >= 0.0 { 1.0 } else { e[l] } / (1.0 + e[l]);
+            }
+        }
+    }
+
+    /// out_i = a'(u_i) r_i per lane, a' = α + (1 − α) σ(u) from the cache `aux` (its first n
+    /// coordinates are σ(u)): [`StepBlockOps::vjp_block`] without the block wrappers.
+    #[inline(always)]
+    pub(crate) fn vjp_lanes(&self, aux: &[Lanes], r: &[Lanes], out: &mut [Lanes]) {
+        for ((o, ri), si) in out.iter_mut().zip(r).zip(aux) {
+            for l in 0..LANES {
+                o[l] = self.slope(si[l]) * ri[l];
+            }
+        }
     }
 }
 

@@ -64,5 +64,6 @@ pub use moebius::Moebius;
 pub use sigmoid_step::Sigmoid;
 pub use step::Step;
 pub(crate) use step::StepOps;
+pub(crate) use step_block::{LaneScratch, StepBlockOps};
 pub use tanh_step::Tanh;
 pub use workspace::Workspace;
