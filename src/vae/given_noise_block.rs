@@ -285,8 +285,11 @@ fn decoder_block(
 
 #[cfg(test)]
 mod tests {
-    use super::super::step_loss::{loss_given_noise_pointwise, GivenNoise};
+    use super::super::step_loss::{
+        empty_step, loss_given_noise_pointwise, sum_chunks, ChunkOut, GivenNoise, CHUNK,
+    };
     use super::super::{init, loss_given_noise, Layer, Network, StepLoss, Vae};
+    use super::{chunk, BlockScratch};
     use crate::input::{Beta, Gamma2};
     use crate::model::generate::rng;
     use crate::model::{Prior, Sigmoid, Step, Tanh};
@@ -296,6 +299,22 @@ mod tests {
     fn normals(n: usize, seed: u64) -> Vec<f64> {
         let mut r = rng(seed);
         (0..n).map(|_| r.sample(StandardNormal)).collect()
+    }
+
+    /// The chunks compiled for the baseline target (SSE2 on x86-64), whatever the CPU: the path a
+    /// machine without AVX2 runs.
+    fn portable(vae: &Vae, inp: &GivenNoise<'_>) -> StepLoss {
+        let b = inp.xs.len() / vae.dim_observed();
+        let outs: Vec<ChunkOut> = (0..b.div_ceil(CHUNK))
+            .map(|c| {
+                let mut out = ChunkOut::new(vae);
+                chunk(vae, inp, b, c, &mut BlockScratch::new(vae), &mut out);
+                out
+            })
+            .collect();
+        let mut total = empty_step(vae);
+        sum_chunks(b, outs.iter(), &mut vae.zero_grads(), &mut total).unwrap();
+        total
     }
 
     fn bits(s: &StepLoss) -> Vec<u64> {
@@ -310,7 +329,8 @@ mod tests {
     /// partial blocks and chunks (1, 7, 21, 37), 1 and 3 samples (pairs of a point split across
     /// decoder blocks), the MLP (leaky softplus lane kernels) with the closed-form Gaussian KL, and
     /// a sigmoid → linear → tanh → linear decoder (the generic block steps) with a sampled
-    /// Beta-logistic prior term; 1 and 2 threads. No tolerance: the two paths perform the same
+    /// Beta-logistic prior term; 1 and 2 threads; the run-time choice (AVX2 where the CPU has it)
+    /// and the baseline compilation, against a reference compiled for the baseline. No tolerance: the two paths perform the same
     /// IEEE operations in the same order (module docs), so any difference is a defect.
     #[test]
     fn block_path_matches_point_by_point_bit_for_bit() {
@@ -351,6 +371,11 @@ mod tests {
                         beta: be,
                     };
                     let want = loss_given_noise_pointwise(vae, &inp, 1).unwrap();
+                    assert_eq!(
+                        bits(&portable(vae, &inp)),
+                        bits(&want),
+                        "portable, b = {b}, S = {s}"
+                    );
                     for threads in [1, 2] {
                         let (g, bb) = (Gamma2::new(g2).unwrap(), Beta::new(be).unwrap());
                         let got = loss_given_noise(vae, &xs, &eps, s, g, bb, threads).unwrap();
