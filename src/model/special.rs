@@ -66,10 +66,10 @@ const ASYMPTOTIC_FROM: f64 = 12.0;
 /// below 3e-20, 6e-17 of ψ'''(16) ≈ 5.2e-4).
 const ASYMPTOTIC_FROM_3: f64 = 16.0;
 
-/// ψ'''(x) = d⁴/dx⁴ ln Γ(x) for x > 0: the recurrence ψ'''(x) = ψ'''(x + 1) + 6/x⁴ up to x ≥ 16,
+/// The pentagamma function ψ'''(x) = d⁴/dx⁴ ln Γ(x) for x > 0: the recurrence ψ'''(x) = ψ'''(x + 1) + 6/x⁴ up to x ≥ 16,
 /// then ψ'''(x) ~ 2/x³ + 3/x⁴ + Σ_{k≥1} (2k + 1)(2k + 2) B_{2k}/x^{2k+3} (k ≤ 7). All terms of the
 /// recurrence are positive: a few ulps relative. NaN for x ≤ 0 or NaN.
-pub fn tetragamma(x: f64) -> f64 {
+pub fn pentagamma(x: f64) -> f64 {
     if x.is_nan() || x <= 0.0 {
         return f64::NAN;
     }
@@ -303,24 +303,24 @@ mod tests {
     /// h²|ψ⁽⁵⁾|/12 ≤ 1e-5 (ψ⁽⁵⁾ ≤ 5!·ζ(6) ≈ 122), at most 2e-6 of ψ'''; round-off
     /// 4 eps·ψ'/h² ≤ 1.5e-9, at most 1e-6 of ψ''' ≥ 2.2e-3; 1e-5 relative).
     #[test]
-    fn tetragamma_closed_forms() {
+    fn pentagamma_closed_forms() {
         let tol = Tol::Rel(4e-15);
-        assert_within("ψ'''(1)", &[tetragamma(1.0)], &[PI.powi(4) / 15.0], tol);
-        assert_within("ψ'''(½)", &[tetragamma(0.5)], &[PI.powi(4)], tol);
+        assert_within("ψ'''(1)", &[pentagamma(1.0)], &[PI.powi(4) / 15.0], tol);
+        assert_within("ψ'''(½)", &[pentagamma(0.5)], &[PI.powi(4)], tol);
         for i in 1..=400 {
             let x = 0.05 * i as f64;
             assert_within(
                 &format!("ψ'''(x) − ψ'''(x + 1) at {x}"),
-                &[tetragamma(x) - tetragamma(x + 1.0)],
+                &[pentagamma(x) - pentagamma(x + 1.0)],
                 &[6.0 / x.powi(4)],
-                Tol::Scaled(8.0 * f64::EPSILON, tetragamma(x)),
+                Tol::Scaled(8.0 * f64::EPSILON, pentagamma(x)),
             );
             if (1.0..=10.0).contains(&x) {
                 let h = 1e-3;
                 let fd = (trigamma(x + h) - 2.0 * trigamma(x) + trigamma(x - h)) / (h * h);
                 assert_within(
                     &format!("ψ''' = (ψ')'' at {x}"),
-                    &[tetragamma(x)],
+                    &[pentagamma(x)],
                     &[fd],
                     Tol::Rel(1e-5),
                 );

@@ -3,7 +3,7 @@
 //! variance and the fourth central moment.
 
 use super::normal;
-use ima_oracle::model::special::{ln_incomplete_beta, tetragamma};
+use ima_oracle::model::special::{ln_incomplete_beta, pentagamma};
 use ima_oracle::{Prior, Source};
 use std::f64::consts::{LN_2, PI};
 
@@ -75,7 +75,7 @@ impl Law {
                 (
                     p.mean(),
                     var,
-                    tetragamma(a) + tetragamma(b) + 3.0 * var * var,
+                    pentagamma(a) + pentagamma(b) + 3.0 * var * var,
                 )
             }
             Law::Beta22 => (0.0, 1.0 / 20.0, 3.0 / 560.0),
