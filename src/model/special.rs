@@ -66,8 +66,8 @@ const ASYMPTOTIC_FROM: f64 = 12.0;
 /// below 3e-20, 6e-17 of ψ'''(16) ≈ 5.2e-4).
 const ASYMPTOTIC_FROM_3: f64 = 16.0;
 
-/// The pentagamma function ψ'''(x) = d⁴/dx⁴ ln Γ(x) for x > 0: the recurrence ψ'''(x) = ψ'''(x + 1) + 6/x⁴ up to x ≥ 16,
-/// then ψ'''(x) ~ 2/x³ + 3/x⁴ + Σ_{k≥1} (2k + 1)(2k + 2) B_{2k}/x^{2k+3} (k ≤ 7). All terms of the
+/// The pentagamma function ψ'''(x) = d⁴/dx⁴ ln Γ(x) for x > 0: the recurrence
+/// ψ'''(x) = ψ'''(x + 1) + 6/x⁴ up to x ≥ 16, then ψ'''(x) ~ 2/x³ + 3/x⁴ + Σ_{k≥1} (2k + 1)(2k + 2) B_{2k}/x^{2k+3} (k ≤ 7). All terms of the
 /// recurrence are positive: a few ulps relative. NaN for x ≤ 0 or NaN.
 pub fn pentagamma(x: f64) -> f64 {
     if x.is_nan() || x <= 0.0 {
