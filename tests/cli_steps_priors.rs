@@ -62,6 +62,53 @@ fn float32_moebius_matrix_is_noted() {
     assert!(stderr(&o).contains("polar factor"), "{}", stderr(&o));
     let lf = read_npy(out.join("log_flow.npy")).unwrap();
     assert!(lf.data().iter().all(|v| v.is_finite()), "{:?}", lf.data());
+    // The other commands that read a model say so too: asymptotics, vae-init --decoder, and (a VAE
+    // folder whose decoder's A is the float32 file) vae-loss.
+    let o = run(&[
+        "asymptotics",
+        s(&model),
+        "--x",
+        s(&x),
+        "--out",
+        s(&dir.join("asy")),
+    ]);
+    assert!(stderr(&o).contains("polar factor"), "{}", stderr(&o));
+    let vae = dir.join("vae");
+    let o = run(&[
+        "vae-init",
+        "--decoder",
+        s(&model),
+        "--out",
+        s(&vae),
+        "--seed",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("polar factor"), "{}", stderr(&o));
+    let text = std::fs::read_to_string(vae.join("model.txt")).unwrap();
+    let a_file = text
+        .lines()
+        .find_map(|l| l.strip_prefix("step moebius "))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .expect("the saved decoder has its Moebius step")
+        .to_string();
+    std::fs::copy(model.join("A.npy"), vae.join(&a_file)).unwrap();
+    let eps = dir.join("eps.npy");
+    npy(&eps, &[4, 1, 3], &[0.1; 12]);
+    let o = run(&[
+        "vae-loss",
+        s(&vae),
+        "--x",
+        s(&x),
+        "--eps",
+        s(&eps),
+        "--gamma2",
+        "10",
+        "--out",
+        s(&dir.join("loss")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("polar factor"), "{}", stderr(&o));
 }
 
 /// W₁ → leaky_relu 0.3 → W₂ (W₁ = I, W₂ = 2I): `eval` computes the flow quantities

@@ -6,7 +6,6 @@ use crate::outdir::OutDir;
 use crate::output::{read_points, Output};
 use crate::pole_note::first_refusal;
 use crate::status;
-use ima_oracle::io::model_file::load_model_with;
 use ima_oracle::paper::Asymptotics;
 use ima_oracle::parallel::par_map;
 use nalgebra::DVector;
@@ -57,7 +56,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let limits = a.limits()?;
     let allow = a.switch("allow-refusals");
     let out = OutDir::prepare(&a.path("out")?, a.switch("force"))?;
-    let model = load_model_with(model_path, &limits).map_err(|e| e.to_string())?;
+    let model = crate::model_arg::load_model(model_path.as_ref(), &limits)?;
     if !model.decoder().is_square() {
         return Err(format!(
             "asymptotics: the decoder maps R^{} to R^{}; the expansions need a square, invertible decoder",

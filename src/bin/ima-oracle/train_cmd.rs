@@ -4,7 +4,7 @@
 use crate::args::{usage, Args, LIMIT_FLAGS};
 use crate::outdir::OutDir;
 use crate::vae_loss::read_batch;
-use ima_oracle::io::model_file::{load_vae_with, save_vae};
+use ima_oracle::io::model_file::save_vae;
 use ima_oracle::io::npy::write_atomic;
 use ima_oracle::io::Limits;
 use ima_oracle::vae::{train, AdamConfig, EpochRecord, TrainOptions, Vae, VaeError};
@@ -135,7 +135,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let target = a.path("out")?;
     refuse_stale(&target)?;
     let out = OutDir::prepare(&target, a.switch("force"))?;
-    let folder = load_vae_with(&dir, &limits).map_err(|e| e.to_string())?;
+    let folder = crate::model_arg::load_vae_folder(&dir, &limits)?;
     let mut vae = folder.vae;
     let x = read_batch(&x_path, vae.dim_observed(), &limits)?;
     let n = x.shape()[0];

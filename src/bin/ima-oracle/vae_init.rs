@@ -5,7 +5,7 @@
 use crate::args::{usage, Args, LIMIT_FLAGS};
 use crate::outdir::OutDir;
 use ima_oracle::generate::rng;
-use ima_oracle::io::model_file::{load_model_with, save_vae};
+use ima_oracle::io::model_file::save_vae;
 use ima_oracle::vae::{init, Network, Vae};
 use ima_oracle::Prior;
 
@@ -182,7 +182,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
             ));
         }
         None => {
-            let model = load_model_with(a.path("decoder")?, &limits).map_err(|e| e.to_string())?;
+            let model = crate::model_arg::load_model(&a.path("decoder")?, &limits)?;
             (*model.prior(), Network::from_decoder(model.decoder()))
         }
     };

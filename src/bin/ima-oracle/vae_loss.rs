@@ -4,7 +4,7 @@
 use crate::args::{usage, Args, LIMIT_FLAGS};
 use crate::outdir::OutDir;
 use crate::output::Output;
-use ima_oracle::io::model_file::{load_vae_with, ArrayNames, VaeFolder};
+use ima_oracle::io::model_file::{ArrayNames, VaeFolder};
 use ima_oracle::io::npy::{read_npy_with, shape_text, NpyArray};
 use ima_oracle::io::Limits;
 use ima_oracle::vae::{loss_exact, loss_given_noise, Grads, StepLoss};
@@ -155,7 +155,7 @@ pub fn run(raw: &[String]) -> Result<String, String> {
     let threads = a.threads()?;
     let limits = a.limits()?;
     let out = OutDir::prepare(&a.path("out")?, a.switch("force"))?;
-    let folder = load_vae_with(&dir, &limits).map_err(|e| e.to_string())?;
+    let folder = crate::model_arg::load_vae_folder(&dir, &limits)?;
     let names = grad_names(&folder)?;
     let vae = &folder.vae;
     let (d, dd) = (vae.dim_latent(), vae.dim_observed());

@@ -65,12 +65,12 @@ pub fn load_encoder_with(
 pub(crate) fn load_decoder_network_with(
     path: &Path,
     limits: &Limits,
-) -> Result<(Prior, Network, ArrayNames, u64), ModelFileError> {
+) -> Result<(Prior, Network, ArrayNames, u64, Vec<String>), ModelFileError> {
     let p = parse(manifest_path(path), Kind::Model, limits)?;
     let (names, entries) = (p.names.clone(), p.entries);
-    let (model, _) = p.finish_model()?;
+    let (model, notes) = p.finish_model()?;
     let network = Network::from_decoder(model.decoder());
-    Ok((*model.prior(), network, names, entries))
+    Ok((*model.prior(), network, names, entries, notes))
 }
 
 /// Reads the manifest at `manifest` of the given kind, line by line.

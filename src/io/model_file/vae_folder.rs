@@ -20,6 +20,9 @@ pub struct VaeFolder {
     pub encoder_names: ArrayNames,
     /// `[W, b]` of each affine step of the decoder, as `model.txt` names them.
     pub decoder_names: ArrayNames,
+    /// What the loader changed in `model.txt` (as [`super::load_model_with_notes`]: a float32
+    /// Möbius `A` replaced by its nearest orthogonal matrix), one note each.
+    pub notes: Vec<String>,
 }
 
 /// Loads the VAE folder `dir` (`model.txt` and `encoder.txt`) within `limits` (the arrays of
@@ -28,7 +31,7 @@ pub struct VaeFolder {
 /// 2d, is an error about `encoder.txt`.
 pub fn load_vae_with(dir: impl AsRef<Path>, limits: &Limits) -> Result<VaeFolder, ModelFileError> {
     let dir = dir.as_ref();
-    let (prior, decoder, decoder_names, entries) = load_decoder_network_with(dir, limits)?;
+    let (prior, decoder, decoder_names, entries, notes) = load_decoder_network_with(dir, limits)?;
     let enc_path = dir.join("encoder.txt");
     // The limit on array entries holds for the folder as a whole: the encoder gets what is left.
     let rest = Limits {
@@ -42,6 +45,7 @@ pub fn load_vae_with(dir: impl AsRef<Path>, limits: &Limits) -> Result<VaeFolder
         vae,
         encoder_names,
         decoder_names,
+        notes,
     })
 }
 
