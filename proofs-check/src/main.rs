@@ -256,6 +256,7 @@ fn experiments(opts: &Options) -> ExitCode {
                 cfg.gamma2 = opts.gamma2.unwrap_or(cfg.gamma2);
                 cfg.n = opts.n.unwrap_or(cfg.n);
                 cfg.epochs = opts.epochs.unwrap_or(cfg.epochs);
+                cfg.seeds = opts.seeds.unwrap_or(cfg.seeds);
                 sprites::run(&cfg, &out)
             }
             _ => unreachable!("names are checked when parsed"),
