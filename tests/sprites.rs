@@ -251,3 +251,105 @@ fn bad_input_is_an_error() {
     };
     assert!(bad.sample(1, &mut rng(0)).unwrap_err().contains("factor y"));
 }
+
+/// MT19937 (Matsumoto & Nishimura 1998) seeded by `init_genrand(seed)` — numpy's legacy
+/// `np.random.seed(int)` — and its 53-bit doubles (`random_sample`: (a >> 5, b >> 6) of two draws).
+struct Mt19937 {
+    mt: [u32; 624],
+    i: usize,
+}
+
+impl Mt19937 {
+    fn new(seed: u32) -> Self {
+        let mut mt = [0u32; 624];
+        mt[0] = seed;
+        for i in 1..624 {
+            mt[i] = 1_812_433_253u32
+                .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
+                .wrapping_add(i as u32);
+        }
+        Mt19937 { mt, i: 624 }
+    }
+
+    fn next_u32(&mut self) -> u32 {
+        if self.i >= 624 {
+            for k in 0..624 {
+                let y = (self.mt[k] & 0x8000_0000) | (self.mt[(k + 1) % 624] & 0x7fff_ffff);
+                let mag = if y & 1 == 1 { 0x9908_b0df } else { 0 };
+                self.mt[k] = self.mt[(k + 397) % 624] ^ (y >> 1) ^ mag;
+            }
+            self.i = 0;
+        }
+        let mut y = self.mt[self.i];
+        self.i += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^ (y >> 18)
+    }
+
+    fn next_f64(&mut self) -> f64 {
+        let a = (self.next_u32() >> 5) as f64;
+        let b = (self.next_u32() >> 6) as f64;
+        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
+    }
+}
+
+/// The default law is the authors' (factors.rs): `np.random.seed(1)` then
+/// `np.random.uniform(2, 15, 8)` viewed as (factor, (a, b)). Reference: MT19937 written above, whose
+/// first double from seed 1 is numpy's well-known 0.417022004702574 (checked to the last bit);
+/// 2 + 13u is one rounding, so the parameters agree to 1 ulp of 15.
+#[test]
+fn default_law_is_the_authors_numpy_seed_1() {
+    let mut mt = Mt19937::new(1);
+    let u: Vec<f64> = (0..8).map(|_| mt.next_f64()).collect();
+    assert_eq!(u[0], 0.417_022_004_702_574);
+    let law = SpriteLaw::default();
+    for k in 0..4 {
+        let (a, b) = law.params[k];
+        for (got, want) in [(a, 2.0 + 13.0 * u[2 * k]), (b, 2.0 + 13.0 * u[2 * k + 1])] {
+            assert!(
+                (got - want).abs() <= 2.0 * f64::EPSILON * 15.0,
+                "factor {k}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+/// The authors' geometry (render.rs): the centre at 0.2 + 0.55·(x, y) with y up (row coordinate
+/// 1 − 0.2 − 0.55 y), the area s² with s = 0.11 + 0.09·size (spriteworld's polygon of area 1 scaled
+/// by s), the apex up on screen; exact up to round-off (1e-15).
+#[test]
+fn authors_geometry() {
+    let opts = RenderOptions::default();
+    for (x, y, size) in [(0.0, 0.0, 0.0), (1.0, 1.0, 1.0), (0.3, 0.8, 0.5)] {
+        let f = Factors {
+            x,
+            y,
+            size,
+            hue: 0.5,
+        };
+        let t = triangle(&f, &opts);
+        let s = 0.11 + 0.09 * size;
+        assert!((t.area() - s * s).abs() < 1e-15, "{f:?}: area {}", t.area());
+        assert!((t.centre.0 - (0.2 + 0.55 * x)).abs() < 1e-15);
+        assert!((t.centre.1 - (0.8 - 0.55 * y)).abs() < 1e-15);
+        let apex = t.vertices.iter().map(|v| v.1).fold(f64::INFINITY, f64::min);
+        assert!((apex - (t.centre.1 - t.radius)).abs() < 1e-15);
+        // Every triangle inside the image.
+        for &(vx, vy) in &t.vertices {
+            assert!((0.0..=1.0).contains(&vx) && (0.0..=1.0).contains(&vy));
+        }
+    }
+    let down = RenderOptions {
+        y_up: false,
+        ..opts
+    };
+    let f = Factors {
+        x: 0.5,
+        y: 0.0,
+        size: 0.5,
+        hue: 0.5,
+    };
+    assert!((triangle(&f, &down).centre.1 - 0.2).abs() < 1e-15);
+}

@@ -156,8 +156,9 @@ fn tiny_moebius_runs_and_rank_correlation() {
     assert!(rank_correlation(&mixed[..3]).is_none());
 }
 
-/// sprites: the per-epoch CSV (loss, MCC, c_IMA) is the same on 1 and 2 threads, and its values are
-/// in range (MCC in [0, 1], c_IMA ≥ 0 up to round-off: Hadamard's inequality).
+/// sprites: the per-seed, per-epoch CSV (loss, MCC, c_IMA) is the same on 1 and 2 threads (two
+/// seeds: sequential, or one thread each), the warm-up epoch is at its γ² and the rest at γ², and
+/// the values are in range (MCC in [0, 1], c_IMA ≥ 0 up to round-off: Hadamard's inequality).
 #[test]
 fn tiny_sprites_run() {
     use proofs_check::experiments::sprites::{run, Config};
@@ -168,9 +169,9 @@ fn tiny_sprites_run() {
             epochs: 2,
             hidden: 8,
             probe: 40,
-            gamma2: 1.0,
-            threads,
-            seed: 2,
+            warmup_epochs: 1,
+            seeds: 2,
+            ..Config::default_with(threads, 2)
         };
         let out = dir.join(format!("t{threads}"));
         run(&cfg, &out).unwrap();
@@ -178,10 +179,14 @@ fn tiny_sprites_run() {
     };
     let (one, two) = (csv(1), csv(2));
     assert_eq!(one, two);
+    assert_eq!(one.lines().count(), 1 + 2 * 2);
     for line in one.lines().skip(1) {
         let v: Vec<f64> = line.split(',').map(|t| t.parse().unwrap()).collect();
-        assert!((0.0..=1.0).contains(&v[2]), "{line}");
-        assert!(v[3] >= -1e-12, "{line}");
+        assert_eq!(v[2], if v[1] == 1.0 { 1e3 } else { 1.0 }, "{line}");
+        for m in &v[4..9] {
+            assert!((0.0..=1.0).contains(m), "{line}");
+        }
+        assert!(v[9] >= -1e-12, "{line}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,12 +1,16 @@
 //! The factors of a sprite and their laws. Each factor lives in [0, 1] and is drawn from its own
-//! Beta(a, b) law, independently (the authors draw a, b ∈ U(2, 15) once per factor; here they are
-//! fixed and documented, [`SpriteLaw::default`], and can be set).
+//! Beta(a, b) law, independently. The authors draw a, b ~ U(2, 15) once per factor with numpy's
+//! legacy generator seeded 1 (`rpatrik96/custom-dsprites`, `spriteworld/gen_sprites_dataset.py`:
+//! `np.random.seed(seed)`, `np.random.uniform(lower=2, upper=15, 8)` viewed as (factor, (a, b));
+//! the data seed is 1 in `rpatrik96/ima-vae`, `configs/image/dsprites.yaml`); those values are
+//! [`SpriteLaw::default`] (computed with MT19937 seeded 1: 2 + 13·u for its first eight doubles).
 
 use crate::model::generate::OracleRng;
 use rand_distr::{Beta, Distribution};
 
-/// The four factors, each in [0, 1]: position x (left → right), position y (top → bottom), size
-/// (smallest → largest triangle, [`crate::sprites::RenderOptions`]) and hue.
+/// The four factors, each in [0, 1]: position x (left → right), position y (bottom → top by
+/// default, [`crate::sprites::RenderOptions::y_up`]), size (smallest → largest triangle,
+/// [`crate::sprites::RenderOptions`]) and hue.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Factors {
     /// Horizontal position.
@@ -34,11 +38,16 @@ pub struct SpriteLaw {
 }
 
 impl Default for SpriteLaw {
-    /// x, y ~ Beta(5, 5) (centred, away from the edges), size ~ Beta(3, 4), hue ~ Beta(4, 4): fixed
-    /// values inside the authors' range U(2, 15) for a and b.
+    /// The authors' laws (module docs): x ~ Beta(7.4213, 11.3642), y ~ Beta(2.0015, 5.9303),
+    /// size ~ Beta(3.9078, 3.2004), hue ~ Beta(4.4214, 6.4923).
     fn default() -> Self {
         SpriteLaw {
-            params: [(5.0, 5.0), (5.0, 5.0), (3.0, 4.0), (4.0, 4.0)],
+            params: [
+                (7.421_286_061_133_462, 11.364_218_414_748_056),
+                (2.001_486_872_625_484, 5.930_323_444_213_917),
+                (3.907_826_580_622_47, 3.200_401_731_994_371),
+                (4.421_382_747_909_721, 6.492_289_451_559_62),
+            ],
         }
     }
 }

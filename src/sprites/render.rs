@@ -1,12 +1,17 @@
 //! Rendering one sprite: an upright equilateral triangle (the authors' shape) of colour
 //! hsv_to_rgb(hue) on black, anti-aliased by supersampling — each pixel's value is the colour times
 //! the fraction of its A × A sample points (at the centres of an A × A grid of sub-pixels) that
-//! lie inside the triangle (the authors: A = 5).
+//! lie inside the triangle (the authors: A = 5, then PIL's Lanczos downsampling; here a box filter).
 //!
-//! Geometry, in image units (the image is [0, 1]², y pointing down): circumradius
-//! R = r_min + (r_max − r_min)·size, centre c = (m + (1 − 2m)·x, m + (1 − 2m)·y) with margin
-//! m = r_max so that every triangle lies inside the image; vertices c + R(0, −1),
-//! c + R(±√3/2, 1/2). The triangle's centroid is c and its area (3√3/4) R².
+//! Geometry, in image units (the image is [0, 1]², rows pointing down), as the authors' spriteworld
+//! fork (`rpatrik96/custom-dsprites`, `spriteworld/factor_distributions.py` `Beta.sample`,
+//! `shapes.py`, `sprite.py`, `renderers/pil_renderer.py`): the centre is
+//! (p₀ + (p₁ − p₀)·x, p₀ + (p₁ − p₀)·y) in mathematical coordinates (y up: PIL draws y down and the
+//! renderer flips the image), i.e. row coordinate 1 − p₀ − (p₁ − p₀)·y, with (p₀, p₁) = (0.2, 0.75);
+//! the spriteworld "scale" is s = 0.11 + 0.09·size, the triangle's area being s² (a regular polygon
+//! of area 1, scaled by s), so its circumradius is R = s/√(3√3/4); vertices c + R(0, −1),
+//! c + R(±√3/2, 1/2) on screen (a vertex up, spriteworld's θ₀ = π/2). The triangle's centroid is c
+//! and its area (3√3/4) R². [`RenderOptions::y_up`] = false puts y downwards instead.
 //!
 //! Accuracy of the rendered mass against the area: a pixel crossed by one edge misclassifies at
 //! most one sample per row or column of its A × A grid, an error of at most 1/A of a pixel; the
@@ -21,19 +26,32 @@ pub struct RenderOptions {
     pub pixels: usize,
     /// Samples per pixel side A (5 as the authors).
     pub supersampling: usize,
-    /// Circumradius of the smallest triangle, image units.
+    /// Circumradius of the smallest triangle (size 0), image units.
     pub r_min: f64,
-    /// Circumradius of the largest triangle, image units.
+    /// Circumradius of the largest triangle (size 1), image units.
     pub r_max: f64,
+    /// The range (p₀, p₁) of the centre's coordinates: factor 0 ↦ p₀, 1 ↦ p₁.
+    pub position: (f64, f64),
+    /// Whether y counts upwards (the authors': spriteworld's mathematical coordinates).
+    pub y_up: bool,
+}
+
+/// √(3√3/4): the circumradius of an equilateral triangle of area s² is s/this.
+fn unit_area_radius() -> f64 {
+    (0.75 * 3f64.sqrt()).sqrt()
 }
 
 impl Default for RenderOptions {
+    /// The authors' geometry (module docs): centres in [0.2, 0.75]², y up, areas s² with
+    /// s ∈ [0.11, 0.20], i.e. R ∈ [0.0965, 0.1755]; 32 pixels (the authors' 64 with `pixels`).
     fn default() -> Self {
         RenderOptions {
             pixels: 32,
             supersampling: 5,
-            r_min: 0.1,
-            r_max: 0.25,
+            r_min: 0.11 / unit_area_radius(),
+            r_max: 0.20 / unit_area_radius(),
+            position: (0.2, 0.75),
+            y_up: true,
         }
     }
 }
@@ -69,8 +87,9 @@ impl Triangle {
 
 /// The triangle of `f` under `opts` (module docs).
 pub fn triangle(f: &Factors, opts: &RenderOptions) -> Triangle {
-    let m = opts.r_max;
-    let c = (m + (1.0 - 2.0 * m) * f.x, m + (1.0 - 2.0 * m) * f.y);
+    let (p0, p1) = opts.position;
+    let cy = p0 + (p1 - p0) * f.y;
+    let c = (p0 + (p1 - p0) * f.x, if opts.y_up { 1.0 - cy } else { cy });
     let r = opts.r_min + (opts.r_max - opts.r_min) * f.size;
     let h = 0.5 * 3f64.sqrt() * r;
     Triangle {
@@ -93,10 +112,13 @@ pub fn render(f: &Factors, opts: &RenderOptions) -> Result<Vec<f64>, String> {
         }
     }
     let (n, a) = (opts.pixels, opts.supersampling);
-    let radii_ok = opts.r_min > 0.0 && opts.r_min <= opts.r_max && opts.r_max < 0.5;
-    if n < 2 || a == 0 || !radii_ok {
+    let (p0, p1) = opts.position;
+    let radii_ok = opts.r_min > 0.0 && opts.r_min <= opts.r_max;
+    let inside = p0 <= p1 && p0 - opts.r_max >= 0.0 && p1 + opts.r_max <= 1.0;
+    if n < 2 || a == 0 || !radii_ok || !inside {
         return Err(format!(
-            "sprite rendering needs at least 2 pixels, 1 sample and 0 < r_min <= r_max < 1/2, got {opts:?}"
+            "sprite rendering needs at least 2 pixels, 1 sample, 0 < r_min <= r_max and every \
+             triangle inside the image (r_max <= p0 <= p1 <= 1 - r_max), got {opts:?}"
         ));
     }
     let t = triangle(f, opts);
