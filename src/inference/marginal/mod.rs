@@ -43,7 +43,12 @@
 //! z = a + e^ρ ω around the latent pole a: the integrand is analytic in (ρ, ω), the pole being the
 //! end ρ → −∞ where the likelihood factor vanishes; trapezoid in ρ, a product rule on the sphere
 //! (`polar.rs`). It needs no curvature and no inverse, and is best at small γ², where the
-//! likelihood is broad; at large γ² its nodes miss the narrow posterior and it is not used.
+//! likelihood is broad. Where the posterior is narrow beside the pole (γ² ≈ 1e2–1e3, above all
+//! after an ill-conditioned linear step) round shells resolve it only with ~6/w nodes per angle,
+//! w the angle its narrowest axis subtends; a second, whitened rule (z = a + e^ρ C ω, C ∝ L⁻ᵀ,
+//! H = L Lᵀ at the posterior mode) makes the posterior round, subtending 1/R with R the pole's
+//! Mahalanobis distance (≲ 10 wherever the other routes refuse). The two race; the first to
+//! converge answers. At large γ² the other routes answer and it is not used.
 //!
 //! # Poles
 //!
@@ -178,7 +183,10 @@ pub fn log_marginal(
             Err(e) => error = Some(e),
         }
     }
-    match posterior_mode(query, None).and_then(|m| LaplaceCentred::new(query, m, opts.max_total()))
+    let mode = posterior_mode(query, None);
+    match mode
+        .clone()
+        .and_then(|m| LaplaceCentred::new(query, m, opts.max_total()))
     {
         Ok(r) => entries.push(laplace_entry(r)),
         Err(e) => error = Some(e),
@@ -188,7 +196,7 @@ pub fn log_marginal(
         // converge beside a refused one): integrate around the pole; if that fails too, the first
         // refusal stands.
         Err(e) if query.model().poles().len() == 1 => {
-            log_marginal_polar(query, opts).map_err(|_| e)
+            polar_at(query, opts, mode.as_ref().ok()).map_err(|_| e)
         }
         r => r,
     }
@@ -199,14 +207,23 @@ pub fn log_marginal_polar(
     query: &Query,
     opts: &QuadratureOptions,
 ) -> Result<MarginalEstimate, OracleError> {
+    polar_at(query, opts, posterior_mode(query, None).ok().as_ref())
+}
+
+/// The polar route, whitened by the posterior mode's curvature where there is one (`polar.rs`).
+fn polar_at(
+    query: &Query,
+    opts: &QuadratureOptions,
+    mode: Option<&PosteriorMode>,
+) -> Result<MarginalEstimate, OracleError> {
     // Its own node range and evaluation budget (crate::tol::POLAR_MAX_NODES,
     // crate::tol::POLAR_MAX_EVALUATIONS): its nodes are not those of a tensor rule.
     let popts = opts.with_nodes(opts.min_nodes(), opts.max_nodes().max(POLAR_MAX_NODES))?;
-    converge(
-        vec![polar_entry(Polar::new(query, POLAR_MAX_EVALUATIONS)?)],
-        &popts,
-        None,
-    )
+    let mut entries = vec![polar_entry(Polar::new(query, POLAR_MAX_EVALUATIONS, None)?)];
+    if let Some(whitened) = mode.and_then(|m| Polar::whitened(query, POLAR_MAX_EVALUATIONS, m)) {
+        entries.push(polar_entry(whitened));
+    }
+    converge(entries, &popts, None)
 }
 
 /// log pθ(x) by the Laplace-centred quadrature alone (module docs).
