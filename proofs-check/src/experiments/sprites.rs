@@ -351,29 +351,7 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
     );
     let seconds = start.elapsed().as_secs_f64();
     std::fs::create_dir_all(out)?;
-    let mut csv =
-        String::from("seed,epoch,gamma2,loss,mcc_spearman,mcc_x,mcc_y,mcc_size,mcc_hue,c_ima\n");
-    for (s, run) in runs.iter().enumerate() {
-        for r in &run.rows {
-            let g2 = if r.epoch <= cfg.warmup_epochs {
-                cfg.warmup_gamma2
-            } else {
-                cfg.gamma2
-            };
-            let _ = writeln!(
-                csv,
-                "{s},{},{g2:e},{:e},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6}",
-                r.epoch,
-                r.loss,
-                r.mcc,
-                r.per_factor[0],
-                r.per_factor[1],
-                r.per_factor[2],
-                r.per_factor[3],
-                r.c_ima
-            );
-        }
-    }
+    let csv = csv_of(cfg, &runs);
     std::fs::write(out.join("sprites.csv"), csv)?;
     let final_mcc = |run: &SeedRun| run.rows.last().map_or(f64::NAN, |r| r.mcc);
     let best = (0..runs.len())
@@ -413,6 +391,52 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
         train_passes / (train_seconds * per_run as f64).max(1e-9),
         px = opts.pixels,
     );
+    s += &seed_table(&runs, best);
+    s.push('\n');
+    let best_run = &runs[best];
+    let _ = writeln!(s, "The best seed ({best}) in detail:\n");
+    s += &final_analysis(
+        &best_run.vae,
+        probe_x,
+        &truth,
+        &best_run.rows,
+        (opts.pixels, cfg.gamma2),
+        out,
+    )?;
+    Ok(s)
+}
+
+/// The CSV: one row per seed and epoch (no timings: the same bytes on any thread count).
+fn csv_of(cfg: &Config, runs: &[SeedRun]) -> String {
+    let mut csv =
+        String::from("seed,epoch,gamma2,loss,mcc_spearman,mcc_x,mcc_y,mcc_size,mcc_hue,c_ima\n");
+    for (s, run) in runs.iter().enumerate() {
+        for r in &run.rows {
+            let g2 = if r.epoch <= cfg.warmup_epochs {
+                cfg.warmup_gamma2
+            } else {
+                cfg.gamma2
+            };
+            let _ = writeln!(
+                csv,
+                "{s},{},{g2:e},{:e},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6}",
+                r.epoch,
+                r.loss,
+                r.mcc,
+                r.per_factor[0],
+                r.per_factor[1],
+                r.per_factor[2],
+                r.per_factor[3],
+                r.c_ima
+            );
+        }
+    }
+    csv
+}
+
+/// The report's table of the seeds' final MCC, per-factor MCC, loss and c_IMA.
+fn seed_table(runs: &[SeedRun], best: usize) -> String {
+    let mut s = String::new();
     let _ = writeln!(s, "| seed | MCC | x | y | size | hue | final loss | c_IMA |\n| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (k, run) in runs.iter().enumerate() {
         if let Some(r) = run.rows.last() {
@@ -433,18 +457,7 @@ pub fn run(cfg: &Config, out: &Path) -> std::io::Result<String> {
             let _ = writeln!(s, "\nSeed {k}: training stopped: {e}\n");
         }
     }
-    s.push('\n');
-    let best_run = &runs[best];
-    let _ = writeln!(s, "The best seed ({best}) in detail:\n");
-    s += &final_analysis(
-        &best_run.vae,
-        probe_x,
-        &truth,
-        &best_run.rows,
-        (opts.pixels, cfg.gamma2),
-        out,
-    )?;
-    Ok(s)
+    s
 }
 
 /// After training: MCC per factor, σ² against eq. 12 for D > d, the figures; the report text.
