@@ -86,6 +86,14 @@ pub enum OracleError {
         /// The first non-smooth step.
         step: usize,
     },
+    /// The x-space marginal likelihood needs a decoder onto R^D; this step (a sigmoid or a tanh)
+    /// bounds the decoder's image, at whose boundary the flow density jumps to 0 — a jump a
+    /// Gauss–Hermite rule whose nodes all fall inside would not see (a wrong value with a small
+    /// error estimate), so the route refuses. The Laplace-centred route is unaffected.
+    BoundedImage {
+        /// The first step with a bounded image.
+        step: usize,
+    },
     /// The quadrature did not reach the requested tolerance within the node budget.
     QuadratureNotConverged {
         /// What was being integrated.
@@ -181,6 +189,12 @@ impl fmt::Display for OracleError {
             // One text per refusal: the lower layers' own messages.
             &OracleError::MinusInfinity { step } => PoleRefusal::MinusInfinity { step }.fmt(f),
             &OracleError::NotSmooth { step } => PoleRefusal::NotSmooth { step }.fmt(f),
+            OracleError::BoundedImage { step } => write!(
+                f,
+                "the x-space marginal needs a decoder onto R^D, and step {step} (sigmoid or tanh) \
+                 bounds its image: the flow density jumps to 0 at the boundary, which its \
+                 Gauss-Hermite nodes need not see"
+            ),
             &OracleError::PoleTooClose {
                 step,
                 mahalanobis,

@@ -13,7 +13,7 @@
 //! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`], [`MOEBIUS_CENTRE_MIN`], [`MOEBIUS_EXPM1_MAX`] |
 //! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
 //! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`] |
-//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_WHITEN_MIN_COND`], [`POLAR_MAX_EVALUATIONS`] |
+//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`LAPLACE_TAIL_EXCESS`], [`LAPLACE_TAIL_SHARE`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_WHITEN_MIN_COND`], [`POLAR_MAX_EVALUATIONS`] |
 //! | Gauss–Legendre rules | [`GL_NEWTON_STEPS`] |
 //! | sizes from files and flags | [`MAX_ELEMENTS`], [`MAX_DIM`], [`MAX_NPY_HEADER_BYTES`], [`MAX_NPY_RANK`], [`MAX_MANIFEST_BYTES`], [`MAX_MC_SAMPLES`], [`MAX_MC_DRAWS`], [`MAX_THREADS`], [`LOOSEST_TOL`], [`POLE_NEAR`] |
 //!
@@ -185,6 +185,18 @@ pub const LAPLACE_PROBE: f64 = 4.0;
 /// The largest widening of a Laplace axis: 3. Wider rules waste nodes in the light tail of a
 /// one-sided heavy posterior; the node-doubling test still decides convergence.
 pub const LAPLACE_MAX_WIDEN: f64 = 3.0;
+
+/// When the Laplace-centred marginal counts a posterior tail as heavier than its rule can see:
+/// where the integrand at the rule's outermost node R along an axis exceeds the Laplace Gaussian by
+/// more than e¹ (ψ(R e_k) > 1). Gauss–Hermite integrates e^ψ against the Gaussian weight,
+/// the weight's own tail included, so a Gaussian-like tail (ψ ≈ 0, up to round-off ~1e-14·R²) is
+/// never missed; a tail whose ψ has grown past 1 at R is one the rule's polynomial cannot follow,
+/// and its mass beyond R is estimated (`laplace.rs`, `tail_beyond_rule`).
+pub const LAPLACE_TAIL_EXCESS: f64 = 1.0;
+
+/// The share of the tolerance such an unseen tail may take: a tenth, so that the rule's own
+/// difference (the error estimate) keeps the rest.
+pub const LAPLACE_TAIL_SHARE: f64 = 0.1;
 
 /// The largest rule the x-space route may use inside `log_marginal`: 42 nodes per dimension. Its
 /// nodes each cost an inverse of the decoder; where it needs more than this the Laplace-centred

@@ -158,6 +158,12 @@ impl Model {
         self.decoder.steps().iter().position(|s| !s.is_smooth())
     }
 
+    /// The first step whose image is bounded ([`Step::bounds_image`]: a sigmoid or a tanh), if
+    /// any: the decoder then does not map onto R^D.
+    pub fn first_bounded_step(&self) -> Option<usize> {
+        self.decoder.steps().iter().position(|s| s.bounds_image())
+    }
+
     /// Refuses a decoder with a non-smooth step ([`PoleRefusal::NotSmooth`]): the guards of every
     /// Gaussian expectation run it first.
     pub(crate) fn guard_smooth(&self) -> Result<(), PoleRefusal> {

@@ -26,7 +26,12 @@
 //!
 //! pθ is the flow density p_flow(y) = p0(g(y))/|det J_f(g(y))| (eq. 4) blurred by N(0, γ⁻² I):
 //! log pθ(x) = log E_{ξ~N(0, I_D)}[p_flow(x + ξ/γ)], by Gauss–Hermite over ξ. It needs only g and
-//! log|det J| and its integrand flattens as γ grows.
+//! log|det J| and its integrand flattens as γ grows. It needs p_flow smooth on all of R^D: a
+//! decoder with a sigmoid or tanh step maps onto a bounded set, at whose boundary p_flow jumps to
+//! 0, and a rule whose nodes all fall inside would converge to the wrong value with a tiny error
+//! estimate (the blur's mass outside, e.g. 1e-6 at 4.7 blur widths from a face, is missed). Such
+//! decoders are refused by this route (`OracleError::BoundedImage`) and left to the
+//! Laplace-centred one (`tests/marginal_bounded_image.rs` checks both against a closed form).
 //!
 //! # Which route
 //!
@@ -68,7 +73,9 @@ use super::posterior_mode::{posterior_mode, PosteriorMode};
 use crate::error::OracleError;
 use crate::input::Query;
 use crate::quadrature::{race, Candidate, QuadratureOptions};
-use crate::tol::{AUTO_X_SPACE_MAX_NODES, POLAR_MAX_EVALUATIONS, POLAR_MAX_NODES};
+use crate::tol::{
+    AUTO_X_SPACE_MAX_NODES, LAPLACE_TAIL_SHARE, POLAR_MAX_EVALUATIONS, POLAR_MAX_NODES,
+};
 use laplace::LaplaceCentred;
 use polar::Polar;
 use x_space::XSpace;
@@ -130,15 +137,33 @@ fn polar_entry<'a>(route: Polar<'a>) -> Entry<'a> {
     }
 }
 
-fn laplace_entry<'a>(route: LaplaceCentred<'a>) -> Entry<'a> {
+/// The Laplace-centred route in the race. A rule whose outermost nodes end inside a posterior
+/// tail heavier than the rule can see ([`LaplaceCentred::tail_beyond_rule`] above
+/// [`LAPLACE_TAIL_SHARE`] of the tolerance) reports NaN: not a value to compare, so the race grows the rule until two successive
+/// rules both see the tail and agree — or refuses.
+fn laplace_entry<'a>(route: LaplaceCentred<'a>, opts: &QuadratureOptions) -> Entry<'a> {
     let mut route = route;
     let offset = route.offset();
+    let tol = opts.tol();
     Entry {
         offset,
         route: Route::LaplaceCentred,
         candidate: Candidate {
             what: "log marginal (Laplace-centred)",
-            solve: Box::new(move |n, _| Ok(route.log_mean(n)?.map(|v| offset + v))),
+            solve: Box::new(move |n, _| {
+                let Some(log_mean) = route.log_mean(n)? else {
+                    return Ok(None);
+                };
+                let value = offset + log_mean;
+                let tail = route.tail_beyond_rule(n, log_mean);
+                Ok(Some(
+                    if tail <= LAPLACE_TAIL_SHARE * tol * value.abs().max(1.0) {
+                        value
+                    } else {
+                        f64::NAN
+                    },
+                ))
+            }),
         },
     }
 }
@@ -177,7 +202,10 @@ pub fn log_marginal(
 ) -> Result<MarginalEstimate, OracleError> {
     let mut entries = Vec::new();
     let mut error = None;
-    if query.model().decoder().is_square() {
+    // A decoder with a bounded image (a sigmoid or tanh step) has a flow density that jumps to 0
+    // at the image's boundary: the x-space route does not enter the race (its refusal,
+    // `BoundedImage`, would only hide the Laplace route's reason).
+    if query.model().decoder().is_square() && query.model().first_bounded_step().is_none() {
         match XSpace::new(query, opts.max_total(), AUTO_X_SPACE_MAX_NODES) {
             Ok(r) => entries.push(x_space_entry(r)),
             Err(e) => error = Some(e),
@@ -188,7 +216,7 @@ pub fn log_marginal(
         .clone()
         .and_then(|m| LaplaceCentred::new(query, m, opts.max_total()))
     {
-        Ok(r) => entries.push(laplace_entry(r)),
+        Ok(r) => entries.push(laplace_entry(r, opts)),
         Err(e) => error = Some(e),
     }
     match converge(entries, opts, error) {
@@ -241,10 +269,11 @@ pub fn log_marginal_at_mode(
     opts: &QuadratureOptions,
 ) -> Result<MarginalEstimate, OracleError> {
     let route = LaplaceCentred::new(query, mode.clone(), opts.max_total())?;
-    converge(vec![laplace_entry(route)], opts, None)
+    converge(vec![laplace_entry(route, opts)], opts, None)
 }
 
-/// log pθ(x) by the x-space route alone (module docs): square invertible decoders only.
+/// log pθ(x) by the x-space route alone (module docs): square invertible decoders onto R^D only
+/// (a sigmoid or tanh step is refused, `OracleError::BoundedImage`).
 pub fn log_marginal_x_space(
     query: &Query,
     opts: &QuadratureOptions,

@@ -19,7 +19,8 @@ pub(super) struct XSpace<'a> {
 }
 
 impl<'a> XSpace<'a> {
-    /// Guards the singularities of g under N(x, γ⁻² I) (an error when one is within reach).
+    /// Guards the singularities of g under N(x, γ⁻² I) (an error when one is within reach), and
+    /// refuses a decoder whose image is bounded ([`OracleError::BoundedImage`]).
     pub(super) fn new(
         query: &'a Query<'a>,
         max_total: usize,
@@ -27,6 +28,9 @@ impl<'a> XSpace<'a> {
     ) -> Result<Self, OracleError> {
         let model = query.model();
         model.decoder().require_square()?;
+        if let Some(step) = model.first_bounded_step() {
+            return Err(OracleError::BoundedImage { step });
+        }
         model.guard_x_poles(query.x(), query.gamma2())?;
         Ok(XSpace {
             query,

@@ -163,6 +163,15 @@ impl Step {
     pub fn is_smooth(&self) -> bool {
         !matches!(self, Step::LeakyRelu(_))
     }
+
+    /// Whether the step's image is bounded (a sigmoid onto (0, 1), a tanh onto (−1, 1)): then no
+    /// chain through it maps onto the whole observation space, and the flow density p_flow (eq. 4)
+    /// jumps to 0 at the image's boundary. The x-space marginal (a Gauss–Hermite mean of p_flow
+    /// around x) assumes p_flow smooth on all of R^D, so it refuses such a chain
+    /// (`OracleError::BoundedImage`).
+    pub fn bounds_image(&self) -> bool {
+        matches!(self, Step::Sigmoid(_) | Step::Tanh(_))
+    }
 }
 
 /// The enum is itself a step: every operation dispatches statically (a `match` the compiler
