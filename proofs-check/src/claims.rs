@@ -186,7 +186,7 @@ impl CaseResults<'_> {
             prior,
             stated: Some(p),
             largest: s.residual.iter().copied().fold(0.0, f64::max),
-            verdict: verdict(&f, p),
+            verdict: verdict(&f, p, refused),
             fit: f.ok(),
             refused,
             series: Some(s),

@@ -73,6 +73,9 @@ pub enum Verdict {
     Fails(String),
     /// The claim does not apply to this model, with the reason (e.g. ELBO* = −∞ exactly).
     NotApplicable(&'static str),
+    /// Too few values of γ² to fit an order because the oracle refused some point there (no
+    /// number it could vouch for): the claim is neither confirmed nor refuted for this model.
+    Unverified(String),
 }
 
 impl Verdict {
@@ -90,6 +93,7 @@ impl std::fmt::Display for Verdict {
             Verdict::Sharper(by) => write!(f, "holds, sharper than stated (+{by:.2})"),
             Verdict::Fails(why) => write!(f, "FAILS: {why}"),
             Verdict::NotApplicable(why) => write!(f, "n/a: {why}"),
+            Verdict::Unverified(why) => write!(f, "UNVERIFIED: {why}"),
         }
     }
 }
@@ -151,11 +155,19 @@ pub fn fit(s: &Series, asymptotic_from: f64) -> Result<Fit, NoFit> {
     })
 }
 
-/// The verdict for stated order p.
-pub fn verdict(fit: &Result<Fit, NoFit>, p: f64) -> Verdict {
+/// The verdict for stated order p, `refused` values of γ² having been left out of the series
+/// because the oracle refused a point there: too few points for a fit is a failure when nothing
+/// was refused, and unverified ([`Verdict::Unverified`]) when refusals took the points away.
+pub fn verdict(fit: &Result<Fit, NoFit>, p: f64, refused: usize) -> Verdict {
     let f = match fit {
         Ok(f) => f,
         Err(NoFit::AllAtFloor) => return Verdict::Exact,
+        Err(NoFit::TooFew(k)) if refused > 0 => {
+            return Verdict::Unverified(format!(
+                "only {k} points above the round-off floor; the oracle refused a point at \
+                 {refused} values of γ²"
+            ))
+        }
         Err(NoFit::TooFew(k)) => {
             return Verdict::Fails(format!("only {k} points above the round-off floor"))
         }
@@ -213,9 +225,9 @@ mod tests {
                 &[p],
                 Tol::Scaled(0.01, 1.0),
             );
-            assert_eq!(verdict(&f, p), Verdict::Holds);
-            assert!(!verdict(&f, p + 1.0).ok());
-            assert!(matches!(verdict(&f, p - 1.0), Verdict::Sharper(_)));
+            assert_eq!(verdict(&f, p, 0), Verdict::Holds);
+            assert!(!verdict(&f, p + 1.0, 0).ok());
+            assert!(matches!(verdict(&f, p - 1.0, 0), Verdict::Sharper(_)));
         }
         let s = series(2.0, 1e-8);
         let f = fit(&s, 1e2).unwrap();
@@ -227,11 +239,15 @@ mod tests {
             Tol::Scaled(BELOW_STATED, 1.0),
         );
         assert_eq!(fit(&Series::default(), 1e2), Err(NoFit::TooFew(0)));
-        assert!(!verdict(&Err(NoFit::TooFew(2)), 1.0).ok());
+        assert!(!verdict(&Err(NoFit::TooFew(2)), 1.0, 0).ok());
+        assert!(matches!(
+            verdict(&Err(NoFit::TooFew(2)), 1.0, 3),
+            Verdict::Unverified(_)
+        ));
         // Everything at the floor: exact.
         let flat = series(2.0, 1.0);
         assert_eq!(fit(&flat, 1e2), Err(NoFit::AllAtFloor));
-        assert_eq!(verdict(&Err(NoFit::AllAtFloor), 3.0), Verdict::Exact);
+        assert_eq!(verdict(&Err(NoFit::AllAtFloor), 3.0, 0), Verdict::Exact);
     }
 
     /// A pre-asymptotic bend — e = γ⁻¹ + 1e3 γ⁻³, steeper early, order 1 late — is cut from the

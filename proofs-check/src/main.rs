@@ -210,7 +210,17 @@ fn summary(outcome: &run::Outcome, out: &Path) -> ExitCode {
             eprintln!("FAIL identities {}: {f}", id.model);
         }
     }
-    if failed == 0 {
+    let unverified = outcome
+        .rows
+        .iter()
+        .filter(|r| matches!(r.verdict, proofs_check::fit::Verdict::Unverified(_)))
+        .count();
+    if failed == 0 && unverified > 0 {
+        println!(
+            "no claim fails; {unverified} check(s) UNVERIFIED (the oracle refused too many values of γ² to fit an order)"
+        );
+        ExitCode::SUCCESS
+    } else if failed == 0 {
         println!("every claim holds");
         ExitCode::SUCCESS
     } else {
