@@ -94,6 +94,13 @@ pub enum OracleError {
         /// The first step with a bounded image.
         step: usize,
     },
+    /// A quadrature route asked for by name does not apply to this model or point.
+    RouteNotApplicable {
+        /// The route.
+        route: &'static str,
+        /// What it needs.
+        why: &'static str,
+    },
     /// The quadrature did not reach the requested tolerance within the node budget.
     QuadratureNotConverged {
         /// What was being integrated.
@@ -189,6 +196,9 @@ impl fmt::Display for OracleError {
             // One text per refusal: the lower layers' own messages.
             &OracleError::MinusInfinity { step } => PoleRefusal::MinusInfinity { step }.fmt(f),
             &OracleError::NotSmooth { step } => PoleRefusal::NotSmooth { step }.fmt(f),
+            OracleError::RouteNotApplicable { route, why } => {
+                write!(f, "log marginal: the {route} route does not apply: {why}")
+            }
             OracleError::BoundedImage { step } => write!(
                 f,
                 "the x-space marginal needs a decoder onto R^D, and step {step} (sigmoid or tanh) \

@@ -13,7 +13,7 @@
 //! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`], [`MOEBIUS_CENTRE_MIN`], [`MOEBIUS_EXPM1_MAX`] |
 //! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
 //! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`] |
-//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`LAPLACE_TAIL_EXCESS`], [`LAPLACE_TAIL_SHARE`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_WHITEN_MIN_COND`], [`POLAR_MAX_EVALUATIONS`] |
+//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`LAPLACE_TAIL_EXCESS`], [`LAPLACE_TAIL_SHARE`], [`CUBE_BOX_HALF_WIDTH`], [`CUBE_EDGE_DROP`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_WHITEN_MIN_COND`], [`POLAR_MAX_EVALUATIONS`] |
 //! | Gauss–Legendre rules | [`GL_NEWTON_STEPS`] |
 //! | sizes from files and flags | [`MAX_ELEMENTS`], [`MAX_DIM`], [`MAX_NPY_HEADER_BYTES`], [`MAX_NPY_RANK`], [`MAX_MANIFEST_BYTES`], [`MAX_MC_SAMPLES`], [`MAX_MC_DRAWS`], [`MAX_THREADS`], [`LOOSEST_TOL`], [`POLE_NEAR`] |
 //!
@@ -197,6 +197,19 @@ pub const LAPLACE_TAIL_EXCESS: f64 = 1.0;
 /// The share of the tolerance such an unseen tail may take: a tenth, so that the rule's own
 /// difference (the error estimate) keeps the rest.
 pub const LAPLACE_TAIL_SHARE: f64 = 0.1;
+
+/// The cube route's box (`marginal/cube.rs`): K = 12 likelihood widths on each side of the centre,
+/// where a Gaussian bump has dropped by K²/2 = 72 (e^{−72} ≈ 5e-32 of its peak); whether the
+/// actual integrand has dropped that far is checked on the box's faces ([`CUBE_EDGE_DROP`]) and K
+/// doubled until it has.
+pub const CUBE_BOX_HALF_WIDTH: f64 = 12.0;
+
+/// How far below its value at the centre the cube route's integrand must be on every face of the
+/// box inside the cube: 60 in log (e^{−60} ≈ 9e-27). The likelihood is one bump (h is injective),
+/// so beyond a face the integrand keeps falling and the mass cut off is of the order of e^{−60}
+/// relative to the peak's — far under any tolerance ≥ 1e-16 (checked on a 9-point grid per
+/// coordinate of each face, not assumed from the Gaussian approximation).
+pub const CUBE_EDGE_DROP: f64 = 60.0;
 
 /// The largest rule the x-space route may use inside `log_marginal`: 42 nodes per dimension. Its
 /// nodes each cost an inverse of the decoder; where it needs more than this the Laplace-centred

@@ -9,6 +9,10 @@
 //! route (bounded y, no curvature, no Gauss–Hermite) that is exact to round-off (400 panels of 10
 //! nodes resolve a Gaussian of width ≥ 1/(50·400) of the interval to far below 1e-16).
 //!
+//! With a leading sigmoid and a Beta-logistic prior the cube route (Gauss–Legendre in y = σ(z))
+//! answers every point, the faces of the cube included; elsewhere it must agree with the
+//! Laplace-centred route.
+//!
 //! Two failures this guards against, both found here: the x-space route's nodes all falling
 //! inside the bounded image and converging (difference 2e-15) to a value that missed the blur's
 //! mass outside (1e-6 at 4.7 blur widths from a face): refused now (`BoundedImage`); and the
@@ -16,13 +20,15 @@
 //! sigmoid saturates (two rules agreeing to 7e-15 on a value 7e-13 off): such rules do not count
 //! now (`tail_beyond_rule`), and the point is computed with more nodes or refused.
 
-use ima_oracle::inference::log_marginal_x_space;
+use ima_oracle::generate::{moebius_step, OracleRng};
+use ima_oracle::inference::{log_marginal_cube, log_marginal_laplace, log_marginal_x_space};
 use ima_oracle::model::special::ln_beta;
 use ima_oracle::quadrature::{GaussLegendre, QuadratureOptions};
 use ima_oracle::{
     log_marginal, Affine, Decoder, Model, OracleError, Prior, Query, Sigmoid, Step, Tanh,
 };
 use nalgebra::{DMatrix, DVector};
+use rand::SeedableRng;
 
 /// log ∫_lo^hi p_y(y) N(x; a y + b, τ²) dy by composite Gauss–Legendre (400 panels of 10 nodes).
 fn log_factor(
@@ -139,8 +145,9 @@ fn sigmoid_then_diagonal_affine_against_one_dimensional_integrals() {
             (0.0, 1.0),
         );
     }
-    // Observed: 16 of 48 answered (γ² ≥ 1e4 away from the faces; the rest refused).
-    assert!(answered >= 10, "only {answered} points answered");
+    // Every point is answered: by the Laplace-centred route away from the faces at large γ², by
+    // the cube route elsewhere (before the cube route: 16 of 48, the rest refused).
+    assert_eq!(answered, 48, "points answered");
 }
 
 #[test]
@@ -163,4 +170,72 @@ fn tanh_then_diagonal_affine_against_one_dimensional_integrals() {
     let answered = check("tanh, N(0, 1)", &m, &ys, &a, &b, &log_py, (-1.0, 1.0));
     // Observed: 9 of 18 answered.
     assert!(answered >= 6, "only {answered} points answered");
+}
+
+/// Where both answer, the cube route (Gauss–Legendre in y) and the Laplace-centred route
+/// (Gauss–Hermite in z around the mode) agree on the authors' §4.3 model (uniform prior, sigmoid,
+/// Möbius) to 2e-13·max(1, |log p|): each is within its tolerance 1e-13 of the truth. Two
+/// independent rules in two coordinate systems.
+#[test]
+fn cube_and_laplace_routes_agree_on_the_authors_model() {
+    let d = 3;
+    let mut r = OracleRng::seed_from_u64(5);
+    let m = moebius_step(d, 2.0, &mut r).unwrap();
+    let mob = Decoder::new(d, vec![m.clone().into()]).unwrap();
+    let dec = Decoder::new(d, vec![Sigmoid::new(d).unwrap().into(), m.into()]).unwrap();
+    let model = Model::new(Prior::beta_logistic(1.0, 1.0).unwrap(), dec).unwrap();
+    let opts = QuadratureOptions::default();
+    let mut compared = 0;
+    for y in [[0.5, 0.4, 0.6], [0.2, 0.7, 0.35]] {
+        let x = mob.forward(&DVector::from_row_slice(&y)).unwrap();
+        for gamma2 in [1e4, 1e5, 1e6] {
+            let q = Query::new(&model, x.as_slice(), gamma2).unwrap();
+            let (Ok(c), Ok(l)) = (
+                log_marginal_cube(&q, &opts),
+                log_marginal_laplace(&q, &opts),
+            ) else {
+                continue;
+            };
+            compared += 1;
+            assert!(
+                (c.value - l.value).abs() <= 2e-13 * c.value.abs().max(1.0),
+                "y={y:?} γ²={gamma2:e}: cube {} vs Laplace {}",
+                c.value,
+                l.value
+            );
+        }
+    }
+    assert!(compared >= 4, "only {compared} comparisons");
+}
+
+/// The cube route applies only where its integrand is smooth: not for a Beta law with a
+/// non-integer exponent on a face the posterior reaches (y^{−1/2} at y = 0), not without a leading
+/// sigmoid.
+#[test]
+fn cube_route_refuses_where_it_does_not_apply() {
+    let (a, b) = ([2.0, 0.5, 1.5], [0.1, -0.2, 0.3]);
+    let opts = QuadratureOptions::default();
+    let beta = model(
+        Sigmoid::new(3).unwrap().into(),
+        Prior::beta_logistic(0.5, 0.7).unwrap(),
+        &a,
+        &b,
+    );
+    let x: Vec<f64> = (0..3).map(|i| a[i] * [0.001, 0.3, 0.6][i] + b[i]).collect();
+    let q = Query::new(&beta, &x, 1e2).unwrap();
+    assert!(matches!(
+        log_marginal_cube(&q, &opts),
+        Err(OracleError::RouteNotApplicable { .. })
+    ));
+    let th = model(
+        Tanh::new(3).unwrap().into(),
+        Prior::gaussian(1.0).unwrap(),
+        &a,
+        &b,
+    );
+    let q = Query::new(&th, &x, 1e2).unwrap();
+    assert!(matches!(
+        log_marginal_cube(&q, &opts),
+        Err(OracleError::RouteNotApplicable { .. })
+    ));
 }

@@ -19,8 +19,8 @@ mod self_consistent;
 
 pub use kl::{kl_to_posterior, KlToPosterior};
 pub use marginal::{
-    log_marginal, log_marginal_at_mode, log_marginal_laplace, log_marginal_polar,
-    log_marginal_x_space, MarginalEstimate, Route,
+    log_marginal, log_marginal_at_mode, log_marginal_cube, log_marginal_laplace,
+    log_marginal_polar, log_marginal_x_space, MarginalEstimate, Route,
 };
 pub use newton::{NewtonOptions, Termination};
 pub use optimal::{
