@@ -9,7 +9,11 @@
 //! | [`softplus`] | log(1 + eᵘ) | max(u, 0) + log1p(e^{−\|u\|}) |
 //!
 //! No exponential overflows for any finite u (only e^{−|u|} is formed), and no result suffers
-//! cancellation, so each is accurate to a few ulps everywhere.
+//! cancellation, so each is accurate to a few ulps everywhere. The exponential and log1p are the
+//! crate's own ([`crate::lanes::math`], < 1 ulp), so that the steps' block forms, which evaluate
+//! them over lanes, give the same bits as these scalar forms.
+
+use crate::lanes::math;
 
 /// The logistic sigmoid σ(u) = 1/(1 + e^{−u}), evaluated without overflow for every finite u.
 #[inline]
@@ -20,11 +24,11 @@ pub fn sigmoid(u: f64) -> f64 {
 /// (σ(u), σ(−u)) = (σ(u), 1 − σ(u)), both from e^{−|u|} without cancellation.
 #[inline]
 pub(crate) fn sigmoid_pair(u: f64) -> (f64, f64) {
-    sigmoid_pair_from(u, (-u.abs()).exp())
+    sigmoid_pair_from(u, math::exp(-u.abs()))
 }
 
 /// (σ(u), σ(−u)) from e = e^{−|u|} (shared with [`softplus_from`] by callers that need both).
-#[inline]
+#[inline(always)]
 pub(crate) fn sigmoid_pair_from(u: f64, e: f64) -> (f64, f64) {
     let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
     if u >= 0.0 {
@@ -37,20 +41,20 @@ pub(crate) fn sigmoid_pair_from(u: f64, e: f64) -> (f64, f64) {
 /// σ(u)(1 − σ(u)) = e^{−|u|} / (1 + e^{−|u|})², without cancellation.
 #[inline]
 pub(crate) fn sigmoid_prime(u: f64) -> f64 {
-    let e = (-u.abs()).exp();
+    let e = math::exp(-u.abs());
     e / ((1.0 + e) * (1.0 + e))
 }
 
 /// log(1 + eᵗ) without overflow or cancellation.
 #[inline]
 pub fn softplus(t: f64) -> f64 {
-    softplus_from(t, (-t.abs()).exp())
+    softplus_from(t, math::exp(-t.abs()))
 }
 
 /// log(1 + eᵗ) from e = e^{−|t|}.
 #[inline]
 pub(crate) fn softplus_from(t: f64, e: f64) -> f64 {
-    t.max(0.0) + e.ln_1p()
+    t.max(0.0) + math::ln_1p(e)
 }
 
 #[cfg(test)]
