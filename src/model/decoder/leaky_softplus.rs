@@ -131,7 +131,7 @@ impl LeakySoftplus {
     #[inline]
     pub fn value_diff(&self, t: f64, dt: f64) -> f64 {
         if dt.abs() <= DIFF_FORM_MAX_STEP {
-            self.diff_from(dt, sigmoid(t) * dt.exp_m1())
+            self.diff_from(dt, sigmoid(t) * math::expm1(dt))
         } else {
             self.value(t + dt) - self.value(t)
         }
@@ -153,7 +153,7 @@ impl LeakySoftplus {
     /// a(t + Δ) − a(t) = α Δ + (1 − α) log1p(se), given se = σ(t)·expm1(Δ) (the small-Δ form).
     #[inline]
     fn diff_from(&self, dt: f64, se: f64) -> f64 {
-        self.alpha * dt + (1.0 - self.alpha) * se.ln_1p()
+        self.alpha * dt + (1.0 - self.alpha) * math::ln_1p(se)
     }
 
     /// One element of the difference form (see `forward_diff`): (a(u0 + Δ) − a(u0), σ(u0 + Δ),
@@ -161,7 +161,7 @@ impl LeakySoftplus {
     #[inline]
     fn diff_element(&self, u0: f64, s0: f64, c0: f64, dt: f64) -> (f64, f64, f64) {
         if dt.abs() <= DIFF_FORM_MAX_STEP {
-            let em = dt.exp_m1();
+            let em = math::expm1(dt);
             let se = s0 * em;
             let q = 1.0 + se;
             (self.diff_from(dt, se), s0 * (1.0 + em) / q, c0 / q)
@@ -370,14 +370,7 @@ impl StepBlockOps for LeakySoftplus {
         aux: &mut Block,
         _: &mut LaneScratch,
     ) {
-        let n = self.dim;
-        let (s, c) = aux.coords_mut().split_at_mut(n);
-        for i in 0..n {
-            let (u0i, s0, c0) = (u0[i], base_aux[i], base_aux[n + i]);
-            for l in 0..LANES {
-                (out[i][l], s[i][l], c[i][l]) = self.diff_element(u0i, s0, c0, du[i][l]);
-            }
-        }
+        diff_lanes(self, u0, base_aux, du, out, aux);
     }
 
     fn jacobian_mul_block(
@@ -482,6 +475,40 @@ avx2_kernel! {
 }
 
 avx2_kernel! {
+    /// The difference form over the lanes: expm1 and log1p over all lanes at once, the small-step
+    /// formula of `diff_element` kept where |Δ| ≤ 1 and the scalar element elsewhere — lane by
+    /// lane its bits.
+    fn diff_lanes / diff_lanes_portable(
+        a: &LeakySoftplus,
+        u0: &[f64],
+        base_aux: &[f64],
+        du: &Block,
+        out: &mut Block,
+        aux: &mut Block,
+    ) {
+        let n = a.dim;
+        let (s, c) = aux.coords_mut().split_at_mut(n);
+        for i in 0..n {
+            let (u0i, s0, c0) = (u0[i], base_aux[i], base_aux[n + i]);
+            let dt = du[i];
+            let em = math::expm1_lanes(dt);
+            let se = em.map(|e| s0 * e);
+            let lp = math::ln_1p_lanes(se);
+            for l in 0..LANES {
+                if dt[l].abs() <= DIFF_FORM_MAX_STEP {
+                    let q = 1.0 + se[l];
+                    out[i][l] = a.alpha * dt[l] + (1.0 - a.alpha) * lp[l];
+                    s[i][l] = s0 * (1.0 + em[l]) / q;
+                    c[i][l] = c0 / q;
+                } else {
+                    (out[i][l], s[i][l], c[i][l]) = a.diff_element(u0i, s0, c0, dt[l]);
+                }
+            }
+        }
+    }
+}
+
+avx2_kernel! {
     fn log_abs_det_lanes / log_abs_det_lanes_portable(a: &LeakySoftplus, z: &Block, out: &mut Lanes) {
         out.fill(0.0);
         for zi in z.coords() {
@@ -523,6 +550,38 @@ mod tests {
                 let (mut x1, mut x2) = (Block::zeros(2 * n), Block::zeros(2 * n));
                 aux_lanes(&a, &z, &mut x1);
                 aux_lanes_portable(&a, &z, &mut x2);
+                // The difference form from u0 = (0.3, −2, 40), steps Δ = z/200: |Δ| ≤ 1 (the
+                // expm1/log1p lanes) and beyond (the scalar fallback).
+                let u0 = [0.3, -2.0, 40.0];
+                let mut base = vec![0.0; 2 * n];
+                for i in 0..n {
+                    (base[i], base[n + i]) = sigmoid_pair(u0[i]);
+                }
+                let mut du = z.clone();
+                for zi in du.coords_mut() {
+                    for v in zi.iter_mut() {
+                        *v /= 200.0;
+                    }
+                }
+                let (mut f1, mut f2) = (Block::zeros(n), Block::zeros(n));
+                let (mut y1, mut y2) = (Block::zeros(2 * n), Block::zeros(2 * n));
+                diff_lanes(&a, &u0, &base, &du, &mut f1, &mut y1);
+                diff_lanes_portable(&a, &u0, &base, &du, &mut f2, &mut y2);
+                for i in 0..n {
+                    for l in 0..LANES {
+                        let want = a.diff_element(u0[i], base[i], base[n + i], du[i][l]);
+                        let got = (f1[i][l], y1[i][l], y1[n + i][l]);
+                        let port = (f2[i][l], y2[i][l], y2[n + i][l]);
+                        for (g, (p, w)) in [got.0, got.1, got.2].iter().zip(
+                            [port.0, port.1, port.2]
+                                .iter()
+                                .zip([want.0, want.1, want.2]),
+                        ) {
+                            assert_eq!(g.to_bits(), p.to_bits());
+                            assert_eq!(g.to_bits(), w.to_bits(), "u0={} Δ={}", u0[i], du[i][l]);
+                        }
+                    }
+                }
                 let (mut d1, mut d2) = ([0.0; LANES], [0.0; LANES]);
                 log_abs_det_lanes(&a, &z, &mut d1);
                 log_abs_det_lanes_portable(&a, &z, &mut d2);
