@@ -77,9 +77,9 @@
 //! The scalar functions are latency-bound (one long dependency chain with a division); the lanes
 //! overlap N chains and halve the instruction count with 2-wide SSE2 packing. Built with
 //! `RUSTFLAGS="-C target-cpu=native"` (AVX-512 here, same results bit for bit) the lanes run
-//! ~1.5–2× faster again (exp 4.5, expm1 5–6, ln 3.6, ln_1p 3.7–4.0, pair 10.6 ns). Runtime
-//! dispatch to AVX2 (`is_x86_feature_detected!` + `#[target_feature]`) would need `unsafe` to
-//! call and is not done.
+//! ~1.5–2× faster again (exp 4.5, expm1 5–6, ln 3.6, ln_1p 3.7–4.0, pair 10.6 ns). The
+//! leaky-softplus block kernels get that without the flag: they are compiled a second time for
+//! AVX2 and chosen at run time (`crate::lanes::avx2_kernel!`, same bits).
 //!
 //! ## Modules
 //!
