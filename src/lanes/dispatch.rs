@@ -8,19 +8,19 @@
 //! registers differs. What the kernel calls must be inlined into it (`#[inline(always)]`, as the
 //! [`super::math`] kernels are) to be compiled for AVX2.
 
-/// `avx2_kernel! { fn name / portable(arg: Type, …) { body } }` defines `fn portable(arg: Type, …)`
+/// `avx2_kernel! { [vis] fn name / portable(arg: Type, …) { body } }` defines `fn portable(arg: Type, …)`
 /// (the body, `#[inline(always)]`, compiled for whatever calls it) and `fn name(arg: Type, …)`,
 /// which runs it compiled for AVX2 where the CPU has it and for the baseline target otherwise
 /// (module docs); tests compare the two. The body returns `()` and may not use `self` (pass the
 /// receiver as an argument).
 macro_rules! avx2_kernel {
-    ($(#[$meta:meta])* fn $name:ident / $portable:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident / $portable:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
         /// The kernel's body, compiled for its caller's target (see `avx2_kernel!`).
         #[inline(always)]
         fn $portable($($arg: $ty),*) $body
 
         $(#[$meta])*
-        fn $name($($arg: $ty),*) {
+        $vis fn $name($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2")]
             fn avx2($($arg: $ty),*) {

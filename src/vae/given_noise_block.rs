@@ -12,7 +12,7 @@
 use super::autoencoder::{Vae, VaeGrads};
 use super::network_block::BlockTape;
 use super::step_loss::{ChunkOut, GivenNoise, CHUNK};
-use crate::lanes::{Block, LANES};
+use crate::lanes::{avx2_kernel, Block, LANES};
 use crate::model::Prior;
 
 /// Per-thread buffers of the block path, made once and reused from step to step.
@@ -46,67 +46,34 @@ impl BlockScratch {
     }
 }
 
-/// Chunk `c` (rows c·[`CHUNK`] … of a batch of `b` points) of the given-noise loss into `out`:
-/// the objectives L_i in row order and the sums of their gradients (the contract of
-/// `step_loss::run_chunk` with `point_given_noise`, by blocks).
-///
-/// On an x86-64 CPU with AVX2 the same code runs compiled for AVX2 (four lanes per vector
-/// instruction instead of SSE2's two: W4, one epoch, 1.3× faster in interleaved runs), chosen at
-/// run time. The bits do not change: both compilations perform the same IEEE operations in the
-/// same order (Rust never fuses a multiply and an add, and AVX2 is enabled without FMA), which
-/// the test below checks against the point-by-point reference compiled for the baseline target.
-pub(crate) fn run_chunk_given_noise(
-    vae: &Vae,
-    inp: &GivenNoise<'_>,
-    b: usize,
-    c: usize,
-    sc: &mut BlockScratch,
-    out: &mut ChunkOut,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: `chunk_avx2` is safe code compiled with AVX2 enabled; calling it is sound
-        // exactly when the CPU executes AVX2 instructions, which the detection above established.
-        #[allow(unsafe_code)]
-        unsafe {
-            chunk_avx2(vae, inp, b, c, sc, out)
-        };
-        return;
-    }
-    chunk(vae, inp, b, c, sc, out);
-}
-
-/// [`chunk`] compiled with AVX2 (see [`run_chunk_given_noise`]).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn chunk_avx2(
-    vae: &Vae,
-    inp: &GivenNoise<'_>,
-    b: usize,
-    c: usize,
-    sc: &mut BlockScratch,
-    out: &mut ChunkOut,
-) {
-    chunk(vae, inp, b, c, sc, out);
-}
-
-/// The chunk, block by block, on whatever vector unit its caller is compiled for.
-#[inline(always)]
-fn chunk(
-    vae: &Vae,
-    inp: &GivenNoise<'_>,
-    b: usize,
-    c: usize,
-    sc: &mut BlockScratch,
-    out: &mut ChunkOut,
-) {
-    out.clear();
-    let end = ((c + 1) * CHUNK).min(b);
-    let mut p0 = c * CHUNK;
-    while p0 < end {
-        let nv = LANES.min(end - p0);
-        point_block(vae, inp, p0, nv, sc, out);
-        p0 += nv;
+avx2_kernel! {
+    /// Chunk `c` (rows c·[`CHUNK`] … of a batch of `b` points) of the given-noise loss into `out`:
+    /// the objectives L_i in row order and the sums of their gradients (the contract of
+    /// `step_loss::run_chunk` with `point_given_noise`, by blocks); `chunk` is the same body
+    /// compiled for its caller.
+    ///
+    /// On an x86-64 CPU with AVX2 the same code runs compiled for AVX2 (four lanes per vector
+    /// instruction instead of SSE2's two: W4, one epoch, 1.3× faster in interleaved runs), chosen
+    /// at run time (`avx2_kernel!`). The bits do not change: both compilations perform the same
+    /// IEEE operations in the same order (Rust never fuses a multiply and an add, and AVX2 is
+    /// enabled without FMA), which the test below checks against the point-by-point reference
+    /// compiled for the baseline target.
+    pub(crate) fn run_chunk_given_noise / chunk(
+        vae: &Vae,
+        inp: &GivenNoise<'_>,
+        b: usize,
+        c: usize,
+        sc: &mut BlockScratch,
+        out: &mut ChunkOut,
+    ) {
+        out.clear();
+        let end = ((c + 1) * CHUNK).min(b);
+        let mut p0 = c * CHUNK;
+        while p0 < end {
+            let nv = LANES.min(end - p0);
+            point_block(vae, inp, p0, nv, sc, out);
+            p0 += nv;
+        }
     }
 }
 
