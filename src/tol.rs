@@ -205,10 +205,12 @@ pub const LAPLACE_TAIL_SHARE: f64 = 0.1;
 pub const CUBE_BOX_HALF_WIDTH: f64 = 12.0;
 
 /// How far below its value at the centre the cube route's integrand must be on every face of the
-/// box inside the cube: 60 in log (e^{−60} ≈ 9e-27). The likelihood is one bump (h is injective),
-/// so beyond a face the integrand keeps falling and the mass cut off is of the order of e^{−60}
-/// relative to the peak's — far under any tolerance ≥ 1e-16 (checked on a 9-point grid per
-/// coordinate of each face, not assumed from the Gaussian approximation).
+/// box inside the cube: 60 in log (e^{−60} ≈ 9e-27), plus the log of the bump's volume
+/// Π √(2π) w_k (so that the mass beyond, in a cube of volume 1, is e^{−60} of the bump's). Where
+/// the integrand has one maximum on the cube (the condition under which the route is raced), it
+/// keeps falling beyond the faces, and the mass cut off is below e^{−60} ≈ 1e-26 of the total
+/// (checked on a 9-point grid per coordinate of each face, not assumed from the Gaussian
+/// approximation).
 pub const CUBE_EDGE_DROP: f64 = 60.0;
 
 /// The largest rule the x-space route may use inside `log_marginal`: 42 nodes per dimension. Its

@@ -10,8 +10,9 @@
 //! nodes resolve a Gaussian of width ≥ 1/(50·400) of the interval to far below 1e-16).
 //!
 //! With a leading sigmoid and a Beta-logistic prior the cube route (Gauss–Legendre in y = σ(z))
-//! answers every point, the faces of the cube included; elsewhere it must agree with the
-//! Laplace-centred route.
+//! answers nearly every point, the faces of the cube included; elsewhere it must agree with the
+//! Laplace-centred route; and where its box check could miss a second maximum it stays out of
+//! the race.
 //!
 //! Two failures this guards against, both found here: the x-space route's nodes all falling
 //! inside the bounded image and converging (difference 2e-15) to a value that missed the blur's
@@ -145,9 +146,9 @@ fn sigmoid_then_diagonal_affine_against_one_dimensional_integrals() {
             (0.0, 1.0),
         );
     }
-    // Every point is answered: by the Laplace-centred route away from the faces at large γ², by
-    // the cube route elsewhere (before the cube route: 16 of 48, the rest refused).
-    assert_eq!(answered, 48, "points answered");
+    // Observed: 45 of 48 answered — by the Laplace-centred route away from the faces at large γ²,
+    // by the cube route elsewhere; the rest refused, never wrong (before the cube route: 16 of 48).
+    assert!(answered >= 44, "only {answered} of 48 points answered");
 }
 
 #[test]
@@ -238,4 +239,83 @@ fn cube_route_refuses_where_it_does_not_apply() {
         log_marginal_cube(&q, &opts),
         Err(OracleError::RouteNotApplicable { .. })
     ));
+}
+
+/// A review's counterexample to the cube route's box check (d = 2): sigmoid, an anisotropic affine
+/// step, then a Möbius inversion — the image of the cube is a crescent whose far end (y₂ → 1)
+/// comes back within reach of x = h(0.5, 0.001), a second maximum of the likelihood outside the
+/// box. `log_marginal_cube` (which assumes one maximum) misses it; `log_marginal` must not race the
+/// cube route here, and whatever it returns must agree with a reference that integrates the whole
+/// square: composite Gauss–Legendre in y₂ on [0, 0.05] and [0.05, 1] (400 panels each) inside one in
+/// y₁ (40 panels), exact to ~1e-15 for integrands this smooth at these widths.
+#[test]
+fn a_second_maximum_outside_the_box_is_not_missed() {
+    use ima_oracle::Moebius;
+    let (t1, t2) = (10.0, 1000.0);
+    let aff = Affine::new(
+        DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, t1 + t2]),
+        Some(DVector::from_vec(vec![1.0, -t1])),
+    )
+    .unwrap();
+    let mob = Moebius::new(
+        1.0,
+        DMatrix::identity(2, 2),
+        DVector::zeros(2),
+        DVector::zeros(2),
+    )
+    .unwrap();
+    let dec = Decoder::new(
+        2,
+        vec![Sigmoid::new(2).unwrap().into(), aff.into(), mob.into()],
+    )
+    .unwrap();
+    let model = Model::new(Prior::beta_logistic(1.0, 1.0).unwrap(), dec).unwrap();
+    let h = move |y1: f64, y2: f64| {
+        let (u, v) = (1.0 + y1, -t1 + (t1 + t2) * y2);
+        let s = u * u + v * v;
+        (u / s, v / s)
+    };
+    let gl = GaussLegendre::new(10).unwrap();
+    let int1 = |f: &dyn Fn(f64) -> f64, lo: f64, hi: f64, panels: usize| -> f64 {
+        // log ∫ e^{f}, f given in logs.
+        let hw = (hi - lo) / panels as f64;
+        let mut terms = Vec::with_capacity(panels * 10);
+        for p in 0..panels {
+            for (t, w) in gl.nodes().iter().zip(gl.weights()) {
+                let y = lo + hw * (p as f64 + 0.5 * (t + 1.0));
+                terms.push((0.5 * hw * w).ln() + f(y));
+            }
+        }
+        let m = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln()
+    };
+    let gamma2: f64 = 4e3;
+    let (a, b) = h(0.5, 1e-3);
+    let x = [a, b];
+    let lp = |y1: f64, y2: f64| {
+        let (p, q) = h(y1, y2);
+        (gamma2 / (2.0 * std::f64::consts::PI)).ln()
+            - 0.5 * gamma2 * ((x[0] - p).powi(2) + (x[1] - q).powi(2))
+    };
+    let near = int1(&|y1| int1(&|y2| lp(y1, y2), 0.0, 0.05, 400), 0.0, 1.0, 40);
+    let far = int1(&|y1| int1(&|y2| lp(y1, y2), 0.05, 1.0, 400), 0.0, 1.0, 40);
+    let m = near.max(far);
+    let reference = m + ((near - m).exp() + (far - m).exp()).ln();
+    let q = Query::new(&model, &x, gamma2).unwrap();
+    let opts = QuadratureOptions::default();
+    // The second maximum carries ~6e-9 of the mass: the cube route alone misses it.
+    if let Ok(c) = log_marginal_cube(&q, &opts) {
+        assert!(
+            (c.value - reference).abs() > 1e-9,
+            "the counterexample no longer separates"
+        );
+    }
+    if let Ok(e) = log_marginal(&q, &opts) {
+        assert!(
+            (e.value - reference).abs() <= 1e-13 * reference.abs().max(1.0) + 1e-14,
+            "log p {} ({:?}) vs reference {reference}",
+            e.value,
+            e.route
+        );
+    }
 }

@@ -15,9 +15,11 @@
 //! integer exponent (a − 1 at y_k = 0, b − 1 at y_k = 1; the uniform prior a = b = 1 always), so the
 //! rule converges geometrically and the difference of successive rules is the error estimate; the
 //! route refuses other Beta laws on a face (y^{a−1} is not smooth there). The truncation to B is
-//! checked, not assumed: the integrand on every face of B inside the cube must lie
+//! checked on B's own faces: the integrand on every face of B inside the cube must lie
 //! [`CUBE_EDGE_DROP`] below its value at c, else K is doubled (up to the whole cube, where nothing is
-//! truncated). The residual is propagated as a difference from c,
+//! truncated). That check cannot see a second local maximum of the likelihood elsewhere in the
+//! cube; the route assumes there is none, and is raced automatically only where that is proved
+//! ([`integrand_is_unimodal`]; module docs of [`super`]). The residual is propagated as a difference from c,
 //! x − h(y) = [x − h(c)] − [h(y) − h(c)], as in the other routes: no cancellation at large γ.
 
 use crate::error::OracleError;
@@ -28,6 +30,65 @@ use crate::objective::log_normaliser;
 use crate::quadrature::{log_sum_exp, GaussLegendre};
 use crate::tol::{CUBE_BOX_HALF_WIDTH, CUBE_EDGE_DROP};
 use nalgebra::DMatrix;
+
+/// Whether the integrand Π Beta(y_k) · N(x; h(y), γ⁻² I) has one maximum on the cube, so that the
+/// route's box check suffices and it may join the race (module docs of [`super`]):
+/// - h a single affine step: the likelihood is log-concave in y (its level sets are ellipsoids),
+///   and so is Beta(a, b) for the integer exponents a − 1, b − 1 ≥ 0 the route accepts;
+/// - h a single Möbius step (an inversion about a, then a similarity, shift b = h(∞)) with the
+///   uniform prior: the preimage of a ball around x is a ball as long as the ball does not contain
+///   b, so the likelihood's superlevel sets are convex down to the level of ‖x − h(y)‖ = ‖x − b‖;
+///   below it a second maximum could exist, and is negligible when
+///   γ²(‖x − b‖² − ‖x − h(c)‖²)/2 > [`CUBE_EDGE_DROP`] (the same margin as the box's faces).
+pub(super) fn integrand_is_unimodal(query: &Query) -> bool {
+    let model = query.model();
+    match (model.decoder().steps(), *model.prior()) {
+        ([Step::Sigmoid(_), Step::Affine(_)], _) => true,
+        ([Step::Sigmoid(_), Step::Moebius(m)], Prior::BetaLogistic { a, b })
+            if a == 1.0 && b == 1.0 =>
+        {
+            let d = model.dim_latent();
+            let Ok(rest) = Decoder::new(d, vec![m.clone().into()]) else {
+                return false;
+            };
+            // The centre: the closest point of the cube to g(x), or the cube's centre.
+            let c: Vec<f64> = match rest.inverse(query.x()) {
+                Ok(y) => y.iter().map(|t| t.clamp(0.0, 1.0)).collect(),
+                Err(_) => vec![0.5; d],
+            };
+            let Ok(hc) = rest.forward(&nalgebra::DVector::from_column_slice(&c)) else {
+                return false;
+            };
+            let far = (query.x() - m.shift()).norm_squared();
+            let near = (query.x() - hc).norm_squared();
+            let Some(vol) = log_bump_volume(&rest, &c, query.gamma2()) else {
+                return false;
+            };
+            0.5 * query.gamma2() * (far - near) > CUBE_EDGE_DROP - vol
+        }
+        _ => false,
+    }
+}
+
+/// Σ_k log min(1, √(2π) w_k), w_k = √((γ² JᵀJ)⁻¹)_kk at c (J = J_h(c)): the log of the likelihood
+/// bump's volume relative to its peak, at most 0 (the cube's volume is 1). A region of the cube
+/// where the integrand is e^{−m} below the peak holds at most e^{−m}/e^{vol} of the mass, so the
+/// margins [`CUBE_EDGE_DROP`] are counted from vol. `None` if J has not full column rank.
+fn log_bump_volume(rest: &Decoder, c: &[f64], gamma2: f64) -> Option<f64> {
+    let j = rest
+        .jacobian(&nalgebra::DVector::from_column_slice(c))
+        .ok()?;
+    let cov = (j.transpose() * &j * gamma2).try_inverse()?;
+    Some(
+        (0..c.len())
+            .map(|k| {
+                ((2.0 * std::f64::consts::PI).sqrt() * cov[(k, k)].max(0.0).sqrt())
+                    .min(1.0)
+                    .ln()
+            })
+            .sum(),
+    )
+}
 
 /// The route at one (x, γ²), with its buffers.
 pub(super) struct Cube<'a> {
@@ -66,6 +127,14 @@ impl<'a> Cube<'a> {
             return Ok(None);
         };
         let d = model.dim_latent();
+        // The smallest rule and the face check (2d faces of 9^{d−1} points) must fit the budget.
+        let faces = 9usize
+            .checked_pow(d as u32 - 1)
+            .and_then(|f| f.checked_mul(2 * d));
+        let smallest = 8usize.checked_pow(d as u32);
+        if !matches!((faces, smallest), (Some(f), Some(m)) if f <= max_total && m <= max_total) {
+            return Ok(None);
+        }
         let mut steps = model.decoder().steps()[1..].to_vec();
         if steps.is_empty() {
             steps.push(Affine::new(DMatrix::identity(d, d), None)?.into());
@@ -104,7 +173,12 @@ impl<'a> Cube<'a> {
             dy: vec![0.0; d],
             terms: Vec::new(),
         };
-        let peak = route.log_integrand_at(&c)?;
+        // The edge margin counts from the bump's volume (see `log_bump_volume`).
+        let vol: f64 = widths
+            .iter()
+            .map(|w| ((2.0 * std::f64::consts::PI).sqrt() * w).min(1.0).ln())
+            .sum();
+        let peak = route.log_integrand_at(&c)? + vol;
         let mut half = CUBE_BOX_HALF_WIDTH;
         loop {
             for k in 0..d {

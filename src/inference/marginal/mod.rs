@@ -66,7 +66,16 @@
 //! around σ(ẑ), clipped to the cube, converges geometrically (checked against one-dimensional
 //! closed-form integrals in `tests/marginal_bounded_image.rs`, to ≤ 2e-14). The route needs the
 //! Beta density smooth on the faces the box touches (integer a − 1, b − 1 there; the uniform prior
-//! always) and joins the race of [`log_marginal`] wherever it applies.
+//! always). Its box is checked on its own faces only, so a second local maximum of the likelihood
+//! elsewhere in the cube would not be seen — possible even for an injective h, e.g. a
+//! crescent-shaped image whose far end comes back near x, cut by a face (a review found such a
+//! case 6e-9 off with a 2e-15 estimate, h = an anisotropic affine step then a Möbius step). The
+//! route therefore joins the race of [`log_marginal`] only where its integrand is proved to have
+//! one maximum on the (convex) cube: h a single affine step (log-concave likelihood, log-concave
+//! Beta factors) or, with the uniform prior, a single Möbius step where the levels at which its
+//! superlevel sets may stop being convex lie e^{−60} below the centre's (`cube.rs`,
+//! `integrand_is_unimodal`). That covers the authors' §4.3 model. Elsewhere it is offered as
+//! [`log_marginal_cube`], for a caller who knows the integrand has one maximum on the cube.
 //!
 //! # Poles
 //!
@@ -249,13 +258,16 @@ pub fn log_marginal(
         Ok(r) => entries.push(laplace_entry(r, opts)),
         Err(e) => error = Some(e),
     }
-    // A leading sigmoid with a Beta-logistic prior: the cube route too (it answers where the
-    // posterior reaches a face of the cube, which the Laplace route refuses).
+    // A leading sigmoid with a Beta-logistic prior, followed by one affine or one Möbius step
+    // where the integrand is proved unimodal: the cube route too (it answers where the posterior
+    // reaches a face of the cube, which the Laplace route refuses; module docs, "Cube route").
     if let Ok(m) = &mode {
-        match cube_at(query, m, opts) {
-            Ok(Some(r)) => entries.push(cube_entry(r)),
-            Ok(None) => {}
-            Err(e) => error = Some(e),
+        if cube::integrand_is_unimodal(query) {
+            match cube_at(query, m, opts) {
+                Ok(Some(r)) => entries.push(cube_entry(r)),
+                Ok(None) => {}
+                Err(e) => error = Some(e),
+            }
         }
     }
     match converge(entries, opts, error) {
@@ -321,7 +333,9 @@ fn cube_at<'a>(
     Cube::new(query, &centre, opts.max_total())
 }
 
-/// log pθ(x) by the cube route alone (module docs): a decoder whose first step is a sigmoid and a
+/// log pθ(x) by the cube route alone (module docs), **assuming the likelihood N(x; h(y), γ⁻² I)
+/// has a single local maximum on the unit cube** (checked only on the faces of the box it
+/// integrates): a decoder whose first step is a sigmoid and a
 /// Beta-logistic prior, the integral over y = σ(z) in the unit cube ([`OracleError::RouteNotApplicable`]
 /// where it does not apply).
 pub fn log_marginal_cube(
