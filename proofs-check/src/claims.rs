@@ -176,6 +176,13 @@ impl CaseResults<'_> {
             })
     }
 
+    /// The values of γ² ≥ [`ASYMPTOTIC_FROM`] (those a fit may use) left out of `s` because the
+    /// oracle refused a point there.
+    fn refused_in_fit_range(&self, s: &Series) -> usize {
+        let in_range = |g: &&f64| **g >= ASYMPTOTIC_FROM;
+        self.grid.iter().filter(in_range).count() - s.gamma2.iter().filter(in_range).count()
+    }
+
     fn row_of_series(&self, claim: &Claim, (s, refused): (Series, usize)) -> Row {
         let p = claim.order.expect("an order claim");
         let f = fit(&s, ASYMPTOTIC_FROM);
@@ -186,7 +193,7 @@ impl CaseResults<'_> {
             prior,
             stated: Some(p),
             largest: s.residual.iter().copied().fold(0.0, f64::max),
-            verdict: verdict(&f, p, refused),
+            verdict: verdict(&f, p, self.refused_in_fit_range(&s)),
             fit: f.ok(),
             refused,
             series: Some(s),

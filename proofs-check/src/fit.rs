@@ -155,14 +155,15 @@ pub fn fit(s: &Series, asymptotic_from: f64) -> Result<Fit, NoFit> {
     })
 }
 
-/// The verdict for stated order p, `refused` values of γ² having been left out of the series
-/// because the oracle refused a point there: too few points for a fit is a failure when nothing
-/// was refused, and unverified ([`Verdict::Unverified`]) when refusals took the points away.
+/// The verdict for stated order p, `refused` values of γ² in the fit's range having been left out
+/// of the series because the oracle refused a point there: too few points for a fit is a failure,
+/// unless the refused values could have made up the shortfall — then it is unverified
+/// ([`Verdict::Unverified`]).
 pub fn verdict(fit: &Result<Fit, NoFit>, p: f64, refused: usize) -> Verdict {
     let f = match fit {
         Ok(f) => f,
         Err(NoFit::AllAtFloor) => return Verdict::Exact,
-        Err(NoFit::TooFew(k)) if refused > 0 => {
+        Err(NoFit::TooFew(k)) if refused > 0 && k + refused >= MIN_FIT_POINTS => {
             return Verdict::Unverified(format!(
                 "only {k} points above the round-off floor; the oracle refused a point at \
                  {refused} values of γ²"
@@ -244,6 +245,8 @@ mod tests {
             verdict(&Err(NoFit::TooFew(2)), 1.0, 3),
             Verdict::Unverified(_)
         ));
+        // One refusal cannot make up a shortfall of two points: still a failure.
+        assert!(!verdict(&Err(NoFit::TooFew(2)), 1.0, 1).ok());
         // Everything at the floor: exact.
         let flat = series(2.0, 1.0);
         assert_eq!(fit(&flat, 1e2), Err(NoFit::AllAtFloor));
