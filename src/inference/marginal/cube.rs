@@ -48,7 +48,7 @@ pub(super) fn integrand_is_unimodal(query: &Query) -> bool {
             if a == 1.0 && b == 1.0 =>
         {
             let d = model.dim_latent();
-            let Ok(rest) = Decoder::new(d, vec![m.clone().into()]) else {
+            let Ok(rest) = after_sigmoid(model.decoder()) else {
                 return false;
             };
             // The centre: the closest point of the cube to g(x), or the cube's centre.
@@ -61,33 +61,43 @@ pub(super) fn integrand_is_unimodal(query: &Query) -> bool {
             };
             let far = (query.x() - m.shift()).norm_squared();
             let near = (query.x() - hc).norm_squared();
-            let Some(vol) = log_bump_volume(&rest, &c, query.gamma2()) else {
+            let Ok(Some(widths)) = bump_widths(&rest, &c, query.gamma2()) else {
                 return false;
             };
-            0.5 * query.gamma2() * (far - near) > CUBE_EDGE_DROP - vol
+            0.5 * query.gamma2() * (far - near) > CUBE_EDGE_DROP - log_volume(&widths)
         }
         _ => false,
     }
 }
 
-/// Σ_k log min(1, √(2π) w_k), w_k = √((γ² JᵀJ)⁻¹)_kk at c (J = J_h(c)): the log of the likelihood
-/// bump's volume relative to its peak, at most 0 (the cube's volume is 1). A region of the cube
-/// where the integrand is e^{−m} below the peak holds at most e^{−m}/e^{vol} of the mass, so the
-/// margins [`CUBE_EDGE_DROP`] are counted from vol. `None` if J has not full column rank.
-fn log_bump_volume(rest: &Decoder, c: &[f64], gamma2: f64) -> Option<f64> {
-    let j = rest
-        .jacobian(&nalgebra::DVector::from_column_slice(c))
-        .ok()?;
-    let cov = (j.transpose() * &j * gamma2).try_inverse()?;
-    Some(
-        (0..c.len())
-            .map(|k| {
-                ((2.0 * std::f64::consts::PI).sqrt() * cov[(k, k)].max(0.0).sqrt())
-                    .min(1.0)
-                    .ln()
-            })
-            .sum(),
-    )
+/// h, the decoder's steps after its leading sigmoid (the identity if there are none).
+fn after_sigmoid(decoder: &Decoder) -> Result<Decoder, OracleError> {
+    let d = decoder.dim_in();
+    let mut steps = decoder.steps()[1..].to_vec();
+    if steps.is_empty() {
+        steps.push(Affine::new(DMatrix::identity(d, d), None)?.into());
+    }
+    Ok(Decoder::new(d, steps)?)
+}
+
+/// The likelihood bump's widths at c, w_k = √((γ² JᵀJ)⁻¹)_kk (J = J_h(c)); `None` if J has not
+/// full column rank, an error if h fails at c.
+fn bump_widths(rest: &Decoder, c: &[f64], gamma2: f64) -> Result<Option<Vec<f64>>, OracleError> {
+    let j = rest.jacobian(&nalgebra::DVector::from_column_slice(c))?;
+    Ok((j.transpose() * &j * gamma2)
+        .try_inverse()
+        .map(|cov| (0..c.len()).map(|k| cov[(k, k)].max(0.0).sqrt()).collect()))
+}
+
+/// Σ_k log min(1, √(2π) w_k): the log of the likelihood bump's volume relative to its peak, at
+/// most 0 (the cube's volume is 1). A region of the cube where the integrand is e^{−m} below the
+/// peak holds at most e^{−m}/e^{vol} of the mass, so the margins [`CUBE_EDGE_DROP`] are counted
+/// from vol.
+fn log_volume(widths: &[f64]) -> f64 {
+    widths
+        .iter()
+        .map(|w| ((2.0 * std::f64::consts::PI).sqrt() * w).min(1.0).ln())
+        .sum()
 }
 
 /// The route at one (x, γ²), with its buffers.
@@ -135,11 +145,7 @@ impl<'a> Cube<'a> {
         if !matches!((faces, smallest), (Some(f), Some(m)) if f <= max_total && m <= max_total) {
             return Ok(None);
         }
-        let mut steps = model.decoder().steps()[1..].to_vec();
-        if steps.is_empty() {
-            steps.push(Affine::new(DMatrix::identity(d, d), None)?.into());
-        }
-        let rest = Decoder::new(d, steps)?;
+        let rest = after_sigmoid(model.decoder())?;
         let c: Vec<f64> = centre.iter().map(|t| t.clamp(0.0, 1.0)).collect();
         let mut ws = rest.workspace();
         rest.set_base(&c, &mut ws)?;
@@ -150,12 +156,9 @@ impl<'a> Cube<'a> {
             .map(|(x, h)| x - h)
             .collect();
         let gamma2 = query.gamma2();
-        let j = rest.jacobian(&nalgebra::DVector::from_column_slice(&c))?;
-        let cov = (j.transpose() * &j * gamma2).try_inverse();
-        let Some(cov) = cov else {
+        let Some(widths) = bump_widths(&rest, &c, gamma2)? else {
             return Ok(None);
         };
-        let widths: Vec<f64> = (0..d).map(|k| cov[(k, k)].max(0.0).sqrt()).collect();
         let rr: f64 = r0.iter().map(|t| t * t).sum();
         let mut route = Cube {
             query,
@@ -173,12 +176,8 @@ impl<'a> Cube<'a> {
             dy: vec![0.0; d],
             terms: Vec::new(),
         };
-        // The edge margin counts from the bump's volume (see `log_bump_volume`).
-        let vol: f64 = widths
-            .iter()
-            .map(|w| ((2.0 * std::f64::consts::PI).sqrt() * w).min(1.0).ln())
-            .sum();
-        let peak = route.log_integrand_at(&c)? + vol;
+        // The edge margin counts from the bump's volume (see `log_volume`).
+        let peak = route.log_integrand_at(&c)? + log_volume(&widths);
         let mut half = CUBE_BOX_HALF_WIDTH;
         loop {
             for k in 0..d {

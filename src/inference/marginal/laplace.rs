@@ -155,11 +155,8 @@ impl<'a> LaplaceCentred<'a> {
     /// is all that is left — the rule's nodes end inside the tail and successive rules agree on a
     /// value that misses its mass (observed: 7e-13 with a difference of 7e-15 between rules). A
     /// tail that does not decay (λ ≤ 0) or a decoder failure there gives +∞.
-    pub(super) fn tail_beyond_rule(&mut self, n: usize, log_mean: f64) -> f64 {
-        let Ok(rule) = crate::quadrature::GaussHermite::new(n) else {
-            return f64::INFINITY;
-        };
-        let r = rule.nodes().iter().fold(0.0f64, |a, t| a.max(t.abs()));
+    /// `r` is the rule's outermost node, as [`LaplaceCentred::log_mean`] reports it.
+    pub(super) fn tail_beyond_rule(&mut self, r: f64, log_mean: f64) -> f64 {
         let d = self.dz.len();
         let mut mass = 0.0;
         for k in 0..d {
@@ -183,13 +180,16 @@ impl<'a> LaplaceCentred<'a> {
         mass
     }
 
-    /// log E_u[e^{ψ(u)}] on the n-node tensor rule, ψ(u) = ½‖u‖² − (φ(ẑ) − φ(ẑ + M u)); `None`
-    /// past the node budget.
-    pub(super) fn log_mean(&mut self, n: usize) -> Result<Option<f64>, OracleError> {
+    /// log E_u[e^{ψ(u)}] on the n-node tensor rule, ψ(u) = ½‖u‖² − (φ(ẑ) − φ(ẑ + M u)), and the
+    /// rule's outermost node (max |u_k|, for [`LaplaceCentred::tail_beyond_rule`]); `None` past
+    /// the node budget.
+    pub(super) fn log_mean(&mut self, n: usize) -> Result<Option<(f64, f64)>, OracleError> {
         let d = self.dz.len();
         let Some(rule) = TensorRule::within_budget(n, d, self.max_total)? else {
             return Ok(None);
         };
+        // The last coordinate runs fastest: nodes 0 … n − 1 carry the one-dimensional rule there.
+        let outermost = (0..n).fold(0.0f64, |a, j| a.max(rule.node(j)[d - 1].abs()));
         self.terms.clear();
         // LANES nodes at a time through the decoder's block form; each lane's ψ is computed as
         // `phi_drop` does for one node (bit for bit), in rule order. Lanes past the end of the
@@ -214,7 +214,7 @@ impl<'a> LaplaceCentred<'a> {
                     .push(rule.weight(j0 + l).ln() + (-drop + 0.5 * uu));
             }
         }
-        Ok(Some(log_sum_exp(&self.terms)))
+        Ok(Some((log_sum_exp(&self.terms), outermost)))
     }
 }
 

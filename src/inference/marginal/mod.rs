@@ -140,40 +140,43 @@ struct Entry<'a> {
     offset: f64,
 }
 
-fn x_space_entry<'a>(route: XSpace<'a>) -> Entry<'a> {
-    let mut route = route;
+/// A route whose rule of n nodes per dimension gives log pθ(x) itself (no offset).
+fn plain_entry<'a>(
+    route: Route,
+    what: &'static str,
+    solve: impl FnMut(usize) -> Result<Option<f64>, OracleError> + 'a,
+) -> Entry<'a> {
+    let mut solve = solve;
     Entry {
         offset: 0.0,
-        route: Route::XSpace,
+        route,
         candidate: Candidate {
-            what: "log marginal (x-space)",
-            solve: Box::new(move |n, _| route.log_mean(n)),
+            what,
+            solve: Box::new(move |n, _| solve(n)),
         },
     }
 }
 
-fn cube_entry<'a>(route: Cube<'a>) -> Entry<'a> {
-    let mut route = route;
-    Entry {
-        offset: 0.0,
-        route: Route::Cube,
-        candidate: Candidate {
-            what: "log marginal (cube, y = sigmoid(z))",
-            solve: Box::new(move |n, _| route.log_marginal(n)),
-        },
-    }
+fn x_space_entry<'a>(mut route: XSpace<'a>) -> Entry<'a> {
+    plain_entry(Route::XSpace, "log marginal (x-space)", move |n| {
+        route.log_mean(n)
+    })
 }
 
-fn polar_entry<'a>(route: Polar<'a>) -> Entry<'a> {
-    let mut route = route;
-    Entry {
-        offset: 0.0,
-        route: Route::PolarAroundPole,
-        candidate: Candidate {
-            what: "log marginal (polar around the pole)",
-            solve: Box::new(move |n, _| route.log_marginal(n)),
-        },
-    }
+fn cube_entry<'a>(mut route: Cube<'a>) -> Entry<'a> {
+    plain_entry(
+        Route::Cube,
+        "log marginal (cube, y = sigmoid(z))",
+        move |n| route.log_marginal(n),
+    )
+}
+
+fn polar_entry<'a>(mut route: Polar<'a>) -> Entry<'a> {
+    plain_entry(
+        Route::PolarAroundPole,
+        "log marginal (polar around the pole)",
+        move |n| route.log_marginal(n),
+    )
 }
 
 /// The Laplace-centred route in the race. A rule whose outermost nodes end inside a posterior
@@ -190,11 +193,11 @@ fn laplace_entry<'a>(route: LaplaceCentred<'a>, opts: &QuadratureOptions) -> Ent
         candidate: Candidate {
             what: "log marginal (Laplace-centred)",
             solve: Box::new(move |n, _| {
-                let Some(log_mean) = route.log_mean(n)? else {
+                let Some((log_mean, outermost)) = route.log_mean(n)? else {
                     return Ok(None);
                 };
                 let value = offset + log_mean;
-                let tail = route.tail_beyond_rule(n, log_mean);
+                let tail = route.tail_beyond_rule(outermost, log_mean);
                 Ok(Some(
                     if tail <= LAPLACE_TAIL_SHARE * tol * value.abs().max(1.0) {
                         value

@@ -77,7 +77,7 @@ impl LeakySoftplus {
     pub(crate) fn forward_with_aux(&self, u: &[f64], out: &mut [f64], aux: &mut [f64]) {
         for ((o, si), &t) in out.iter_mut().zip(aux.iter_mut()).zip(u) {
             let e = math::exp(-t.abs());
-            *o = self.alpha * t + (1.0 - self.alpha) * (t.max(0.0) + math::ln_1p(e));
+            *o = self.value_from(t, math::ln_1p(e));
             *si = if t >= 0.0 { 1.0 } else { e } / (1.0 + e);
         }
     }
@@ -137,6 +137,20 @@ impl LeakySoftplus {
         }
     }
 
+    /// a(t) = α t + (1 − α)(max(t, 0) + lp), given lp = log1p(e^{−|t|}): the one formula of the
+    /// value that the scalar and lane forms share (so they agree bit for bit).
+    #[inline(always)]
+    fn value_from(&self, t: f64, lp: f64) -> f64 {
+        self.alpha * t + (1.0 - self.alpha) * (t.max(0.0) + lp)
+    }
+
+    /// α Δ + (1 − α) lp, given lp = log1p(σ(t)·expm1(Δ)): the small-step difference form that the
+    /// scalar and lane forms share.
+    #[inline(always)]
+    fn diff_from_log1p(&self, dt: f64, lp: f64) -> f64 {
+        self.alpha * dt + (1.0 - self.alpha) * lp
+    }
+
     /// a' = α + (1 − α) s, given s = σ(t) (from the cache or computed).
     #[inline(always)]
     fn slope(&self, s: f64) -> f64 {
@@ -153,7 +167,7 @@ impl LeakySoftplus {
     /// a(t + Δ) − a(t) = α Δ + (1 − α) log1p(se), given se = σ(t)·expm1(Δ) (the small-Δ form).
     #[inline]
     fn diff_from(&self, dt: f64, se: f64) -> f64 {
-        self.alpha * dt + (1.0 - self.alpha) * math::ln_1p(se)
+        self.diff_from_log1p(dt, math::ln_1p(se))
     }
 
     /// One element of the difference form (see `forward_diff`): (a(u0 + Δ) − a(u0), σ(u0 + Δ),
@@ -329,7 +343,7 @@ impl LeakySoftplus {
             let lp = math::ln_1p_lanes(e);
             for l in 0..LANES {
                 let t = ui[l];
-                o[l] = self.alpha * t + (1.0 - self.alpha) * (t.max(0.0) + lp[l]);
+                o[l] = self.value_from(t, lp[l]);
                 si[l] = if t >= 0.0 { 1.0 } else { e[l] } / (1.0 + e[l]);
             }
         }
@@ -456,7 +470,7 @@ avx2_kernel! {
             let lp = math::ln_1p_lanes(math::exp_lanes(zi.map(|t| -t.abs())));
             for l in 0..LANES {
                 let t = zi[l];
-                o[l] = a.alpha * t + (1.0 - a.alpha) * (t.max(0.0) + lp[l]);
+                o[l] = a.value_from(t, lp[l]);
             }
         }
     }
@@ -497,7 +511,7 @@ avx2_kernel! {
             for l in 0..LANES {
                 if dt[l].abs() <= DIFF_FORM_MAX_STEP {
                     let q = 1.0 + se[l];
-                    out[i][l] = a.alpha * dt[l] + (1.0 - a.alpha) * lp[l];
+                    out[i][l] = a.diff_from_log1p(dt[l], lp[l]);
                     s[i][l] = s0 * (1.0 + em[l]) / q;
                     c[i][l] = c0 / q;
                 } else {
