@@ -320,3 +320,72 @@ fn a_second_maximum_outside_the_box_is_not_missed() {
         );
     }
 }
+
+/// The authors' §4.3 model (sigmoid, then a Möbius step whose pole lies at distance 2 from the
+/// cube's centre; uniform prior) at small γ², where the likelihood is broad and unimodality is not
+/// proved: `log_marginal` integrates the whole cube (`Cube::whole`) and must agree with a reference
+/// that does too by another rule — composite Gauss–Legendre, 40 panels of 10 nodes per axis in
+/// d = 2 (the likelihood's narrowest width on the square, 1/(γL) ≥ 0.05 at γ² = 1e3 with
+/// L = 1/dist(pole, square)² ≤ 0.6, spans ≥ 2 panels: exact to ~1e-15) and 12 panels in d = 3 at
+/// γ² = 10 (width ≥ 0.4, ~5 panels). Tolerance: the documented 1e-13·max(1, |log p|) plus 1e-14
+/// for the reference's log-sum of 1.6e5–1.7e6 terms. Every point must be answered (before, each
+/// was refused: the Laplace-centred route meets the prior's tails).
+#[test]
+fn the_authors_model_at_small_gamma2_against_the_whole_cube() {
+    use ima_oracle::inference::Route;
+    use ima_oracle::model::generate::sigmoid_moebius_decoder;
+    let opts = QuadratureOptions::default();
+    for (d, gammas, panels) in [(2usize, &[1e1, 1e2, 1e3][..], 40usize), (3, &[1e1][..], 12)] {
+        let mut r = OracleRng::seed_from_u64(17);
+        let dec = sigmoid_moebius_decoder(d, &mut r).unwrap();
+        let Step::Moebius(m) = dec.steps()[1].clone() else {
+            panic!("the authors' model ends in a Möbius step")
+        };
+        let model = Model::new(Prior::beta_logistic(1.0, 1.0).unwrap(), dec).unwrap();
+        // h(y) = b + α A (y − a)/‖y − a‖², written out.
+        let h = |y: &[f64]| -> Vec<f64> {
+            let v: Vec<f64> = y.iter().zip(m.pole().iter()).map(|(y, a)| y - a).collect();
+            let s: f64 = v.iter().map(|t| t * t).sum();
+            (0..d)
+                .map(|i| {
+                    m.shift()[i]
+                        + m.alpha() * (0..d).map(|k| m.rotation()[(i, k)] * v[k]).sum::<f64>() / s
+                })
+                .collect()
+        };
+        for y in [[0.5, 0.4, 0.6], [0.15, 0.8, 0.3], [0.03, 0.5, 0.97]] {
+            let x = h(&y[..d]);
+            for &gamma2 in gammas {
+                let lp = |yy: &[f64]| {
+                    let hy = h(yy);
+                    let rr: f64 = x.iter().zip(&hy).map(|(a, b)| (a - b).powi(2)).sum();
+                    -0.5 * gamma2 * rr
+                };
+                let inner = |y1: f64| {
+                    if d == 2 {
+                        log_integral(&|y2| lp(&[y1, y2]), 0.0, 1.0, panels)
+                    } else {
+                        log_integral(
+                            &|y2| log_integral(&|y3| lp(&[y1, y2, y3]), 0.0, 1.0, panels),
+                            0.0,
+                            1.0,
+                            panels,
+                        )
+                    }
+                };
+                let reference = log_integral(&inner, 0.0, 1.0, panels)
+                    + 0.5 * d as f64 * (gamma2 / (2.0 * std::f64::consts::PI)).ln();
+                let q = Query::new(&model, &x, gamma2).unwrap();
+                let e = log_marginal(&q, &opts)
+                    .unwrap_or_else(|e| panic!("d={d} y={y:?} γ²={gamma2:e}: refused: {e}"));
+                assert!(
+                    (e.value - reference).abs() <= 1e-13 * reference.abs().max(1.0) + 1e-14,
+                    "d={d} y={y:?} γ²={gamma2:e}: log p {} ({:?}) vs reference {reference}",
+                    e.value,
+                    e.route
+                );
+                assert_eq!(e.route, Route::Cube, "d={d} y={y:?} γ²={gamma2:e}");
+            }
+        }
+    }
+}

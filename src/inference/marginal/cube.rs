@@ -21,6 +21,15 @@
 //! cube; the route assumes there is none, and is raced automatically only where that is proved
 //! ([`integrand_is_unimodal`]; module docs of [`super`]). The residual is propagated as a difference from c,
 //! x − h(y) = [x − h(c)] − [h(y) − h(c)], as in the other routes: no cancellation at large γ.
+//!
+//! **Whole cube** ([`Cube::whole`]). Where unimodality is not proved, the route integrates over the
+//! whole cube instead, where nothing is truncated and a second maximum lies inside the domain. It
+//! must then not fall between the nodes: with L ≥ ‖J_h(y)‖₂ on the cube (from the steps' norms,
+//! [`lipschitz_on_cube`]) the likelihood N(x; h(y), γ⁻² I) is nowhere narrower than 1/(γL) in y,
+//! and a rule counts only once its widest Gauss–Legendre gap, π/(2n + 1) on [0, 1], is at most half
+//! that width (n ≥ πγL/2 nodes per axis; smaller rules report NaN and the race grows them). The cost
+//! is n^d with n ∝ γ: the whole cube answers at small γ² (≲ 1e3 for the authors' model in
+//! d = 3), where the likelihood is broad and the box would be the whole cube anyway.
 
 use crate::error::OracleError;
 use crate::input::Query;
@@ -100,6 +109,38 @@ fn log_volume(widths: &[f64]) -> f64 {
         .sum()
 }
 
+/// A bound L ≥ ‖J_h(y)‖₂ for every y in the unit cube, for h a Möbius step followed by affine
+/// steps, or affine steps alone: ‖J‖ of a Möbius step at y is |α|/‖y − a‖² (module docs of
+/// `moebius.rs`), at most |α|/dist(a, [0, 1]^d)²; an affine step multiplies by ‖W‖₂. `None` for
+/// other chains, or a pole in the closed cube.
+fn lipschitz_on_cube(rest: &Decoder) -> Option<f64> {
+    let mut steps = rest.steps().iter();
+    let mut l = match rest.steps().first()? {
+        Step::Moebius(m) => {
+            steps.next();
+            let dist2: f64 = m
+                .pole()
+                .iter()
+                .map(|&a| (a - a.clamp(0.0, 1.0)).powi(2))
+                .sum();
+            (dist2 > 0.0).then(|| m.alpha().abs() / dist2)?
+        }
+        _ => 1.0,
+    };
+    for step in steps {
+        let Step::Affine(a) = step else {
+            return None;
+        };
+        l *= spectral_norm(a.weight());
+    }
+    l.is_finite().then_some(l)
+}
+
+/// ‖W‖₂, the largest singular value.
+fn spectral_norm(w: &DMatrix<f64>) -> f64 {
+    w.singular_values().max()
+}
+
 /// The route at one (x, γ²), with its buffers.
 pub(super) struct Cube<'a> {
     query: &'a Query<'a>,
@@ -116,6 +157,8 @@ pub(super) struct Cube<'a> {
     /// (D/2) log(γ²/2π) − (γ²/2)‖r̂‖² − d log B(a, b): the integrand's constant factor.
     offset: f64,
     max_total: usize,
+    /// The fewest nodes per axis whose rule counts (0 for the box; [`Cube::whole`]).
+    min_nodes: usize,
     ws: Workspace,
     dy: Vec<f64>,
     terms: Vec<f64>,
@@ -172,6 +215,7 @@ impl<'a> Cube<'a> {
                 - 0.5 * gamma2 * rr
                 - d as f64 * ln_beta(a, b),
             max_total,
+            min_nodes: 0,
             ws,
             dy: vec![0.0; d],
             terms: Vec::new(),
@@ -198,6 +242,32 @@ impl<'a> Cube<'a> {
                 return Ok(None);
             }
         }
+        Ok(Some(route))
+    }
+
+    /// The route over the whole cube (module docs, "Whole cube"), differences taken from `centre`;
+    /// `None` where it does not apply: as for [`Cube::new`], or no bound L on ‖J_h‖ over the cube
+    /// ([`lipschitz_on_cube`]), or a rule fine enough for 1/(γL) beyond `max_nodes` per axis.
+    pub(super) fn whole(
+        query: &'a Query<'a>,
+        centre: &[f64],
+        max_nodes: usize,
+        max_total: usize,
+    ) -> Result<Option<Self>, OracleError> {
+        let Some(mut route) = Cube::new(query, centre, max_total)? else {
+            return Ok(None);
+        };
+        let Some(l) = lipschitz_on_cube(&route.rest) else {
+            return Ok(None);
+        };
+        let needed = (std::f64::consts::FRAC_PI_2 * query.gamma2().sqrt() * l).ceil();
+        let integer = |p: f64| p >= 0.0 && p.fract() == 0.0;
+        if !(needed <= max_nodes as f64 && integer(route.powers.0) && integer(route.powers.1)) {
+            return Ok(None);
+        }
+        route.lo.fill(0.0);
+        route.hi.fill(1.0);
+        route.min_nodes = needed as usize;
         Ok(Some(route))
     }
 
@@ -268,6 +338,10 @@ impl<'a> Cube<'a> {
             Some(t) if t <= self.max_total => t,
             _ => return Ok(None),
         };
+        if n < self.min_nodes {
+            // Too coarse to see every maximum of the whole cube (module docs): not a value.
+            return Ok(Some(f64::NAN));
+        }
         let rule = GaussLegendre::new(n)?;
         let half: Vec<f64> = (0..d).map(|k| 0.5 * (self.hi[k] - self.lo[k])).collect();
         let log_w: Vec<f64> = rule.weights().iter().map(|w| w.ln()).collect();

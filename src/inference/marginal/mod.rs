@@ -264,13 +264,17 @@ pub fn log_marginal(
     // A leading sigmoid with a Beta-logistic prior, followed by one affine or one Möbius step
     // where the integrand is proved unimodal: the cube route too (it answers where the posterior
     // reaches a face of the cube, which the Laplace route refuses; module docs, "Cube route").
+    // Elsewhere, the whole cube with a rule fine enough to see every maximum (`cube.rs`).
     if let Ok(m) = &mode {
-        if cube::integrand_is_unimodal(query) {
-            match cube_at(query, m, opts) {
-                Ok(Some(r)) => entries.push(cube_entry(r)),
-                Ok(None) => {}
-                Err(e) => error = Some(e),
-            }
+        let route = if cube::integrand_is_unimodal(query) {
+            cube_at(query, m, opts)
+        } else {
+            Cube::whole(query, &cube_centre(m), opts.max_nodes(), opts.max_total())
+        };
+        match route {
+            Ok(Some(r)) => entries.push(cube_entry(r)),
+            Ok(None) => {}
+            Err(e) => error = Some(e),
         }
     }
     match converge(entries, opts, error) {
@@ -332,8 +336,12 @@ fn cube_at<'a>(
     mode: &PosteriorMode,
     opts: &QuadratureOptions,
 ) -> Result<Option<Cube<'a>>, OracleError> {
-    let centre: Vec<f64> = mode.z.iter().map(|&t| crate::model::sigmoid(t)).collect();
-    Cube::new(query, &centre, opts.max_total())
+    Cube::new(query, &cube_centre(mode), opts.max_total())
+}
+
+/// σ(ẑ), the posterior mode in the cube's coordinates y = σ(z).
+fn cube_centre(mode: &PosteriorMode) -> Vec<f64> {
+    mode.z.iter().map(|&t| crate::model::sigmoid(t)).collect()
 }
 
 /// log pθ(x) by the cube route alone (module docs), **assuming the likelihood N(x; h(y), γ⁻² I)
