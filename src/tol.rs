@@ -12,7 +12,7 @@
 //! | poles | [`POLE_MASS_TOL`] |
 //! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`], [`MOEBIUS_CENTRE_MIN`], [`MOEBIUS_EXPM1_MAX`] |
 //! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
-//! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`] |
+//! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`], [`MODE_START_MARGIN`] |
 //! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`LAPLACE_TAIL_EXCESS`], [`LAPLACE_TAIL_SHARE`], [`CUBE_BOX_HALF_WIDTH`], [`CUBE_EDGE_DROP`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_WHITEN_MIN_COND`], [`POLAR_MAX_EVALUATIONS`] |
 //! | Gauss–Legendre rules | [`GL_NEWTON_STEPS`] |
 //! | sizes from files and flags | [`MAX_ELEMENTS`], [`MAX_DIM`], [`MAX_NPY_HEADER_BYTES`], [`MAX_NPY_RANK`], [`MAX_MANIFEST_BYTES`], [`MAX_MC_SAMPLES`], [`MAX_MC_DRAWS`], [`MAX_THREADS`], [`LOOSEST_TOL`], [`POLE_NEAR`] |
@@ -176,6 +176,14 @@ pub const LEVENBERG_GROWTH: f64 = 10.0;
 /// Cholesky attempts before a Hessian counts as unusable: 40, i.e. the shifts 0, base, 10·base, …,
 /// 1e38·base — beyond any finite Hessian's spectrum.
 pub const LEVENBERG_TRIES: usize = 40;
+
+/// Where the posterior mode's search starts for an x outside a bounded image (a sigmoid model's
+/// noisy observation beside a face): the inverse with each coordinate entering the sigmoid clamped
+/// a thousandth of the interval inside it (`Decoder::inverse_clamped`), y ∈ [0.001, 0.999],
+/// z ∈ [−6.9, 6.9] — inside the region where the likelihood still bends the posterior, so Newton
+/// moves from there (a start at y = 1e-9 would sit where the log-likelihood's slope is 1e-9 and
+/// the prior's curvature 1e-9: a Newton step of 1e9).
+pub const MODE_START_MARGIN: f64 = 1e-3;
 
 /// Where the Laplace-centred marginal probes the posterior's tails: at ±4 Laplace standard
 /// deviations (where a Gaussian has dropped by 8 in log density, and where a heavier tail already

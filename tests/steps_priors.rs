@@ -222,3 +222,41 @@ fn saturated_sigmoid_is_finite_and_its_inverse_a_typed_error() {
         other => panic!("expected OutsideImage at step 1, coordinate 0: {other:?}"),
     }
 }
+
+/// `Decoder::inverse_clamped` (the posterior mode's start for an x outside a bounded image): equal
+/// to the inverse, bit for bit, inside the clamp; outside, each coordinate entering the sigmoid is
+/// moved to the nearest bound of [m, 1 − m] and the rest inverted exactly, so that the forward map
+/// of the result lands there (to a few ulps: one logit and one sigmoid of values in [1e-3, 0.999],
+/// condition ≤ 1/(m(1 − m)) ≈ 1e3 on the logit's rounding, i.e. 1e-12 absolute).
+#[test]
+fn clamped_inverse_is_the_inverse_inside_and_lands_on_the_clamp_outside() {
+    let m = 1e-3;
+    let aff = Affine::new(
+        DMatrix::from_row_slice(2, 2, &[2.0, 0.5, -0.3, 1.5]),
+        Some(DVector::from_vec(vec![0.1, -0.2])),
+    )
+    .unwrap();
+    let dec = Decoder::new(2, vec![Sigmoid::new(2).unwrap().into(), aff.clone().into()]).unwrap();
+    let x_in = dec.forward(&DVector::from_vec(vec![0.3, -1.2])).unwrap();
+    assert_eq!(
+        dec.inverse_clamped(x_in.as_slice(), m).unwrap(),
+        dec.inverse(&x_in).unwrap()
+    );
+    for (y, want) in [([-0.2, 0.5], [m, 0.5]), ([0.4, 1.7], [0.4, 1.0 - m])] {
+        let x = Decoder::new(2, vec![aff.clone().into()])
+            .unwrap()
+            .forward(&DVector::from_row_slice(&y))
+            .unwrap();
+        let z = dec.inverse_clamped(x.as_slice(), m).unwrap();
+        let sig = Decoder::new(2, vec![Sigmoid::new(2).unwrap().into()]).unwrap();
+        let landed = sig.forward(&z).unwrap();
+        for k in 0..2 {
+            assert_near(
+                &format!("y{k} for {y:?}"),
+                landed[k],
+                want[k],
+                Tol::Mixed(1e-12),
+            );
+        }
+    }
+}

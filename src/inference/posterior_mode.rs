@@ -10,8 +10,9 @@ use super::newton::{maximize, Eval, NewtonOptions, Termination};
 use super::self_consistent::Eq12Terms;
 use crate::error::OracleError;
 use crate::input::{check_vec, Query};
+use crate::model::DecoderError;
 use crate::objective::DerivativeOrder;
-use crate::tol::{newton_decrement_floor, value_noise};
+use crate::tol::{newton_decrement_floor, value_noise, MODE_START_MARGIN};
 use nalgebra::{DMatrix, DVector};
 
 /// The posterior mode ẑ = argmax_z [log p(x | z) + log p0(z)] and the curvature there.
@@ -44,7 +45,14 @@ pub fn posterior_mode(query: &Query, start: Option<&[f64]>) -> Result<PosteriorM
             check_vec("start", s, d)?;
             DVector::from_column_slice(s)
         }
-        None => model.decoder().inverse(query.x())?,
+        // g(x), or for an x outside a bounded image (a sigmoid model's observations near a face,
+        // with noise) the preimage of a nearby point inside it.
+        None => match model.decoder().inverse(query.x()) {
+            Err(DecoderError::OutsideImage { .. }) => model
+                .decoder()
+                .inverse_clamped(query.x().as_slice(), MODE_START_MARGIN)?,
+            r => r?,
+        },
     };
     let (dec, prior, gamma2, x) = (model.decoder(), model.prior(), query.gamma2(), query.x());
     let mut ws = dec.workspace();

@@ -74,8 +74,17 @@
 //! one maximum on the (convex) cube: h a single affine step (log-concave likelihood, log-concave
 //! Beta factors) or, with the uniform prior, a single Möbius step where the levels at which its
 //! superlevel sets may stop being convex lie e^{−60} below the centre's (`cube.rs`,
-//! `integrand_is_unimodal`). That covers the authors' §4.3 model. Elsewhere it is offered as
-//! [`log_marginal_cube`], for a caller who knows the integrand has one maximum on the cube.
+//! `integrand_is_unimodal`). That covers the authors' §4.3 model at large γ². Elsewhere — the
+//! authors' model at small γ², where the likelihood is broad — the race gets the route over the
+//! whole cube (`Cube::whole`), where nothing is truncated; its rules count only once their node
+//! spacing is below half the likelihood's narrowest width on the cube, 1/(γL), L a bound on ‖J_h‖
+//! there (checked against composite Gauss–Legendre over the whole square and cube, to 3e-15).
+//! Otherwise the route is offered as [`log_marginal_cube`], for a caller who knows the integrand
+//! has one maximum on the cube.
+//!
+//! An x outside the decoder's image (noisy data beside a face of the cube) has no g(x), but a
+//! posterior all the same: its mode is searched from the preimage of a point of the image nearby
+//! (`Decoder::inverse_clamped`), and the routes above answer as for any x.
 //!
 //! # Poles
 //!

@@ -170,7 +170,17 @@ impl Step {
     /// around x) assumes p_flow smooth on all of R^D, so it refuses such a chain
     /// (`OracleError::BoundedImage`).
     pub fn bounds_image(&self) -> bool {
-        matches!(self, Step::Sigmoid(_) | Step::Tanh(_))
+        self.image_interval().is_some()
+    }
+
+    /// The open interval (lo, hi) onto which an elementwise step with a bounded image maps each
+    /// coordinate ((0, 1) for a sigmoid, (−1, 1) for a tanh); `None` for the other steps.
+    pub fn image_interval(&self) -> Option<(f64, f64)> {
+        match self {
+            Step::Sigmoid(_) => Some((0.0, 1.0)),
+            Step::Tanh(_) => Some((-1.0, 1.0)),
+            _ => None,
+        }
     }
 }
 
