@@ -13,7 +13,7 @@
 //! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`], [`MOEBIUS_CENTRE_MIN`], [`MOEBIUS_EXPM1_MAX`] |
 //! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
 //! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`], [`MODE_START_MARGIN`] |
-//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`LAPLACE_TAIL_EXCESS`], [`LAPLACE_TAIL_SHARE`], [`CUBE_BOX_HALF_WIDTH`], [`CUBE_EDGE_DROP`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_WHITEN_MIN_COND`], [`POLAR_MAX_EVALUATIONS`] |
+//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`LAPLACE_TAIL_EXCESS`], [`LAPLACE_TAIL_SHARE`], [`CUBE_BOX_HALF_WIDTH`], [`CUBE_EDGE_DROP`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_MAX_NODES_2D`], [`POLAR_WHITEN_MIN_COND`], [`POLAR_MAX_EVALUATIONS`] |
 //! | Gauss–Legendre rules | [`GL_NEWTON_STEPS`] |
 //! | sizes from files and flags | [`MAX_ELEMENTS`], [`MAX_DIM`], [`MAX_NPY_HEADER_BYTES`], [`MAX_NPY_RANK`], [`MAX_MANIFEST_BYTES`], [`MAX_MC_SAMPLES`], [`MAX_MC_DRAWS`], [`MAX_THREADS`], [`LOOSEST_TOL`], [`POLE_NEAR`] |
 //!
@@ -362,6 +362,14 @@ pub const POLAR_MAX_SHELLS: usize = 100_000;
 /// before) makes the last comparison 141 vs 160, whose agreement is weak evidence for a rule that
 /// converges like e^{−c√n}: a whitened rule was seen to agree to 6e-13 there while 2e-11 off.
 pub const POLAR_MAX_NODES: usize = 211;
+
+/// The largest angular rule of the polar route in d = 2: 711 trapezoid nodes ×2 in the azimuth
+/// (no polar angle, so no Gauss–Legendre rule and no [`GH_MAX_NODES`] bound), the same sequence
+/// continued (… 211, 316, 474, 711). A d = 2 rule costs ~n² evaluations (2n directions, ~n/3·|ρ
+/// range| shells), 0.1–0.3 s at n = 316–474: on the §4.3 volume-preserving model with the logistic
+/// prior (seed 11) every point at γ² = 1e1–1e3 converged there (error estimates ≤ 1e-13), where the
+/// cap of 211 refused 24 of 30.
+pub const POLAR_MAX_NODES_2D: usize = 711;
 
 /// The polar route races a whitened rule beside the plain one only when the whitening shape C
 /// (the posterior's Laplace covariance, normalised) has condition number above 2: below, its

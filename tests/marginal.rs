@@ -271,3 +271,95 @@ fn eq13_rhs_closed_form_and_rate() {
         prev = Some(gap);
     }
 }
+
+/// The §4.3 volume-preserving Möbius model in d = 2 with the logistic prior (seed 11), refused at
+/// γ² = 1e1–1e3 (here 1e2 and 1e3; at 1e1 the far field below would need a larger box) until the polar route's d = 2 cap was raised (`tol::POLAR_MAX_NODES_2D`), against
+/// an independent reference: composite Gauss–Legendre in z (10 nodes per panel) over the box
+/// g(x) ± 40 — panels 0.04 wide within ±3 (the posterior's narrowest width is ≈ 0.04 at γ² = 1e3),
+/// 0.3 beyond. The far field matters: f(z) → b as z → ∞ and ‖x − b‖ ≈ 0.5, so the likelihood
+/// stays ~e^{−12} there at γ² = 1e2 and only the prior's tail e^{−|z|/0.6} ends the integrand;
+/// at the box's edges it lies e^{−40} below its largest node value (checked here). The pole inside
+/// the box is harmless: the likelihood vanishes there.
+/// Tolerance: the documented 1e-13·max(1, |log p|), plus 1e-14 for the reference's log-sum of up
+/// to 1.6e7 terms.
+#[test]
+fn moebius_volume_preserving_in_d2_against_a_z_grid() {
+    use ima_oracle::quadrature::{log_sum_exp, GaussLegendre};
+    let priors = [Prior::standard_normal(), Prior::logistic(0.6).unwrap()];
+    let cases = generate::family_cases_of(&Family::MOEBIUS, 2, &priors, 10, &mut generate::rng(11))
+        .unwrap();
+    let case = cases
+        .iter()
+        .find(|c| {
+            c.family == Family::MoebiusVolumePreserving && c.model.prior().name() == "logistic"
+        })
+        .unwrap();
+    let (dec, prior) = (case.model.decoder(), case.model.prior());
+    let rule = GaussLegendre::new(10).unwrap();
+    let opts = QuadratureOptions::default();
+    // Points 1 and 8 of the 10: the polar route converges there only at n = 316 and 474 (the
+    // points of this model that the old cap of 211 refused).
+    for i in [1, 8] {
+        let (x, z0) = (&case.xs[i], &case.zs[i]);
+        for gamma2 in [1e2f64, 1e3] {
+            let e = log_marginal(
+                &Query::new(&case.model, x.as_slice(), gamma2).unwrap(),
+                &opts,
+            )
+            .unwrap_or_else(|e| panic!("γ²={gamma2:e}: refused: {e}"));
+            let mut ws = dec.workspace();
+            let mut log_f = |z: [f64; 2]| -> f64 {
+                match dec.eval(&z, &mut ws, false) {
+                    Ok(()) => {
+                        let rr: f64 = ws
+                            .output()
+                            .iter()
+                            .zip(x.iter())
+                            .map(|(f, x)| (x - f).powi(2))
+                            .sum();
+                        prior.log_density_sum(&z) - 0.5 * gamma2 * rr
+                    }
+                    Err(_) => f64::NEG_INFINITY, // at the pole itself: the likelihood's limit 0
+                }
+            };
+            // Panels of 0.04 within ±3 of g(x) (the posterior's bulk), of 0.3 out to ±40 (the far
+            // field, smooth on the prior's scale 0.6).
+            let mut axis: Vec<(f64, f64)> = Vec::new();
+            for (lo, hi, width) in [(-40.0f64, -3.0, 0.3), (-3.0, 3.0, 0.04), (3.0, 40.0, 0.3)] {
+                let panels = ((hi - lo) / width).ceil() as usize;
+                let h = (hi - lo) / panels as f64;
+                for p in 0..panels {
+                    for (t, w) in rule.nodes().iter().zip(rule.weights()) {
+                        axis.push((lo + h * (p as f64 + 0.5 * (t + 1.0)), (0.5 * h * w).ln()));
+                    }
+                }
+            }
+            let (mut rows, mut row) = (Vec::with_capacity(axis.len()), Vec::new());
+            let (mut edge, mut peak) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+            for (i, (u, wu)) in axis.iter().enumerate() {
+                row.clear();
+                for (j, (v, wv)) in axis.iter().enumerate() {
+                    let lf = log_f([z0[0] + u, z0[1] + v]);
+                    row.push(wv + lf);
+                    peak = peak.max(lf);
+                    if i == 0 || j == 0 || i + 1 == axis.len() || j + 1 == axis.len() {
+                        edge = edge.max(lf);
+                    }
+                }
+                rows.push(wu + log_sum_exp(&row));
+            }
+            assert!(
+                edge < peak - 40.0,
+                "γ²={gamma2:e}: the box does not hold the mass"
+            );
+            let reference = log_sum_exp(&rows) + (gamma2 / (2.0 * std::f64::consts::PI)).ln();
+            assert!(
+                (e.value - reference).abs() <= 1e-13 * reference.abs().max(1.0) + 1e-14,
+                "γ²={gamma2:e}: log p {} ({:?}, n = {}) vs reference {reference}",
+                e.value,
+                e.route,
+                e.nodes_per_dim
+            );
+        }
+    }
+}

@@ -134,6 +134,16 @@ impl QuadratureOptions {
         })
     }
 
+    /// The same with `max_nodes` raised beyond [`GH_MAX_NODES`], for a route whose n-node rule
+    /// builds no Gauss–Hermite or Gauss–Legendre rule of n nodes (the polar route in d = 2: a
+    /// trapezoid rule in the angle and the radius). Lowers nothing.
+    pub(crate) fn with_max_nodes_beyond_rules(self, max_nodes: usize) -> Self {
+        QuadratureOptions {
+            max_nodes: self.max_nodes.max(max_nodes),
+            ..self
+        }
+    }
+
     /// The same with at most `max_total` tensor nodes (n^d). Errors for 0.
     pub fn with_max_total(self, max_total: usize) -> Result<Self, QuadratureError> {
         if max_total == 0 {

@@ -107,6 +107,7 @@ use crate::input::Query;
 use crate::quadrature::{race, Candidate, QuadratureOptions};
 use crate::tol::{
     AUTO_X_SPACE_MAX_NODES, LAPLACE_TAIL_SHARE, POLAR_MAX_EVALUATIONS, POLAR_MAX_NODES,
+    POLAR_MAX_NODES_2D,
 };
 use cube::Cube;
 use laplace::LaplaceCentred;
@@ -313,7 +314,13 @@ fn polar_at(
 ) -> Result<MarginalEstimate, OracleError> {
     // Its own node range and evaluation budget (crate::tol::POLAR_MAX_NODES,
     // crate::tol::POLAR_MAX_EVALUATIONS): its nodes are not those of a tensor rule.
+    // In d = 2 its rule is a trapezoid in the angle, and larger (crate::tol::POLAR_MAX_NODES_2D).
     let popts = opts.with_nodes(opts.min_nodes(), opts.max_nodes().max(POLAR_MAX_NODES))?;
+    let popts = if query.model().dim_latent() == 2 {
+        popts.with_max_nodes_beyond_rules(POLAR_MAX_NODES_2D)
+    } else {
+        popts
+    };
     let mut entries = vec![polar_entry(Polar::new(query, POLAR_MAX_EVALUATIONS, None)?)];
     if let Some(whitened) = mode.and_then(|m| Polar::whitened(query, POLAR_MAX_EVALUATIONS, m)) {
         entries.push(polar_entry(whitened));

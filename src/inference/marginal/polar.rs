@@ -88,13 +88,17 @@ pub(super) fn sphere_rule(d: usize, n: usize) -> Result<(Vec<f64>, Vec<f64>), Or
     if d == 1 {
         return Ok((vec![-1.0, 1.0], vec![0.0, 0.0]));
     }
-    let gl = GaussLegendre::new(n)?;
-    let thetas: Vec<(f64, f64)> = gl
-        .nodes()
-        .iter()
-        .zip(gl.weights())
-        .map(|(x, w)| (0.5 * PI * (x + 1.0), 0.5 * PI * w))
-        .collect();
+    // The polar angles' rule (none in d = 2, where n may exceed the Gauss–Legendre rules' bound).
+    let thetas: Vec<(f64, f64)> = if d > 2 {
+        let gl = GaussLegendre::new(n)?;
+        gl.nodes()
+            .iter()
+            .zip(gl.weights())
+            .map(|(x, w)| (0.5 * PI * (x + 1.0), 0.5 * PI * w))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let nphi = 2 * n;
     let (mut dirs, mut logw) = (Vec::new(), Vec::new());
     let mut idx = vec![0usize; d - 2];
