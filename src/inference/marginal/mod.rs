@@ -53,7 +53,9 @@
 //! w the angle its narrowest axis subtends; a second, whitened rule (z = a + e^ρ C ω, C ∝ L⁻ᵀ,
 //! H = L Lᵀ at the posterior mode) makes the posterior round, subtending 1/R with R the pole's
 //! Mahalanobis distance (≲ 10 wherever the other routes refuse). The two race; the first to
-//! converge answers. At large γ² the other routes answer and it is not used.
+//! converge answers. At large γ² the other routes answer and it is not used. In d = 2 its angular
+//! rule is a trapezoid alone (no polar angle), n² evaluations, so its cap is higher there
+//! ([`crate::tol::POLAR_MAX_NODES_2D`]).
 //!
 //! # Cube route (a leading sigmoid and a Beta-logistic prior: the authors' §4.3 and Sprites models)
 //!
