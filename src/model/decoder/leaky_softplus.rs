@@ -102,9 +102,10 @@ impl LeakySoftplus {
     /// Newton started at the right end of that bracket decreases monotonically to the root (a convex
     /// increasing function is never undershot from the right) and converges quadratically. It stops
     /// when a step no longer decreases t (round-off), or as soon as a step δ leaves an error below
-    /// a quarter ulp of t: after a step from the right the error is at most C·e² with e ≤ 2|δ| the
-    /// error before it (once C·e ≤ ½) and C = max a''/(2a') ≤ (1 − α)/(8α), so 4Cδ² ≤ eps·|t|/4
-    /// suffices — one evaluation fewer than confirming convergence. Each step costs one exponential
+    /// a quarter ulp of t: the error e before a step from the right is at most δ/α (δ = a(t)/a'(t)
+    /// with a(t) − y ≥ α e and a' ≤ 1), the error after it at most C·e² with
+    /// C = max a''/(2 min a') ≤ (1 − α)/(8α), so C δ²/α² ≤ eps·|t|/4 suffices — one evaluation
+    /// fewer than confirming convergence. Each step costs one exponential
     /// and one log1p (the value and the slope from e = e^{−|t|}); 3–4 steps for |y| ≲ 3. The
     /// result is the root to within a few ulps of t plus eps·|y|/a'(t).
     pub fn inverse_scalar(&self, y: f64) -> Option<f64> {
@@ -114,7 +115,7 @@ impl LeakySoftplus {
         if !t.is_finite() || !lo.is_finite() {
             return None;
         }
-        let four_c = 0.5 * (1.0 - self.alpha) / self.alpha;
+        let bound = (1.0 - self.alpha) / (8.0 * self.alpha.powi(3));
         for _ in 0..SOFTPLUS_INVERSE_MAX_ITER {
             let e = math::exp(-t.abs());
             let res = self.value_from(t, math::ln_1p(e)) - y;
@@ -126,7 +127,7 @@ impl LeakySoftplus {
             if next >= t {
                 return Some(t);
             }
-            if four_c * step * step <= 0.25 * f64::EPSILON * next.abs() {
+            if bound * step * step <= 0.25 * f64::EPSILON * next.abs() {
                 return Some(next);
             }
             t = next;
