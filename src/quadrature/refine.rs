@@ -56,10 +56,24 @@ impl fmt::Display for QuadratureError {
                 requested,
                 achieved,
                 nodes_per_dim,
-            } => write!(
+            } if achieved.is_finite() => write!(
                 f,
                 "{what}: quadrature error estimate {achieved:.3e} above the requested {requested:.3e} \
                  with {nodes_per_dim} nodes per dimension (the node budget is exhausted)"
+            ),
+            // No comparison was made: every rule's value was withheld as one the rule cannot
+            // vouch for (a Laplace rule ending inside a tail it cannot see, a whole-cube rule too
+            // coarse to see every maximum), up to the budget.
+            QuadratureError::NotConverged {
+                what,
+                requested,
+                nodes_per_dim,
+                ..
+            } => write!(
+                f,
+                "{what}: no two successive rules up to {nodes_per_dim} nodes per dimension gave \
+                 values that could be compared (each rule's value was withheld as one it cannot \
+                 vouch for); the requested tolerance {requested:.3e} was not reached"
             ),
         }
     }
@@ -438,6 +452,20 @@ mod tests {
                 ..
             }))
         ));
+        // Every rule's value withheld (NaN) up to the budget: NotConverged with no agreement
+        // reached, and a message that says no comparison was made (not "estimate inf").
+        let withheld = |_: usize, _: Option<&f64>| Ok(Some(f64::NAN));
+        match refine(&opts, "withheld", withheld, value).err() {
+            Some(E::Quadrature(e @ QuadratureError::NotConverged { achieved, .. })) => {
+                assert!(achieved.is_infinite());
+                let msg = e.to_string();
+                assert!(
+                    msg.contains("could be compared") && !msg.contains("inf"),
+                    "{msg}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
         // 3. No rule pair was ever compared: the error raised, here the set-up error of a route
         //    that never ran, although the other route then ran out of budget.
         let one_value = |n: usize, _: Option<&f64>| Ok((n < 9).then_some(1.0));
