@@ -6,6 +6,7 @@
 use ima_oracle::parallel::thread_count;
 use proofs_check::claims::{self, CLAIMS};
 use proofs_check::experiments::{elbo_gap, moebius, self_consistency, sprites, EXPERIMENTS};
+use proofs_check::fit::Verdict;
 use proofs_check::{report, run};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -42,7 +43,9 @@ OPTIONS:
                      5 epochs at 1e3 first, then 55 at G on 6000 images: 5-15 minutes)
     -h, --help       print this help
 
-Exit status: 0 when every claim holds, 1 when one fails, 2 on a usage or output error.
+Exit status: 0 when every claim holds (or some are UNVERIFIED beside others that hold), 1 when one
+fails, 2 on a usage or output error, 3 when no check could be confirmed (every one UNVERIFIED or
+n/a: the oracle refused too much to check anything).
 Progress goes to stderr.";
 
 struct Options {
@@ -213,19 +216,48 @@ fn summary(outcome: &run::Outcome, out: &Path) -> ExitCode {
     let unverified = outcome
         .rows
         .iter()
-        .filter(|r| matches!(r.verdict, proofs_check::fit::Verdict::Unverified(_)))
+        .filter(|r| matches!(r.verdict, Verdict::Unverified(_)))
         .count();
-    if failed == 0 && unverified > 0 {
-        println!(
-            "no claim fails; {unverified} check(s) UNVERIFIED (the oracle refused too many values of γ² to fit an order)"
-        );
-        ExitCode::SUCCESS
-    } else if failed == 0 {
-        println!("every claim holds");
-        ExitCode::SUCCESS
+    let confirmed = outcome
+        .rows
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.verdict,
+                Verdict::Holds | Verdict::Exact | Verdict::Sharper(_)
+            )
+        })
+        .count();
+    let (line, code) = overall(failed, unverified, confirmed);
+    println!("{line}");
+    ExitCode::from(code)
+}
+
+/// The overall verdict line and exit status from the counts of failing, UNVERIFIED and confirmed
+/// rows (holds, holds exactly, holds sharper): a failure is 1; a run that confirmed nothing
+/// while some rows are UNVERIFIED is 3 (it checked nothing and must not look like a pass);
+/// otherwise 0.
+fn overall(failed: usize, unverified: usize, confirmed: usize) -> (String, u8) {
+    if failed > 0 {
+        (format!("{failed} check(s) FAIL"), 1)
+    } else if unverified > 0 && confirmed == 0 {
+        (
+            format!(
+                "no claim confirmed: {unverified} check(s) UNVERIFIED (the oracle refused too many \
+                 values of γ² to fit an order), none holds"
+            ),
+            3,
+        )
+    } else if unverified > 0 {
+        (
+            format!(
+                "no claim fails; {unverified} check(s) UNVERIFIED (the oracle refused too many \
+                 values of γ² to fit an order)"
+            ),
+            0,
+        )
     } else {
-        println!("{failed} check(s) FAIL");
-        ExitCode::from(1)
+        ("every claim holds".to_string(), 0)
     }
 }
 
@@ -295,4 +327,18 @@ fn experiments(opts: &Options) -> ExitCode {
     }
     eprintln!("proofs-check: experiments written to {}", out.display());
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overall;
+
+    /// Every branch of the overall verdict: a failure wins; all-UNVERIFIED is not a pass.
+    #[test]
+    fn overall_status() {
+        assert_eq!(overall(2, 5, 10).1, 1);
+        assert_eq!(overall(0, 5, 0).1, 3);
+        assert_eq!(overall(0, 5, 1).1, 0);
+        assert_eq!(overall(0, 0, 10), ("every claim holds".to_string(), 0));
+    }
 }
