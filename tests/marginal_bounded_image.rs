@@ -396,3 +396,45 @@ fn the_authors_model_at_small_gamma2_against_the_whole_cube() {
         }
     }
 }
+
+/// Near the faces of the cube at very large γ² (the likelihood's width τ/a ~ 1e-7 in y beside
+/// y = 1 and y = 0): the problem in exact binary numbers, so that the closed form
+/// pθ(x) = Π_i [Φ(a_i(1 − y_i)/τ) − Φ(−a_i y_i/τ)]/a_i (uniform prior; τ = 1/γ = 2^{−k}) has no
+/// rounding in its bounds — coordinate 0 lies 2 (or 4) widths inside y = 1, coordinate 2 0.75
+/// widths inside y = 0, coordinate 1 far from both. Φ by composite Gauss–Legendre of the
+/// standard normal density over [−40, u] (400 panels of 10 nodes: exact to round-off). Tolerance
+/// as in `check`. (An absolute-y formulation, as a first version of this test's reference had,
+/// loses ~1e-10 here: x − a y − b cancels to eps·|x| and is divided by τ.)
+#[test]
+fn near_the_faces_at_very_large_gamma2() {
+    let normal_cdf = |u: f64| {
+        log_integral(&|s: f64| -0.5 * s * s, -40.0, u, 400)
+            - 0.5 * (2.0 * std::f64::consts::PI).ln()
+    };
+    let (a, b) = ([2.0, 0.5, 1.5], [0.0625, -0.25, 0.375]);
+    let m = model(
+        Sigmoid::new(3).unwrap().into(),
+        Prior::beta_logistic(1.0, 1.0).unwrap(),
+        &a,
+        &b,
+    );
+    let opts = QuadratureOptions::default();
+    for (k, upper) in [(15, 2.0), (20, 2.0), (23, 4.0)] {
+        let tau = 2f64.powi(-k);
+        let gamma2 = tau.powi(-2);
+        // y0 = 1 − upper·τ/2, 0.375, 0.75·τ/1.5; x = a y0 + b, all exact.
+        let y = [1.0 - upper * tau / 2.0, 0.375, 0.5 * tau];
+        let x: Vec<f64> = (0..3).map(|i| a[i] * y[i] + b[i]).collect();
+        assert_eq!((x[0] - b[0]) / a[0], y[0]);
+        let reference = normal_cdf(upper) - a[0].ln() - a[1].ln() + normal_cdf(0.75) - a[2].ln();
+        let q = Query::new(&m, &x, gamma2).unwrap();
+        let e = log_marginal(&q, &opts).unwrap_or_else(|e| panic!("γ²=2^{}: refused: {e}", 2 * k));
+        assert!(
+            (e.value - reference).abs() <= 1e-13 * reference.abs().max(1.0) + 1e-14,
+            "γ²=2^{}: log p {} ({:?}) vs reference {reference}",
+            2 * k,
+            e.value,
+            e.route
+        );
+    }
+}

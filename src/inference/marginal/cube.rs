@@ -16,8 +16,8 @@
 //! rule converges geometrically and the difference of successive rules is the error estimate; the
 //! route refuses other Beta laws on a face (y^{a−1} is not smooth there). The truncation to B is
 //! checked on B's own faces: the integrand on every face of B inside the cube must lie
-//! [`CUBE_EDGE_DROP`] below its value at c, else K is doubled (up to the whole cube, where nothing is
-//! truncated). That check cannot see a second local maximum of the likelihood elsewhere in the
+//! [`CUBE_EDGE_DROP`] below its value at c, else K grows by [`CUBE_BOX_GROWTH`] (up to the whole
+//! cube, where nothing is truncated). That check cannot see a second local maximum of the likelihood elsewhere in the
 //! cube; the route assumes there is none, and is raced automatically only where that is proved
 //! ([`integrand_is_unimodal`]; module docs of [`super`]). The residual is propagated as a difference from c,
 //! x − h(y) = [x − h(c)] − [h(y) − h(c)], as in the other routes: no cancellation at large γ.
@@ -33,11 +33,12 @@
 
 use crate::error::OracleError;
 use crate::input::Query;
+use crate::lanes::math::dd::{two_prod, two_sum, Dd};
 use crate::model::special::ln_beta;
-use crate::model::{Affine, Decoder, Prior, Step, Workspace};
+use crate::model::{Affine, Decoder, Moebius, Prior, Step, Workspace};
 use crate::objective::log_normaliser;
 use crate::quadrature::{log_sum_exp, GaussLegendre};
-use crate::tol::{CUBE_BOX_HALF_WIDTH, CUBE_EDGE_DROP};
+use crate::tol::{CUBE_BOX_GROWTH, CUBE_BOX_HALF_WIDTH, CUBE_EDGE_DROP};
 use nalgebra::DMatrix;
 
 /// Whether the integrand Π Beta(y_k) · N(x; h(y), γ⁻² I) has one maximum on the cube, so that the
@@ -141,6 +142,49 @@ fn spectral_norm(w: &DMatrix<f64>) -> f64 {
     w.singular_values().max()
 }
 
+/// r̂ = x − (W c + b) for an affine h, in compensated arithmetic (Ogita–Rump–Oishi's Dot2 on
+/// Dekker's and Knuth's error-free products and sums), so that r̂ carries a relative error of a
+/// few eps instead of the absolute eps·|x| of a plain difference. That matters where the posterior
+/// is cut by a face: log pθ(x) then changes by γ²·E[r]·δ ≈ γ·δ for a shift δ of x (E[r] ~ 1/γ
+/// instead of the O(1/γ²) of an uncut posterior), so an ulp of x − h(c) would cost γ·eps·|x| —
+/// 1.8e-13 at γ² = 2³⁰ in `tests/marginal_bounded_image.rs`, 1e-11 at 1e12.
+fn compensated_residual(x: &[f64], aff: &Affine, c: &[f64]) -> Vec<f64> {
+    let (w, bias) = (aff.weight(), aff.bias());
+    (0..x.len())
+        .map(|i| {
+            let (mut s, mut comp) = two_sum(x[i], -bias[i]);
+            for (k, &ck) in c.iter().enumerate() {
+                let (p, ep) = two_prod(w[(i, k)], ck);
+                let (t, e) = two_sum(s, -p);
+                s = t;
+                comp += e - ep;
+            }
+            s + comp
+        })
+        .collect()
+}
+
+/// r̂ = x − h(c) for a Möbius h(y) = b + α A (y − a)/‖y − a‖², in double-double arithmetic
+/// (relative error ~1e-30 in each operation, rounded once at the end): as
+/// [`compensated_residual`], so that a posterior cut by a face does not see γ·eps·|x|.
+fn moebius_residual(x: &[f64], m: &Moebius, c: &[f64]) -> Vec<f64> {
+    let v: Vec<Dd> = c
+        .iter()
+        .zip(m.pole().iter())
+        .map(|(&c, &a)| Dd::from_f64(c) - Dd::from_f64(a))
+        .collect();
+    let s = v.iter().fold(Dd::from_f64(0.0), |acc, &t| acc + t * t);
+    (0..x.len())
+        .map(|i| {
+            let av = (0..v.len()).fold(Dd::from_f64(0.0), |acc, k| {
+                acc + v[k] * m.rotation()[(i, k)]
+            });
+            let h = av * m.alpha() / s + m.shift()[i];
+            (Dd::from_f64(x[i]) - h).to_f64()
+        })
+        .collect()
+}
+
 /// The route at one (x, γ²), with its buffers.
 pub(super) struct Cube<'a> {
     query: &'a Query<'a>,
@@ -148,6 +192,9 @@ pub(super) struct Cube<'a> {
     rest: Decoder,
     /// The Beta exponents a − 1, b − 1.
     powers: (f64, f64),
+    /// The box as offsets from c: [c_k + lo_k, c_k + hi_k] (the cube's faces at −c_k and 1 − c_k).
+    /// Offsets, not absolute y: beside a face at large γ² the box is ~1e-7 wide and an absolute y
+    /// (ulp 1e-16) would carry a relative error 1e-9 into y − c, and γ·1e-16 into the residual.
     lo: Vec<f64>,
     hi: Vec<f64>,
     /// The centre c, h's base point.
@@ -192,12 +239,16 @@ impl<'a> Cube<'a> {
         let c: Vec<f64> = centre.iter().map(|t| t.clamp(0.0, 1.0)).collect();
         let mut ws = rest.workspace();
         rest.set_base(&c, &mut ws)?;
-        let r0: Vec<f64> = query
-            .x()
-            .iter()
-            .zip(ws.base_output())
-            .map(|(x, h)| x - h)
-            .collect();
+        let r0 = match rest.steps() {
+            [Step::Affine(aff)] => compensated_residual(query.x().as_slice(), aff, &c),
+            [Step::Moebius(m)] => moebius_residual(query.x().as_slice(), m, &c),
+            _ => query
+                .x()
+                .iter()
+                .zip(ws.base_output())
+                .map(|(x, h)| x - h)
+                .collect(),
+        };
         let gamma2 = query.gamma2();
         let Some(widths) = bump_widths(&rest, &c, gamma2)? else {
             return Ok(None);
@@ -207,8 +258,8 @@ impl<'a> Cube<'a> {
             query,
             rest,
             powers: (a - 1.0, b - 1.0),
-            lo: vec![0.0; d],
-            hi: vec![1.0; d],
+            lo: c.iter().map(|c| -c).collect(),
+            hi: c.iter().map(|c| 1.0 - c).collect(),
             c: c.clone(),
             r0,
             offset: log_normaliser(model.dim_observed(), gamma2)
@@ -221,23 +272,23 @@ impl<'a> Cube<'a> {
             terms: Vec::new(),
         };
         // The edge margin counts from the bump's volume (see `log_volume`).
-        let peak = route.log_integrand_at(&c)? + log_volume(&widths);
+        let peak = route.log_integrand_at(&vec![0.0; d])? + log_volume(&widths);
         let mut half = CUBE_BOX_HALF_WIDTH;
         loop {
             for k in 0..d {
-                route.lo[k] = (c[k] - half * widths[k]).max(0.0);
-                route.hi[k] = (c[k] + half * widths[k]).min(1.0);
+                route.lo[k] = (-half * widths[k]).max(-c[k]);
+                route.hi[k] = (half * widths[k]).min(1.0 - c[k]);
             }
-            let whole = (0..d).all(|k| route.lo[k] == 0.0 && route.hi[k] == 1.0);
+            let whole = (0..d).all(|k| route.on_face(k, false) && route.on_face(k, true));
             if whole || route.edges_below(peak - CUBE_EDGE_DROP)? {
                 break;
             }
-            half *= 2.0;
+            half *= CUBE_BOX_GROWTH;
         }
         let integer = |p: f64| p >= 0.0 && p.fract() == 0.0;
         for k in 0..d {
-            if (route.lo[k] == 0.0 && !integer(route.powers.0))
-                || (route.hi[k] == 1.0 && !integer(route.powers.1))
+            if (route.on_face(k, false) && !integer(route.powers.0))
+                || (route.on_face(k, true) && !integer(route.powers.1))
             {
                 return Ok(None);
             }
@@ -265,18 +316,28 @@ impl<'a> Cube<'a> {
         if !(needed <= max_nodes as f64 && integer(route.powers.0) && integer(route.powers.1)) {
             return Ok(None);
         }
-        route.lo.fill(0.0);
-        route.hi.fill(1.0);
+        for k in 0..route.c.len() {
+            route.lo[k] = -route.c[k];
+            route.hi[k] = 1.0 - route.c[k];
+        }
         route.min_nodes = needed as usize;
         Ok(Some(route))
     }
 
-    /// log of the integrand at y without `offset`: Σ_k [(a − 1) log y_k + (b − 1) log(1 − y_k)]
-    /// − (γ²/2)(‖Δh‖² − 2 r̂·Δh), Δh = h(y) − h(c) in difference form.
-    fn log_integrand_at(&mut self, y: &[f64]) -> Result<f64, OracleError> {
-        for ((d, y), c) in self.dy.iter_mut().zip(y).zip(&self.c) {
-            *d = y - c;
+    /// Whether the box's lower (`upper` false) or upper side along axis k is the cube's face.
+    fn on_face(&self, k: usize, upper: bool) -> bool {
+        if upper {
+            self.hi[k] == 1.0 - self.c[k]
+        } else {
+            self.lo[k] == -self.c[k]
         }
+    }
+
+    /// log of the integrand at y = c + δ without `offset`: Σ_k [(a − 1) log y_k + (b − 1)
+    /// log(1 − y_k)] − (γ²/2)(‖Δh‖² − 2 r̂·Δh), Δh = h(c + δ) − h(c) in difference form; y_k and
+    /// 1 − y_k = (1 − c_k) − δ_k each from one rounding.
+    fn log_integrand_at(&mut self, delta: &[f64]) -> Result<f64, OracleError> {
+        self.dy.copy_from_slice(delta);
         self.rest.eval_offset(&self.dy, &mut self.ws, false)?;
         let (mut ff, mut rf) = (0.0, 0.0);
         for (dh, r) in self.ws.output_diff().iter().zip(&self.r0) {
@@ -285,12 +346,12 @@ impl<'a> Cube<'a> {
         }
         let (pa, pb) = self.powers;
         let mut prior = 0.0;
-        for &t in y {
+        for (&t, &c) in delta.iter().zip(&self.c) {
             if pa != 0.0 {
-                prior += pa * t.ln();
+                prior += pa * (c + t).ln();
             }
             if pb != 0.0 {
-                prior += pb * (-t).ln_1p();
+                prior += pb * ((1.0 - c) - t).ln();
             }
         }
         Ok(prior - 0.5 * self.query.gamma2() * (ff - 2.0 * rf))
@@ -301,26 +362,25 @@ impl<'a> Cube<'a> {
     fn edges_below(&mut self, level: f64) -> Result<bool, OracleError> {
         const GRID: usize = 9;
         let d = self.lo.len();
-        let mut y = vec![0.0; d];
+        let mut delta = vec![0.0; d];
         for k in 0..d {
-            for side in [self.lo[k], self.hi[k]] {
-                if side == 0.0 || side == 1.0 {
+            for (side, upper) in [(self.lo[k], false), (self.hi[k], true)] {
+                if self.on_face(k, upper) {
                     continue;
                 }
                 for idx in 0..GRID.pow(d as u32 - 1) {
                     let mut r = idx;
-                    for (i, yi) in y.iter_mut().enumerate() {
+                    for (i, di) in delta.iter_mut().enumerate() {
                         if i == k {
-                            *yi = side;
+                            *di = side;
                             continue;
                         }
                         let t = (r % GRID) as f64 / (GRID - 1) as f64;
                         r /= GRID;
-                        // Interior grid, ends nudged inwards so that ln y stays finite.
-                        *yi =
-                            (self.lo[i] + t * (self.hi[i] - self.lo[i])).clamp(1e-300, 1.0 - 1e-16);
+                        // On a face of the cube ln y = −∞ (a > 1): below any level, as it should.
+                        *di = self.lo[i] + t * (self.hi[i] - self.lo[i]);
                     }
-                    match self.log_integrand_at(&y) {
+                    match self.log_integrand_at(&delta) {
                         Ok(v) if v <= level => {}
                         _ => return Ok(false),
                     }
@@ -345,7 +405,7 @@ impl<'a> Cube<'a> {
         let rule = GaussLegendre::new(n)?;
         let half: Vec<f64> = (0..d).map(|k| 0.5 * (self.hi[k] - self.lo[k])).collect();
         let log_w: Vec<f64> = rule.weights().iter().map(|w| w.ln()).collect();
-        let mut y = vec![0.0; d];
+        let mut delta = vec![0.0; d];
         self.terms.clear();
         for idx in 0..total {
             let mut r = idx;
@@ -353,13 +413,55 @@ impl<'a> Cube<'a> {
             for k in 0..d {
                 let i = r % n;
                 r /= n;
-                y[k] = self.lo[k] + half[k] * (rule.nodes()[i] + 1.0);
+                delta[k] = self.lo[k] + half[k] * (rule.nodes()[i] + 1.0);
                 lw += log_w[i];
             }
-            let v = self.log_integrand_at(&y)?;
+            let v = self.log_integrand_at(&delta)?;
             self.terms.push(lw + v);
         }
         let jac: f64 = half.iter().map(|h| h.ln()).sum();
         Ok(Some(self.offset + jac + log_sum_exp(&self.terms)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::DVector;
+
+    /// The compensated base residuals against exact rational arithmetic (Python's `fractions`
+    /// on the same doubles): x − (W c + b) for W = [[0.1], [0.7]], b = (0, 0.09), c = 3 (then 1.3),
+    /// and x − c/‖c‖² for the Möbius map with α = 1, A = I, a = b = 0 at c = (0.75, 1), whose
+    /// image (0.48, 0.64) is not a double. The plain differences give −5.55e-17 and 8.33e-17
+    /// (3e-17 and 6e-17 off) and 0, 0 (all of the residual lost); these keep all but the last
+    /// bits (1e-12 relative: the residual's own rounding plus the final sum's).
+    #[test]
+    fn compensated_residuals_against_exact_rationals() {
+        let w = DMatrix::from_row_slice(2, 1, &[0.1, 0.7]);
+        let aff = Affine::new(w, Some(DVector::from_vec(vec![0.0, 0.09]))).unwrap();
+        let r = compensated_residual(&[0.3, 0.0], &aff, &[3.0]);
+        assert!(
+            (r[0] - -2.7755575615628914e-17).abs() <= 1e-12 * 2.8e-17,
+            "{r:?}"
+        );
+        let r = compensated_residual(&[0.0, 1.0], &aff, &[1.3]);
+        assert!(
+            (r[1] - 2.997602166487923e-17).abs() <= 1e-12 * 3e-17,
+            "{r:?}"
+        );
+        let m = Moebius::new(
+            1.0,
+            DMatrix::identity(2, 2),
+            DVector::zeros(2),
+            DVector::zeros(2),
+        )
+        .unwrap();
+        let r = moebius_residual(&[0.48, 0.64], &m, &[0.75, 1.0]);
+        for (got, want) in r
+            .iter()
+            .zip([-1.7763568394002505e-17, 1.3322676295501878e-17])
+        {
+            assert!((got - want).abs() <= 1e-12 * want.abs(), "{r:?}");
+        }
     }
 }
