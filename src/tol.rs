@@ -13,7 +13,7 @@
 //! | Möbius t-integral | [`MOEBIUS_H0`], [`MOEBIUS_MAX_LEVELS`], [`MOEBIUS_T_TOL`], [`MOEBIUS_LEFT_DECAY`], [`MOEBIUS_TAIL_START`], [`MOEBIUS_TRUNC`], [`MOEBIUS_MAX_SPAN`], [`MOEBIUS_CENTRE_MIN`], [`MOEBIUS_EXPM1_MAX`] |
 //! | prior term (trapezoid) | [`PRIOR_XI_MAX`], [`PRIOR_NODES_PER_STRIP`], [`PRIOR_MAX_STEP`], [`MAX_SIGMA_OVER_SCALE`] |
 //! | Newton | [`NEWTON_MAX_ITER`], [`ARMIJO`], [`MAX_HALVINGS`], [`STALL_FACTOR`], [`LEVENBERG_BASE`], [`LEVENBERG_GROWTH`], [`LEVENBERG_TRIES`], [`MODE_START_MARGIN`] |
-//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`LAPLACE_TAIL_EXCESS`], [`LAPLACE_TAIL_SHARE`], [`CUBE_BOX_HALF_WIDTH`], [`CUBE_EDGE_DROP`], [`CUBE_BOX_GROWTH`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_MAX_NODES_2D`], [`POLAR_WHITEN_MIN_COND`], [`POLAR_MAX_EVALUATIONS`] |
+//! | marginal likelihood | [`LAPLACE_PROBE`], [`LAPLACE_MAX_WIDEN`], [`LAPLACE_TAIL_EXCESS`], [`LAPLACE_TAIL_SHARE`], [`CUBE_BOX_HALF_WIDTH`], [`CUBE_EDGE_DROP`], [`CUBE_BOX_GROWTH`], [`CUBE_PLAIN_RESIDUAL_MAX`], [`AUTO_X_SPACE_MAX_NODES`], [`POLAR_STEP_TIMES_NODES`], [`POLAR_MARGIN`], [`POLAR_QUIET_SHELLS`], [`POLAR_BULK`], [`POLAR_MAX_SHELLS`], [`POLAR_MAX_NODES`], [`POLAR_MAX_NODES_2D`], [`POLAR_WHITEN_MIN_COND`], [`POLAR_MAX_EVALUATIONS`] |
 //! | Gauss–Legendre rules | [`GL_NEWTON_STEPS`] |
 //! | sizes from files and flags | [`MAX_ELEMENTS`], [`MAX_DIM`], [`MAX_NPY_HEADER_BYTES`], [`MAX_NPY_RANK`], [`MAX_MANIFEST_BYTES`], [`MAX_MC_SAMPLES`], [`MAX_MC_DRAWS`], [`MAX_THREADS`], [`LOOSEST_TOL`], [`POLE_NEAR`] |
 //!
@@ -228,6 +228,12 @@ pub const CUBE_EDGE_DROP: f64 = 60.0;
 /// lie 92 below the peak, ±13.6 widths), a doubling to ±24 widths needed 96 nodes per axis and did
 /// not converge to 1e-13 there; ±15 widths converge with fewer.
 pub const CUBE_BOX_GROWTH: f64 = 1.25;
+
+/// The cube route for h with other steps than affine and Möbius ones (whose base residual
+/// x − h(c) it cannot form beyond the plain difference's eps·|x|) applies only while
+/// γ·eps·‖x‖∞ ≤ 1e-15: where the posterior is cut by a face, log pθ(x) moves by ≈ γ·δ for a shift
+/// δ of x, so the plain residual's error then stays a hundredth of the default tolerance 1e-13.
+pub const CUBE_PLAIN_RESIDUAL_MAX: f64 = 1e-15;
 
 /// The largest rule the x-space route may use inside `log_marginal`: 42 nodes per dimension. Its
 /// nodes each cost an inverse of the decoder; where it needs more than this the Laplace-centred

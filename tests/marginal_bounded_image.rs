@@ -436,5 +436,19 @@ fn near_the_faces_at_very_large_gamma2() {
             e.value,
             e.route
         );
+        // The same map with an identity step appended (a review's case: the base residual of a
+        // longer chain was formed plainly, 5e-12 off at 2^40): `log_marginal_cube` answers alike.
+        let mut steps = m.decoder().steps().to_vec();
+        steps.push(Affine::new(DMatrix::identity(3, 3), None).unwrap().into());
+        let m2 = Model::new(*m.prior(), Decoder::new(3, steps).unwrap()).unwrap();
+        let q2 = Query::new(&m2, &x, gamma2).unwrap();
+        let c = log_marginal_cube(&q2, &opts)
+            .unwrap_or_else(|e| panic!("γ²=2^{}, two steps: refused: {e}", 2 * k));
+        assert!(
+            (c.value - reference).abs() <= 1e-13 * reference.abs().max(1.0) + 1e-14,
+            "γ²=2^{}, two steps: log p {} vs reference {reference}",
+            2 * k,
+            c.value
+        );
     }
 }

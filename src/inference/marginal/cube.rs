@@ -24,12 +24,23 @@
 //!
 //! **Whole cube** ([`Cube::whole`]). Where unimodality is not proved, the route integrates over the
 //! whole cube instead, where nothing is truncated and a second maximum lies inside the domain. It
-//! must then not fall between the nodes: with L ≥ ‖J_h(y)‖₂ on the cube (from the steps' norms,
-//! [`lipschitz_on_cube`]) the likelihood N(x; h(y), γ⁻² I) is nowhere narrower than 1/(γL) in y,
-//! and a rule counts only once its widest Gauss–Legendre gap, π/(2n + 1) on [0, 1], is at most half
-//! that width (n ≥ πγL/2 nodes per axis; smaller rules report NaN and the race grows them). The cost
-//! is n^d with n ∝ γ: the whole cube answers at small γ² (≲ 1e3 for the authors' model in
-//! d = 3), where the likelihood is broad and the box would be the whole cube anyway.
+//! must then not fall between the nodes. At a maximum y* with residual r* = x − h(y*), the
+//! log-likelihood's curvature is γ²(JᵀJ − Σ r*_i ∇²h_i), at most γ²(L² + ‖r*‖ M2) with L ≥ ‖J_h‖₂
+//! and M2 ≥ ‖Σ r_i ∇²h_i‖₂/‖r‖ over the cube (from the steps' norms and the pole's distance,
+//! [`derivative_bounds`]); a maximum within e^{−40} of the highest has ‖r*‖ ≤ √(‖r̂‖² + 80/γ²)
+//! (r̂ the residual at c, which bounds the smallest one from above). So every maximum that counts
+//! is at least 1/(γ L_eff) wide, L_eff² = L² + M2 √(‖r̂‖² + 80/γ²) — along a face of the cube too,
+//! and for an x outside h's image. A rule counts only once its widest Gauss–Legendre gap,
+//! π/(2n + 1) on [0, 1], is at most half that width (n ≥ π γ L_eff nodes per axis; smaller rules
+//! report NaN and the race grows them), so no maximum falls between its nodes. The cost is n^d
+//! with n ∝ γ: the whole cube answers at small γ² (≲ 1e3 for the authors' model), where the
+//! likelihood is broad and the box would be the whole cube anyway.
+//!
+//! **Base residual.** Where the posterior is cut by a face, log pθ(x) moves by ≈ γ·δ for a shift δ
+//! of x (E[r] ~ 1/γ, not the O(1/γ²) of an uncut posterior), so x − h(c) is formed to a few eps
+//! relative (compensated for one affine step, double-double through affine and Möbius steps,
+//! `accurate_residual`) rather than with the plain difference's eps·|x|; for other steps the route
+//! applies only while γ·eps·‖x‖∞ ≤ [`CUBE_PLAIN_RESIDUAL_MAX`].
 
 use crate::error::OracleError;
 use crate::input::Query;
@@ -38,7 +49,7 @@ use crate::model::special::ln_beta;
 use crate::model::{Affine, Decoder, Moebius, Prior, Step, Workspace};
 use crate::objective::log_normaliser;
 use crate::quadrature::{log_sum_exp, GaussLegendre};
-use crate::tol::{CUBE_BOX_GROWTH, CUBE_BOX_HALF_WIDTH, CUBE_EDGE_DROP};
+use crate::tol::{CUBE_BOX_GROWTH, CUBE_BOX_HALF_WIDTH, CUBE_EDGE_DROP, CUBE_PLAIN_RESIDUAL_MAX};
 use nalgebra::DMatrix;
 
 /// Whether the integrand Π Beta(y_k) · N(x; h(y), γ⁻² I) has one maximum on the cube, so that the
@@ -110,13 +121,16 @@ fn log_volume(widths: &[f64]) -> f64 {
         .sum()
 }
 
-/// A bound L ≥ ‖J_h(y)‖₂ for every y in the unit cube, for h a Möbius step followed by affine
-/// steps, or affine steps alone: ‖J‖ of a Möbius step at y is |α|/‖y − a‖² (module docs of
-/// `moebius.rs`), at most |α|/dist(a, [0, 1]^d)²; an affine step multiplies by ‖W‖₂. `None` for
-/// other chains, or a pole in the closed cube.
-fn lipschitz_on_cube(rest: &Decoder) -> Option<f64> {
+/// Bounds (L, M2) over the unit cube for h a Möbius step followed by affine steps, or affine
+/// steps alone: L ≥ ‖J_h(y)‖₂ and M2 ≥ ‖Σ_i r_i ∇²h_i(y)‖₂ per unit ‖r‖. A Möbius step at y has
+/// ‖J‖ = |α|/‖y − a‖² (module docs of `moebius.rs`) and, from the second derivatives of
+/// v/‖v‖², ‖Σ r_i ∇²‖ ≤ 14|α|/‖y − a‖³; with the distance from the pole to the cube in place of
+/// ‖y − a‖ these hold everywhere on it. An affine step after it multiplies both by ‖W‖₂ (it is
+/// linear: no second derivative of its own). `None` for other chains, or a pole in the closed
+/// cube.
+fn derivative_bounds(rest: &Decoder) -> Option<(f64, f64)> {
     let mut steps = rest.steps().iter();
-    let mut l = match rest.steps().first()? {
+    let (mut l, mut m2) = match rest.steps().first()? {
         Step::Moebius(m) => {
             steps.next();
             let dist2: f64 = m
@@ -124,17 +138,25 @@ fn lipschitz_on_cube(rest: &Decoder) -> Option<f64> {
                 .iter()
                 .map(|&a| (a - a.clamp(0.0, 1.0)).powi(2))
                 .sum();
-            (dist2 > 0.0).then(|| m.alpha().abs() / dist2)?
+            if dist2 <= 0.0 {
+                return None;
+            }
+            (
+                m.alpha().abs() / dist2,
+                14.0 * m.alpha().abs() / dist2.powf(1.5),
+            )
         }
-        _ => 1.0,
+        _ => (1.0, 0.0),
     };
     for step in steps {
         let Step::Affine(a) = step else {
             return None;
         };
-        l *= spectral_norm(a.weight());
+        let norm = spectral_norm(a.weight());
+        l *= norm;
+        m2 *= norm;
     }
-    l.is_finite().then_some(l)
+    (l.is_finite() && m2.is_finite()).then_some((l, m2))
 }
 
 /// ‖W‖₂, the largest singular value.
@@ -164,23 +186,52 @@ fn compensated_residual(x: &[f64], aff: &Affine, c: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// r̂ = x − h(c) for a Möbius h(y) = b + α A (y − a)/‖y − a‖², in double-double arithmetic
-/// (relative error ~1e-30 in each operation, rounded once at the end): as
-/// [`compensated_residual`], so that a posterior cut by a face does not see γ·eps·|x|.
-fn moebius_residual(x: &[f64], m: &Moebius, c: &[f64]) -> Vec<f64> {
-    let v: Vec<Dd> = c
+/// r̂ = x − h(c) to a few eps relative, or `None` for a chain with other steps than affine and
+/// Möbius ones: one affine step by [`compensated_residual`]; otherwise h(c) in double-double
+/// arithmetic step by step (relative error ~1e-30 per operation, rounded once at the end), so
+/// that a posterior cut by a face does not see γ·eps·|x|.
+fn accurate_residual(x: &[f64], rest: &Decoder, c: &[f64]) -> Option<Vec<f64>> {
+    if let [Step::Affine(aff)] = rest.steps() {
+        return Some(compensated_residual(x, aff, c));
+    }
+    let mut u: Vec<Dd> = c.iter().map(|&t| Dd::from_f64(t)).collect();
+    for step in rest.steps() {
+        u = match step {
+            Step::Affine(aff) => (0..aff.weight().nrows())
+                .map(|i| {
+                    u.iter()
+                        .enumerate()
+                        .fold(Dd::from_f64(aff.bias()[i]), |acc, (k, &t)| {
+                            acc + t * aff.weight()[(i, k)]
+                        })
+                })
+                .collect(),
+            Step::Moebius(m) => moebius_dd(m, &u),
+            _ => return None,
+        };
+    }
+    Some(
+        x.iter()
+            .zip(&u)
+            .map(|(&x, &h)| (Dd::from_f64(x) - h).to_f64())
+            .collect(),
+    )
+}
+
+/// A Möbius step b + α A (u − a)/‖u − a‖² in double-double arithmetic.
+fn moebius_dd(m: &Moebius, u: &[Dd]) -> Vec<Dd> {
+    let v: Vec<Dd> = u
         .iter()
         .zip(m.pole().iter())
-        .map(|(&c, &a)| Dd::from_f64(c) - Dd::from_f64(a))
+        .map(|(&t, &a)| t - Dd::from_f64(a))
         .collect();
     let s = v.iter().fold(Dd::from_f64(0.0), |acc, &t| acc + t * t);
-    (0..x.len())
+    (0..v.len())
         .map(|i| {
             let av = (0..v.len()).fold(Dd::from_f64(0.0), |acc, k| {
                 acc + v[k] * m.rotation()[(i, k)]
             });
-            let h = av * m.alpha() / s + m.shift()[i];
-            (Dd::from_f64(x[i]) - h).to_f64()
+            av * m.alpha() / s + m.shift()[i]
         })
         .collect()
 }
@@ -212,10 +263,12 @@ pub(super) struct Cube<'a> {
 }
 
 impl<'a> Cube<'a> {
-    /// Sets the route up around `centre` (σ of the posterior mode, or a point of the cube near
-    /// g(x)); `None` when it does not apply: the first step is not a sigmoid, the prior is not
-    /// Beta-logistic, or the box touches a face whose Beta exponent is not a non-negative integer.
-    pub(super) fn new(
+    /// The parts the box and the whole cube share, the box set to the whole cube; `None` when the
+    /// route does not apply: the first step is not a sigmoid, the prior is not Beta-logistic, the
+    /// smallest rule exceeds the budget, or the base residual x − h(c) cannot be formed to a few
+    /// eps relative (h not a chain of affine and Möbius steps) while γ·eps·‖x‖∞ could show
+    /// (module docs of `compensated_residual`).
+    fn base(
         query: &'a Query<'a>,
         centre: &[f64],
         max_total: usize,
@@ -239,28 +292,27 @@ impl<'a> Cube<'a> {
         let c: Vec<f64> = centre.iter().map(|t| t.clamp(0.0, 1.0)).collect();
         let mut ws = rest.workspace();
         rest.set_base(&c, &mut ws)?;
-        let r0 = match rest.steps() {
-            [Step::Affine(aff)] => compensated_residual(query.x().as_slice(), aff, &c),
-            [Step::Moebius(m)] => moebius_residual(query.x().as_slice(), m, &c),
-            _ => query
-                .x()
-                .iter()
-                .zip(ws.base_output())
-                .map(|(x, h)| x - h)
-                .collect(),
-        };
         let gamma2 = query.gamma2();
-        let Some(widths) = bump_widths(&rest, &c, gamma2)? else {
-            return Ok(None);
+        let r0 = match accurate_residual(query.x().as_slice(), &rest, &c) {
+            Some(r) => r,
+            None if gamma2.sqrt() * f64::EPSILON * query.x().amax() <= CUBE_PLAIN_RESIDUAL_MAX => {
+                query
+                    .x()
+                    .iter()
+                    .zip(ws.base_output())
+                    .map(|(x, h)| x - h)
+                    .collect()
+            }
+            None => return Ok(None),
         };
         let rr: f64 = r0.iter().map(|t| t * t).sum();
-        let mut route = Cube {
+        Ok(Some(Cube {
             query,
             rest,
             powers: (a - 1.0, b - 1.0),
             lo: c.iter().map(|c| -c).collect(),
             hi: c.iter().map(|c| 1.0 - c).collect(),
-            c: c.clone(),
+            c,
             r0,
             offset: log_normaliser(model.dim_observed(), gamma2)
                 - 0.5 * gamma2 * rr
@@ -270,14 +322,31 @@ impl<'a> Cube<'a> {
             ws,
             dy: vec![0.0; d],
             terms: Vec::new(),
+        }))
+    }
+
+    /// Sets the route up around `centre` (σ of the posterior mode, or a point of the cube near
+    /// g(x)); `None` when it does not apply ([`Cube::base`]), or the box touches a face whose Beta
+    /// exponent is not a non-negative integer.
+    pub(super) fn new(
+        query: &'a Query<'a>,
+        centre: &[f64],
+        max_total: usize,
+    ) -> Result<Option<Self>, OracleError> {
+        let Some(mut route) = Cube::base(query, centre, max_total)? else {
+            return Ok(None);
+        };
+        let d = route.c.len();
+        let Some(widths) = bump_widths(&route.rest, &route.c, query.gamma2())? else {
+            return Ok(None);
         };
         // The edge margin counts from the bump's volume (see `log_volume`).
         let peak = route.log_integrand_at(&vec![0.0; d])? + log_volume(&widths);
         let mut half = CUBE_BOX_HALF_WIDTH;
         loop {
-            for k in 0..d {
-                route.lo[k] = (-half * widths[k]).max(-c[k]);
-                route.hi[k] = (half * widths[k]).min(1.0 - c[k]);
+            for (k, w) in widths.iter().enumerate() {
+                route.lo[k] = (-half * w).max(-route.c[k]);
+                route.hi[k] = (half * w).min(1.0 - route.c[k]);
             }
             let whole = (0..d).all(|k| route.on_face(k, false) && route.on_face(k, true));
             if whole || route.edges_below(peak - CUBE_EDGE_DROP)? {
@@ -297,28 +366,31 @@ impl<'a> Cube<'a> {
     }
 
     /// The route over the whole cube (module docs, "Whole cube"), differences taken from `centre`;
-    /// `None` where it does not apply: as for [`Cube::new`], or no bound L on ‖J_h‖ over the cube
-    /// ([`lipschitz_on_cube`]), or a rule fine enough for 1/(γL) beyond `max_nodes` per axis.
+    /// `None` where it does not apply: as for [`Cube::base`], a Beta exponent that is not a
+    /// non-negative integer, no bound on h's derivatives over the cube ([`derivative_bounds`]), or
+    /// a rule fine enough for the narrowest maximum (n ≥ π γ L_eff) beyond `max_nodes` per axis.
     pub(super) fn whole(
         query: &'a Query<'a>,
         centre: &[f64],
         max_nodes: usize,
         max_total: usize,
     ) -> Result<Option<Self>, OracleError> {
-        let Some(mut route) = Cube::new(query, centre, max_total)? else {
+        let rest = after_sigmoid(query.model().decoder())?;
+        let Some((l, m2)) = derivative_bounds(&rest) else {
             return Ok(None);
         };
-        let Some(l) = lipschitz_on_cube(&route.rest) else {
+        let Some(mut route) = Cube::base(query, centre, max_total)? else {
             return Ok(None);
         };
-        let needed = (std::f64::consts::FRAC_PI_2 * query.gamma2().sqrt() * l).ceil();
+        // A maximum whose height is within e^{−40} of the main one has ‖r‖ ≤ √(‖r̂‖² + 80/γ²);
+        // its curvature is at most γ²(L² + ‖r‖ M2) (module docs).
+        let gamma2 = query.gamma2();
+        let rr: f64 = route.r0.iter().map(|t| t * t).sum();
+        let l_eff = (l * l + m2 * (rr + 80.0 / gamma2).sqrt()).sqrt();
+        let needed = (std::f64::consts::PI * gamma2.sqrt() * l_eff).ceil();
         let integer = |p: f64| p >= 0.0 && p.fract() == 0.0;
         if !(needed <= max_nodes as f64 && integer(route.powers.0) && integer(route.powers.1)) {
             return Ok(None);
-        }
-        for k in 0..route.c.len() {
-            route.lo[k] = -route.c[k];
-            route.hi[k] = 1.0 - route.c[k];
         }
         route.min_nodes = needed as usize;
         Ok(Some(route))
@@ -375,10 +447,17 @@ impl<'a> Cube<'a> {
                             *di = side;
                             continue;
                         }
-                        let t = (r % GRID) as f64 / (GRID - 1) as f64;
+                        let j = r % GRID;
                         r /= GRID;
-                        // On a face of the cube ln y = −∞ (a > 1): below any level, as it should.
-                        *di = self.lo[i] + t * (self.hi[i] - self.lo[i]);
+                        // The box's own ends exactly (lo + 1·(hi − lo) can round past hi, outside
+                        // the cube: ln of a negative number). On a face of the cube ln y = −∞
+                        // (a > 1): below any level, as it should.
+                        *di = if j == GRID - 1 {
+                            self.hi[i]
+                        } else {
+                            let t = j as f64 / (GRID - 1) as f64;
+                            self.lo[i] + t * (self.hi[i] - self.lo[i])
+                        };
                     }
                     match self.log_integrand_at(&delta) {
                         Ok(v) if v <= level => {}
@@ -456,7 +535,8 @@ mod tests {
             DVector::zeros(2),
         )
         .unwrap();
-        let r = moebius_residual(&[0.48, 0.64], &m, &[0.75, 1.0]);
+        let rest = Decoder::new(2, vec![m.into()]).unwrap();
+        let r = accurate_residual(&[0.48, 0.64], &rest, &[0.75, 1.0]).unwrap();
         for (got, want) in r
             .iter()
             .zip([-1.7763568394002505e-17, 1.3322676295501878e-17])

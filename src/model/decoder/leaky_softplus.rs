@@ -102,7 +102,7 @@ impl LeakySoftplus {
     /// Newton started at the right end of that bracket decreases monotonically to the root (a convex
     /// increasing function is never undershot from the right) and converges quadratically. It stops
     /// when a step no longer decreases t (round-off), or as soon as a step δ leaves an error below
-    /// a quarter ulp of t: the error e before a step from the right is at most δ/α (δ = a(t)/a'(t)
+    /// a quarter ulp of t: the error e before a step from the right is at most δ/α (δ = (a(t) − y)/a'(t)
     /// with a(t) − y ≥ α e and a' ≤ 1), the error after it at most C·e² with
     /// C = max a''/(2 min a') ≤ (1 − α)/(8α), so C δ²/α² ≤ eps·|t|/4 suffices — one evaluation
     /// fewer than confirming convergence. Each step costs one exponential
