@@ -38,13 +38,12 @@
 //!
 //! **Base residual.** Where the posterior is cut by a face, log pθ(x) moves by ≈ γ·δ for a shift δ
 //! of x (E[r] ~ 1/γ, not the O(1/γ²) of an uncut posterior), so x − h(c) is formed to a few eps
-//! relative (compensated for one affine step, double-double through affine and Möbius steps,
-//! `accurate_residual`) rather than with the plain difference's eps·|x|; for other steps the route
+//! relative (double-double through affine and Möbius steps, `accurate_residual`) rather than with the plain difference's eps·|x|; for other steps the route
 //! applies only while γ·eps·‖x‖∞ ≤ [`CUBE_PLAIN_RESIDUAL_MAX`].
 
 use crate::error::OracleError;
 use crate::input::Query;
-use crate::lanes::math::dd::{two_prod, two_sum, Dd};
+use crate::lanes::math::dd::Dd;
 use crate::model::special::ln_beta;
 use crate::model::{Affine, Decoder, Moebius, Prior, Step, Workspace};
 use crate::objective::log_normaliser;
@@ -167,36 +166,13 @@ fn spectral_norm(w: &DMatrix<f64>) -> f64 {
     w.singular_values().max()
 }
 
-/// r̂ = x − (W c + b) for an affine h, in compensated arithmetic (Ogita–Rump–Oishi's Dot2 on
-/// Dekker's and Knuth's error-free products and sums), so that r̂ carries a relative error of a
-/// few eps instead of the absolute eps·|x| of a plain difference. That matters where the posterior
-/// is cut by a face: log pθ(x) then changes by γ²·E[r]·δ ≈ γ·δ for a shift δ of x (E[r] ~ 1/γ
-/// instead of the O(1/γ²) of an uncut posterior), so an ulp of x − h(c) would cost γ·eps·|x| —
-/// 1.8e-13 at γ² = 2³⁰ in `tests/marginal_bounded_image.rs`, 1e-11 at 1e12.
-fn compensated_residual(x: &[f64], aff: &Affine, c: &[f64]) -> Vec<f64> {
-    let (w, bias) = (aff.weight(), aff.bias());
-    (0..x.len())
-        .map(|i| {
-            let (mut s, mut comp) = two_sum(x[i], -bias[i]);
-            for (k, &ck) in c.iter().enumerate() {
-                let (p, ep) = two_prod(w[(i, k)], ck);
-                let (t, e) = two_sum(s, -p);
-                s = t;
-                comp += e - ep;
-            }
-            s + comp
-        })
-        .collect()
-}
-
 /// r̂ = x − h(c) to a few eps relative, or `None` for a chain with other steps than affine and
-/// Möbius ones: one affine step by [`compensated_residual`]; otherwise h(c) in double-double
-/// arithmetic step by step (relative error ~1e-30 per operation, rounded once at the end), so
-/// that a posterior cut by a face does not see γ·eps·|x|.
+/// Möbius ones: h(c) in double-double arithmetic step by step (relative error ~1e-30 per
+/// operation), x − h(c) rounded once at the end. That matters where the posterior is cut by a
+/// face: log pθ(x) then changes by γ²·E[r]·δ ≈ γ·δ for a shift δ of x (E[r] ~ 1/γ instead of the
+/// O(1/γ²) of an uncut posterior), so the plain difference's ulp of x would cost γ·eps·|x| —
+/// 1.8e-13 at γ² = 2³⁰ in `tests/marginal_bounded_image.rs`, 5e-12 at 2⁴⁰.
 fn accurate_residual(x: &[f64], rest: &Decoder, c: &[f64]) -> Option<Vec<f64>> {
-    if let [Step::Affine(aff)] = rest.steps() {
-        return Some(compensated_residual(x, aff, c));
-    }
     let mut u: Vec<Dd> = c.iter().map(|&t| Dd::from_f64(t)).collect();
     for step in rest.steps() {
         u = match step {
@@ -270,9 +246,10 @@ impl<'a> Cube<'a> {
     /// route does not apply: the first step is not a sigmoid, the prior is not Beta-logistic, the
     /// smallest rule exceeds the budget, or the base residual x − h(c) cannot be formed to a few
     /// eps relative (h not a chain of affine and Möbius steps) while γ·eps·‖x‖∞ could show
-    /// (module docs of `compensated_residual`).
+    /// (`accurate_residual`). `rest`: h, the steps after the sigmoid ([`after_sigmoid`]).
     fn base(
         query: &'a Query<'a>,
+        rest: Decoder,
         centre: &[f64],
         max_total: usize,
     ) -> Result<Option<Self>, OracleError> {
@@ -291,7 +268,6 @@ impl<'a> Cube<'a> {
         if !matches!((faces, smallest), (Some(f), Some(m)) if f <= max_total && m <= max_total) {
             return Ok(None);
         }
-        let rest = after_sigmoid(model.decoder())?;
         let c: Vec<f64> = centre.iter().map(|t| t.clamp(0.0, 1.0)).collect();
         let mut ws = rest.workspace();
         rest.set_base(&c, &mut ws)?;
@@ -336,7 +312,8 @@ impl<'a> Cube<'a> {
         centre: &[f64],
         max_total: usize,
     ) -> Result<Option<Self>, OracleError> {
-        let Some(mut route) = Cube::base(query, centre, max_total)? else {
+        let rest = after_sigmoid(query.model().decoder())?;
+        let Some(mut route) = Cube::base(query, rest, centre, max_total)? else {
             return Ok(None);
         };
         let d = route.c.len();
@@ -382,7 +359,7 @@ impl<'a> Cube<'a> {
         let Some((l, m2)) = derivative_bounds(&rest) else {
             return Ok(None);
         };
-        let Some(mut route) = Cube::base(query, centre, max_total)? else {
+        let Some(mut route) = Cube::base(query, rest, centre, max_total)? else {
             return Ok(None);
         };
         // A maximum whose height is within e^{−40} of the main one has ‖r‖ ≤ √(‖r̂‖² + 80/γ²);
@@ -511,22 +488,23 @@ mod tests {
     use super::*;
     use nalgebra::DVector;
 
-    /// The compensated base residuals against exact rational arithmetic (Python's `fractions`
+    /// The double-double base residuals against exact rational arithmetic (Python's `fractions`
     /// on the same doubles): x − (W c + b) for W = [[0.1], [0.7]], b = (0, 0.09), c = 3 (then 1.3),
     /// and x − c/‖c‖² for the Möbius map with α = 1, A = I, a = b = 0 at c = (0.75, 1), whose
     /// image (0.48, 0.64) is not a double. The plain differences give −5.55e-17 and 8.33e-17
     /// (3e-17 and 6e-17 off) and 0, 0 (all of the residual lost); these keep all but the last
     /// bits (1e-12 relative: the residual's own rounding plus the final sum's).
     #[test]
-    fn compensated_residuals_against_exact_rationals() {
+    fn accurate_residuals_against_exact_rationals() {
         let w = DMatrix::from_row_slice(2, 1, &[0.1, 0.7]);
         let aff = Affine::new(w, Some(DVector::from_vec(vec![0.0, 0.09]))).unwrap();
-        let r = compensated_residual(&[0.3, 0.0], &aff, &[3.0]);
+        let affine = Decoder::new(1, vec![aff.into()]).unwrap();
+        let r = accurate_residual(&[0.3, 0.0], &affine, &[3.0]).unwrap();
         assert!(
             (r[0] - -2.7755575615628914e-17).abs() <= 1e-12 * 2.8e-17,
             "{r:?}"
         );
-        let r = compensated_residual(&[0.0, 1.0], &aff, &[1.3]);
+        let r = accurate_residual(&[0.0, 1.0], &affine, &[1.3]).unwrap();
         assert!(
             (r[1] - 2.997602166487923e-17).abs() <= 1e-12 * 3e-17,
             "{r:?}"

@@ -79,8 +79,9 @@
 //! `integrand_is_unimodal`). That covers the authors' §4.3 model at large γ². Elsewhere — the
 //! authors' model at small γ², where the likelihood is broad — the race gets the route over the
 //! whole cube (`Cube::whole`), where nothing is truncated; its rules count only once their node
-//! spacing is below half the likelihood's narrowest width on the cube, 1/(γL), L a bound on ‖J_h‖
-//! there (checked against composite Gauss–Legendre over the whole square and cube, to 3e-15).
+//! spacing is below half the narrowest width 1/(γ L_eff) any maximum that matters can have, L_eff
+//! from bounds on h's first and second derivatives over the cube (`cube.rs`; checked against
+//! composite Gauss–Legendre over the whole square and cube, to 3e-15).
 //! Otherwise the route is offered as [`log_marginal_cube`], for a caller who knows the integrand
 //! has one maximum on the cube.
 //!

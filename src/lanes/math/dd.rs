@@ -14,8 +14,8 @@
 //! Accuracy. `two_sum`, `two_prod`: exact. add: relative error ≤ 2·2⁻¹⁰⁶ (no cancellation
 //! penalty beyond the exact one); mul: ≤ 4·2⁻¹⁰⁶; div: ≤ 8·2⁻¹⁰⁶ (QD's bounds, Hida–Li–Bailey
 //! 2001, and Joldes–Muller–Popescu 2017 for the add/mul bounds). This module is the arithmetic
-//! of the independent reference, never of the kernels; `two_sum` and `two_prod` also give the
-//! cube route of the marginal its compensated base residual.
+//! of the independent reference, never of the kernels; it also gives the cube route of the
+//! marginal its base residual x − h(c).
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 

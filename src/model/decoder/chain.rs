@@ -347,10 +347,28 @@ impl Decoder {
         x: &[f64],
         ws: &mut Workspace,
     ) -> Result<(), DecoderError> {
+        self.inverse_walk(x, ws, None)
+    }
+
+    /// The steps' inverses from the last to the first, into `ws`; with `clamp = Some(m)` every
+    /// coordinate entering a step with a bounded image (lo, hi) is first clamped into
+    /// [lo + m(hi − lo), hi − m(hi − lo)] ([`Decoder::inverse_clamped`]).
+    fn inverse_walk(
+        &self,
+        x: &[f64],
+        ws: &mut Workspace,
+        clamp: Option<f64>,
+    ) -> Result<(), DecoderError> {
         let n = self.steps.len();
         ws.acts[n].copy_from_slice(x);
         for l in (0..n).rev() {
             let (before, after) = ws.acts.split_at_mut(l + 1);
+            if let (Some(margin), Some((lo, hi))) = (clamp, self.steps[l].image_interval()) {
+                let m = margin * (hi - lo);
+                for t in after[0].iter_mut() {
+                    *t = t.clamp(lo + m, hi - m);
+                }
+            }
             let res = self.steps[l].inverse(&after[0], &mut before[l]);
             res.map_err(|e| match e {
                 DecoderError::Pole { what, .. } => DecoderError::Pole { step: l, what },
@@ -415,39 +433,19 @@ impl Decoder {
     /// [lo + m, hi − m], m = `margin`·(hi − lo). Equal to [`Decoder::inverse`] where the
     /// coordinates lie inside those bounds. A starting point for a search (the posterior mode of an
     /// x outside a sigmoid model's image), not an inverse. Errors: as [`Decoder::inverse_into`],
-    /// except outside a bounded image; `margin` must lie in (0, ½).
+    /// except outside a bounded image; `InvalidParameter` for a `margin` outside (0, ½).
     pub fn inverse_clamped(&self, x: &[f64], margin: f64) -> Result<DVector<f64>, DecoderError> {
         self.require_square()?;
         check_len("x", x, self.dim_out())?;
         check_finite("x", x)?;
-        assert!(
-            margin > 0.0 && margin < 0.5,
-            "margin {margin} outside (0, 1/2)"
-        );
-        let mut ws = self.workspace();
-        let n = self.steps.len();
-        ws.acts[n].copy_from_slice(x);
-        for l in (0..n).rev() {
-            let (before, after) = ws.acts.split_at_mut(l + 1);
-            if let Some((lo, hi)) = self.steps[l].image_interval() {
-                let m = margin * (hi - lo);
-                for t in after[0].iter_mut() {
-                    *t = t.clamp(lo + m, hi - m);
-                }
-            }
-            self.steps[l]
-                .inverse(&after[0], &mut before[l])
-                .map_err(|e| match e {
-                    DecoderError::Pole { what, .. } => DecoderError::Pole { step: l, what },
-                    e => e.at_step(l),
-                })?;
-            if before[l].iter().any(|t| !t.is_finite()) {
-                return Err(DecoderError::Pole {
-                    step: l,
-                    what: "inverse",
-                });
-            }
+        if !(margin > 0.0 && margin < 0.5) {
+            return Err(DecoderError::InvalidParameter {
+                step: None,
+                message: format!("clamp margin {margin} outside (0, 1/2)"),
+            });
         }
-        Ok(DVector::from_column_slice(&ws.acts[0]))
+        let mut ws = self.workspace();
+        self.inverse_walk(x, &mut ws, Some(margin))?;
+        Ok(DVector::from_column_slice(ws.input()))
     }
 }

@@ -78,7 +78,7 @@ impl LeakySoftplus {
         for ((o, si), &t) in out.iter_mut().zip(aux.iter_mut()).zip(u) {
             let e = math::exp(-t.abs());
             *o = self.value_from(t, math::ln_1p(e));
-            *si = if t >= 0.0 { 1.0 } else { e } / (1.0 + e);
+            *si = sigmoid_pair_from(t, e).0;
         }
     }
 
@@ -102,12 +102,12 @@ impl LeakySoftplus {
     /// Newton started at the right end of that bracket decreases monotonically to the root (a convex
     /// increasing function is never undershot from the right) and converges quadratically. It stops
     /// when a step no longer decreases t (round-off), or as soon as a step δ leaves an error below
-    /// a quarter ulp of t: the error e before a step from the right is at most δ/α (δ = (a(t) − y)/a'(t)
-    /// with a(t) − y ≥ α e and a' ≤ 1), the error after it at most C·e² with
+    /// a quarter ulp of t: the error e before a step from the right is at most δ/α
+    /// (δ = (a(t) − y)/a'(t) with a(t) − y ≥ α e and a' ≤ 1), the error after it at most C·e² with
     /// C = max a''/(2 min a') ≤ (1 − α)/(8α), so C δ²/α² ≤ eps·|t|/4 suffices — one evaluation
-    /// fewer than confirming convergence. Each step costs one exponential
-    /// and one log1p (the value and the slope from e = e^{−|t|}); 3–4 steps for |y| ≲ 3. The
-    /// result is the root to within a few ulps of t plus eps·|y|/a'(t).
+    /// fewer than confirming convergence. Each step costs one exponential and one log1p (the value
+    /// and the slope from e = e^{−|t|}); 3–4 steps for |y| ≲ 3. The result is the root to within a
+    /// few ulps of t plus eps·|y|/a'(t).
     pub fn inverse_scalar(&self, y: f64) -> Option<f64> {
         let linv = |v: f64| if v >= 0.0 { v } else { v / self.alpha };
         let lo = linv(y - (1.0 - self.alpha) * LN_2);
@@ -122,7 +122,7 @@ impl LeakySoftplus {
             if res <= 0.0 {
                 return Some(t);
             }
-            let step = res / self.slope(if t >= 0.0 { 1.0 } else { e } / (1.0 + e));
+            let step = res / self.slope(sigmoid_pair_from(t, e).0);
             let next = (t - step).max(lo);
             if next >= t {
                 return Some(t);
