@@ -3,6 +3,7 @@
 //! | file | contents |
 //! | --- | --- |
 //! | `prior.rs` | [`Prior`]: Gaussian, logistic and Beta-logistic factors m of p0(z) = Π m(z_k), log m and three derivatives |
+//! | `prior_block.rs` | log p0 on a block of lanes, bit for bit the scalar sum |
 //! | `source.rs` | [`Source`]: data laws of §4 (the priors, uniform, shifted and unit Beta, Laplace) |
 //! | `sigmoid.rs` | the logistic sigmoid and softplus, evaluated without overflow or cancellation |
 //! | `special.rs` | ln Γ and ln B |
@@ -17,6 +18,7 @@ pub mod decoder;
 pub mod generate;
 mod generative_model;
 mod prior;
+mod prior_block;
 mod sigmoid;
 mod source;
 pub mod special;

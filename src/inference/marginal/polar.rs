@@ -48,7 +48,8 @@
 use crate::error::OracleError;
 use crate::inference::PosteriorMode;
 use crate::input::Query;
-use crate::model::Workspace;
+use crate::lanes::{Block, LANES};
+use crate::model::{BlockWorkspace, Workspace};
 use crate::objective::log_normaliser;
 use crate::quadrature::{log_sum_exp, GaussLegendre};
 use crate::tol::{
@@ -64,6 +65,9 @@ pub(super) struct Polar<'a> {
     pole: Vec<f64>,
     max_total: usize,
     ws: Workspace,
+    bws: BlockWorkspace,
+    /// A block of nodes z, one per lane.
+    zb: Block,
     z: Vec<f64>,
     terms: Vec<f64>,
     shells: Vec<f64>,
@@ -79,7 +83,8 @@ pub(super) struct Polar<'a> {
     /// e^ρ s_min and e^ρ s_max from the pole.
     s_min: f64,
     s_max: f64,
-    dir: Vec<f64>,
+    /// The rule's directions mapped by the shape, C ω (d per direction, concatenated).
+    dirs: Vec<f64>,
 }
 
 /// The product rule on S^{d−1} with n nodes per polar angle and 2n in the azimuth: directions
@@ -182,6 +187,8 @@ impl<'a> Polar<'a> {
             pole: pole.as_slice().to_vec(),
             max_total,
             ws: model.decoder().workspace(),
+            bws: model.decoder().block_workspace(),
+            zb: Block::zeros(d),
             z: vec![0.0; d],
             terms: Vec::new(),
             shells: Vec::new(),
@@ -191,7 +198,7 @@ impl<'a> Polar<'a> {
             rho_start,
             s_min,
             s_max,
-            dir: vec![0.0; d],
+            dirs: Vec::new(),
         })
     }
 
@@ -207,31 +214,52 @@ impl<'a> Polar<'a> {
         (route.s_max > POLAR_WHITEN_MIN_COND * route.s_min).then_some(route)
     }
 
-    /// log of the shell at ρ: log Σ_ω w_ω p0(z) e^{−(γ²/2)‖x − f(z)‖²} + dρ, z = a + e^ρ C ω.
-    fn log_shell(&mut self, rho: f64, dirs: &[f64], logw: &[f64]) -> Result<f64, OracleError> {
+    /// log of the shell at ρ: log Σ_ω w_ω p0(z) e^{−(γ²/2)‖x − f(z)‖²} + dρ, z = a + e^ρ C ω, over
+    /// the shaped directions `self.dirs` ([`LANES`] at a time through the decoder's block form;
+    /// each term bit for bit that of the node-by-node loop, which a block with a failing lane
+    /// falls back to, so that the error is the first failing node's).
+    fn log_shell(&mut self, rho: f64, logw: &[f64]) -> Result<f64, OracleError> {
         let model = self.query.model();
         let (dec, prior) = (model.decoder(), model.prior());
         let d = self.z.len();
         let r = rho.exp();
         let half_g2 = 0.5 * self.query.gamma2();
         self.terms.clear();
-        for (omega, &lw) in dirs.chunks_exact(d).zip(logw) {
-            for (i, c) in self.dir.iter_mut().enumerate() {
-                *c = (0..d).map(|k| self.shape[(i, k)] * omega[k]).sum::<f64>();
+        let count = logw.len();
+        for j0 in (0..count).step_by(LANES) {
+            let valid = LANES.min(count - j0);
+            // Lanes past the last direction repeat it; they are computed, not summed.
+            for (i, zi) in self.zb.coords_mut().iter_mut().enumerate() {
+                for (l, zl) in zi.iter_mut().enumerate() {
+                    let j = (j0 + l).min(count - 1);
+                    *zl = self.pole[i] + r * self.dirs[j * d + i];
+                }
             }
-            for ((z, a), o) in self.z.iter_mut().zip(&self.pole).zip(&self.dir) {
-                *z = a + r * o;
+            if dec.eval_block(&self.zb, &mut self.bws, false).is_ok() {
+                let out = self.bws.output();
+                let log_p0 = prior.log_density_sum_block(&self.zb);
+                for l in 0..valid {
+                    let mut rr = 0.0;
+                    for (x, f) in self.query.x().iter().zip(out.coords()) {
+                        rr += (x - f[l]) * (x - f[l]);
+                    }
+                    self.terms.push(logw[j0 + l] + log_p0[l] - half_g2 * rr);
+                }
+                continue;
             }
-            dec.eval(&self.z, &mut self.ws, false)?;
-            let rr: f64 = self
-                .query
-                .x()
-                .iter()
-                .zip(self.ws.output())
-                .map(|(x, f)| (x - f) * (x - f))
-                .sum();
-            self.terms
-                .push(lw + prior.log_density_sum(&self.z) - half_g2 * rr);
+            for (j, &lw) in (j0..).zip(&logw[j0..j0 + valid]) {
+                let dir = &self.dirs[j * d..(j + 1) * d];
+                for ((z, a), o) in self.z.iter_mut().zip(&self.pole).zip(dir) {
+                    *z = a + r * o;
+                }
+                dec.eval(&self.z, &mut self.ws, false)?;
+                let mut rr = 0.0;
+                for (x, f) in self.query.x().iter().zip(self.ws.output()) {
+                    rr += (x - f) * (x - f);
+                }
+                self.terms
+                    .push(lw + prior.log_density_sum(&self.z) - half_g2 * rr);
+            }
         }
         Ok(log_sum_exp(&self.terms) + d as f64 * rho)
     }
@@ -239,7 +267,14 @@ impl<'a> Polar<'a> {
     /// log pθ(x) on the n-rule (module docs); `None` past the budget of `max_total` evaluations.
     pub(super) fn log_marginal(&mut self, n: usize) -> Result<Option<f64>, OracleError> {
         let d = self.z.len();
-        let (dirs, logw) = sphere_rule(d, n)?;
+        let (omegas, logw) = sphere_rule(d, n)?;
+        self.dirs.clear();
+        for omega in omegas.chunks_exact(d) {
+            for i in 0..d {
+                let c = (0..d).map(|k| self.shape[(i, k)] * omega[k]).sum::<f64>();
+                self.dirs.push(c);
+            }
+        }
         let h = POLAR_STEP_TIMES_NODES / n as f64;
         let norm_a = self.pole.iter().map(|a| a * a).sum::<f64>().sqrt();
         let rho0 = self.rho_start;
@@ -264,7 +299,7 @@ impl<'a> Polar<'a> {
                     });
                 }
                 let rho = rho0 + j as f64 * h;
-                let s = self.log_shell(rho, &dirs, &logw)?;
+                let s = self.log_shell(rho, &logw)?;
                 self.shells.push(s);
                 let running = log_sum_exp(&self.shells);
                 let past = if dir > 0.0 {

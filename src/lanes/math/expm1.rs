@@ -77,7 +77,7 @@ pub fn expm1(x: f64) -> f64 {
 }
 
 /// [`expm1`] on every lane, bit-identical to it lane by lane, vectorised.
-#[inline]
+#[inline(always)]
 pub fn expm1_lanes<const N: usize>(x: [f64; N]) -> [f64; N] {
     expm1_kernel(Lanes(x)).0
 }

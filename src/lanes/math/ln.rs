@@ -41,7 +41,7 @@ pub fn ln(x: f64) -> f64 {
 }
 
 /// [`ln`] on every lane, bit-identical to it lane by lane, vectorised.
-#[inline]
+#[inline(always)]
 pub fn ln_lanes<const N: usize>(x: [f64; N]) -> [f64; N] {
     ln_kernel(Lanes(x)).0
 }

@@ -85,7 +85,7 @@ pub fn sigmoid_pair(u: f64) -> (f64, f64) {
 }
 
 /// [`sigmoid_pair`] on every lane, bit-identical to it lane by lane, vectorised: (σ(u), σ(−u)).
-#[inline]
+#[inline(always)]
 pub fn sigmoid_pair_lanes<const N: usize>(u: [f64; N]) -> ([f64; N], [f64; N]) {
     let (a, b) = sigmoid_kernel(Lanes(u));
     (a.0, b.0)

@@ -316,6 +316,12 @@ mod tests {
     /// summation order matters) and lanes over 1e-8 … 1e8.
     #[test]
     fn lane_kernels_match_their_portable_twins_bit_for_bit() {
+        check();
+        crate::lanes::dispatch::with_avx2_at_most(check);
+    }
+
+    /// The body of `lane_kernels_match_their_portable_twins_bit_for_bit`, run once per vector unit.
+    fn check() {
         let w = DMatrix::from_fn(4, 3, |i, j| {
             (1.7 * i as f64 - 2.3 * j as f64 + 0.1).powi(3) / 7.0
         });

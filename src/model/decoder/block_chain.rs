@@ -312,6 +312,12 @@ mod tests {
     /// (`==` on every entry: the same operations in the same order).
     #[test]
     fn blocks_equal_the_scalar_form_lane_by_lane() {
+        check();
+        crate::lanes::dispatch::with_avx2_at_most(check);
+    }
+
+    /// The body of `blocks_equal_the_scalar_form_lane_by_lane`, run once per vector unit.
+    fn check() {
         let mut r = rng(41);
         for d in [1usize, 2, 3, 5] {
             let mut decs: Vec<(&str, Decoder)> = Family::ALL

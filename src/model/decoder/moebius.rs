@@ -17,7 +17,9 @@
 //! digits as ε·‖a‖/‖z − a‖.
 
 use super::error::{check_finite, DecoderError};
+use super::step_block::{LaneScratch, StepBlockOps};
 use super::StepOps;
+use crate::lanes::{avx2_kernel, Block, LANES};
 use crate::tol::ORTHOGONALITY_TOL;
 use nalgebra::{DMatrix, DVector};
 
@@ -332,5 +334,84 @@ impl StepOps for Moebius {
             *o = self.pole[j] + k * aty;
         }
         Ok(())
+    }
+}
+
+/// The block forms: the loops of the scalar form with the lanes innermost, each lane bit for bit
+/// the scalar form's (sums from the same starting values, in the same order).
+impl StepBlockOps for Moebius {
+    fn forward_block(&self, z: &Block, out: &mut Block, _: &mut LaneScratch) {
+        forward_lanes(self, z, out);
+    }
+
+    fn forward_diff_block(
+        &self,
+        u0: &[f64],
+        _base_aux: &[f64],
+        du: &Block,
+        out: &mut Block,
+        _aux: &mut Block,
+        _: &mut LaneScratch,
+    ) {
+        forward_diff_lanes(self, u0, du, out);
+    }
+}
+
+avx2_kernel! {
+    /// f(z) = b + (α/s) A v, v = z − a, s = ‖v‖², over the lanes (`StepOps::forward`; its sums
+    /// fold from −0.0 like f64's `Sum`).
+    fn forward_lanes / forward_lanes_portable(m: &Moebius, z: &Block, out: &mut Block) {
+        let mut s = [-0.0; LANES];
+        for (zj, &aj) in z.coords().iter().zip(m.pole.iter()) {
+            for (sl, &t) in s.iter_mut().zip(zj) {
+                *sl += (t - aj) * (t - aj);
+            }
+        }
+        let k = s.map(|s| m.alpha / s);
+        for (i, o) in out.coords_mut().iter_mut().enumerate() {
+            let mut av = [-0.0; LANES];
+            for (j, (zj, &aj)) in z.coords().iter().zip(m.pole.iter()).enumerate() {
+                let aij = m.a_mat[(i, j)];
+                for (al, &t) in av.iter_mut().zip(zj) {
+                    *al += aij * (t - aj);
+                }
+            }
+            for l in 0..LANES {
+                o[l] = m.shift[i] + k[l] * av[l];
+            }
+        }
+    }
+}
+
+avx2_kernel! {
+    /// f(u0 + Δ) − f(u0) in the exact rational form of `StepOps::forward_diff`, over the lanes
+    /// of Δ with the base u0 shared.
+    fn forward_diff_lanes / forward_diff_lanes_portable(m: &Moebius, u0: &[f64], du: &Block, out: &mut Block) {
+        let s0 = m.sq_dist(u0);
+        let (mut vd, mut dd) = ([0.0; LANES], [0.0; LANES]);
+        for ((dj, &u0j), &aj) in du.coords().iter().zip(u0).zip(m.pole.iter()) {
+            for l in 0..LANES {
+                vd[l] += (u0j - aj) * dj[l];
+                dd[l] += dj[l] * dj[l];
+            }
+        }
+        let mut ds = [0.0; LANES];
+        let mut k = [0.0; LANES];
+        for l in 0..LANES {
+            ds[l] = 2.0 * vd[l] + dd[l];
+            k[l] = m.alpha / ((s0 + ds[l]) * s0);
+        }
+        for (i, o) in out.coords_mut().iter_mut().enumerate() {
+            let mut acc = [0.0; LANES];
+            for (j, (dj, (&u0j, &aj))) in du.coords().iter().zip(u0.iter().zip(m.pole.iter())).enumerate() {
+                let aij = m.a_mat[(i, j)];
+                for l in 0..LANES {
+                    acc[l] += aij * (s0 * dj[l] - ds[l] * (u0j - aj));
+                }
+            }
+            for l in 0..LANES {
+                o[l] = k[l] * acc[l];
+            }
+        }
     }
 }

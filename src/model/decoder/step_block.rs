@@ -8,7 +8,7 @@
 //! softplus: the MLP decoders; the elementwise sigmoid, tanh and leaky ReLU through
 //! `elementwise_step!`).
 
-use super::{Moebius, Step, StepOps};
+use super::{Step, StepOps};
 use crate::lanes::{Block, Lanes, MatBlock, LANES};
 use nalgebra::DMatrix;
 
@@ -159,8 +159,6 @@ pub(crate) trait StepBlockOps: StepOps {
 
 /// Affine and leaky-softplus steps override the block forms (in their own files); the Möbius
 /// step runs its scalar form lane by lane.
-impl StepBlockOps for Moebius {}
-
 /// `dispatch_block!(step, s => expr)`: as the scalar `dispatch!`, for the block contract.
 macro_rules! dispatch_block {
     ($step:expr, $s:ident => $e:expr) => {
