@@ -1,6 +1,9 @@
 //! Sums that keep their digits: Neumaier's compensated sum, log-sum-exp, and the sample mean with
 //! its standard error (Welford).
 
+use crate::lanes::math::{exp, exp_lanes};
+use crate::lanes::{avx2_kernel, LANES};
+
 /// Neumaier's compensated summation: the error of a sum of N terms is ~2 eps·Σ|terms| independent of
 /// N (instead of ~N eps·Σ|terms| for the naive loop).
 #[derive(Debug, Clone, Copy, Default)]
@@ -11,14 +14,14 @@ pub struct Neumaier {
 
 impl Neumaier {
     /// Adds a term.
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, x: f64) {
+        // The rounding error e = (sum + x) − t, exactly, by Knuth's branch-free TwoSum; it is the
+        // same number Neumaier's branch on |sum| ≥ |x| computes (both are exact), without the
+        // unpredictable branch in the quadratures' node loops.
         let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.comp += (self.sum - t) + x;
-        } else {
-            self.comp += (x - t) + self.sum;
-        }
+        let bb = t - self.sum;
+        self.comp += (self.sum - (t - bb)) + (x - bb);
         self.sum = t;
     }
 
@@ -31,16 +34,35 @@ impl Neumaier {
 
 /// log Σ_j e^{a_j}, shifted by the maximum and summed with compensation: no overflow, and the
 /// result is accurate to a few ulps of its size plus eps·log(n). −∞ for an empty or all −∞ input.
+/// The exponentials are the crate's (< 1 ulp, [`crate::lanes::math::exp`]), [`LANES`] at a time
+/// on the vector unit, summed in input order: the same bits on every machine.
 pub fn log_sum_exp(a: &[f64]) -> f64 {
     let m = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !m.is_finite() {
         return m;
     }
     let mut acc = Neumaier::default();
-    for &v in a {
-        acc.add((v - m).exp());
-    }
+    add_exp_shifted(a, m, &mut acc);
     m + acc.sum().ln()
+}
+
+avx2_kernel! {
+    /// Adds e^{a_j − m} to `acc` in the order of `a`, the exponentials over blocks of lanes.
+    fn add_exp_shifted / add_exp_shifted_portable(a: &[f64], m: f64, acc: &mut Neumaier) {
+        let mut blocks = a.chunks_exact(LANES);
+        for block in &mut blocks {
+            let mut x = [0.0; LANES];
+            for (xl, &v) in x.iter_mut().zip(block) {
+                *xl = v - m;
+            }
+            for e in exp_lanes(x) {
+                acc.add(e);
+            }
+        }
+        for &v in blocks.remainder() {
+            acc.add(exp(v - m));
+        }
+    }
 }
 
 /// The mean of i.i.d. samples with its standard error: a Monte Carlo estimate.
@@ -111,6 +133,34 @@ mod tests {
             Tol::Rel(f64::EPSILON),
         );
         assert_eq!(log_sum_exp(&[]), f64::NEG_INFINITY);
+    }
+
+    /// The blocked exponentials: a long input (whole blocks and a remainder) against the same sum
+    /// with the standard library's e^x term by term — each term differs by < 1 ulp between the
+    /// two (both < 1 ulp from the true value), the compensated sums by ~eps, and log of a sum ≥ 1
+    /// adds ~eps: 4 eps relative. The AVX-512, AVX2 and portable compilations give the same bits.
+    #[test]
+    fn log_sum_exp_in_blocks() {
+        let a: Vec<f64> = (0..1003)
+            .map(|i| -50.0 * ((i * 37 % 1003) as f64 / 1003.0) + 3.0)
+            .collect();
+        let m = 3.0;
+        let mut libm = Neumaier::default();
+        for &v in &a {
+            libm.add((v - m).exp());
+        }
+        let want = m + libm.sum().ln();
+        let got = log_sum_exp(&a);
+        assert_within("lse blocks", &[got], &[want], Tol::Rel(4.0 * f64::EPSILON));
+        let run = |f: fn(&[f64], f64, &mut Neumaier)| {
+            let mut acc = Neumaier::default();
+            f(&a, m, &mut acc);
+            acc.sum().to_bits()
+        };
+        let dispatched = run(add_exp_shifted);
+        assert_eq!(dispatched, run(add_exp_shifted_portable));
+        let avx2 = crate::lanes::dispatch::with_avx2_at_most(|| run(add_exp_shifted));
+        assert_eq!(dispatched, avx2);
     }
 
     /// Welford against the two-pass textbook formulas on data with a large offset (where the
