@@ -20,7 +20,7 @@
 
 use super::error::DecoderError;
 use super::step::add_diagonal_sandwich;
-use super::step_block::{LaneScratch, StepBlockOps};
+use super::step_block::{inverse_lane_by_lane, LaneScratch, StepBlockOps};
 use super::StepOps;
 use crate::lanes::avx2_kernel;
 use crate::lanes::{math, Block, Lanes, MatBlock, LANES};
@@ -471,6 +471,77 @@ impl StepBlockOps for LeakySoftplus {
     /// it), summed in the scalar form's order.
     fn log_abs_det_block(&self, z: &Block, out: &mut Lanes, _: &mut LaneScratch) {
         log_abs_det_lanes(self, z, out);
+    }
+
+    /// a⁻¹ on every lane: [`LeakySoftplus::inverse_scalar`]'s Newton iteration run on all lanes
+    /// together (exp and log1p over the lanes), each lane stopping where the scalar form stops —
+    /// lane by lane the same bits. A lane that does not converge sends the block to the scalar
+    /// form, which reports it.
+    fn inverse_block(
+        &self,
+        x: &Block,
+        out: &mut Block,
+        s: &mut LaneScratch,
+    ) -> Result<(), DecoderError> {
+        let mut converged = true;
+        inverse_lanes(self, x, out, &mut converged);
+        if converged {
+            return Ok(());
+        }
+        inverse_lane_by_lane(self, x, out, s)
+    }
+}
+
+avx2_kernel! {
+    /// The Newton iteration of `inverse_scalar` over the lanes of each coordinate; `converged`
+    /// false when some lane's bracket is not finite or its iteration runs out.
+    fn inverse_lanes / inverse_lanes_portable(
+        a: &LeakySoftplus,
+        x: &Block,
+        out: &mut Block,
+        converged: &mut bool,
+    ) {
+        let linv = |v: f64| if v >= 0.0 { v } else { v / a.alpha };
+        let bound = (1.0 - a.alpha) / (8.0 * a.alpha.powi(3));
+        for (o, y) in out.coords_mut().iter_mut().zip(x.coords()) {
+            let lo = y.map(|y| linv(y - (1.0 - a.alpha) * LN_2));
+            let mut t = y.map(linv);
+            if !(t.iter().chain(&lo).all(|v| v.is_finite())) {
+                *converged = false;
+                return;
+            }
+            let mut done = [false; LANES];
+            for _ in 0..SOFTPLUS_INVERSE_MAX_ITER {
+                let e = math::exp_lanes(t.map(|t| -t.abs()));
+                let lp = math::ln_1p_lanes(e);
+                for l in 0..LANES {
+                    if done[l] {
+                        continue;
+                    }
+                    let res = a.value_from(t[l], lp[l]) - y[l];
+                    if res <= 0.0 {
+                        (o[l], done[l]) = (t[l], true);
+                        continue;
+                    }
+                    let step = res / a.slope(sigmoid_pair_from(t[l], e[l]).0);
+                    let next = (t[l] - step).max(lo[l]);
+                    if next >= t[l] {
+                        (o[l], done[l]) = (t[l], true);
+                    } else if bound * step * step <= 0.25 * f64::EPSILON * next.abs() {
+                        (o[l], done[l]) = (next, true);
+                    } else {
+                        t[l] = next;
+                    }
+                }
+                if done.iter().all(|&d| d) {
+                    break;
+                }
+            }
+            if !done.iter().all(|&d| d) {
+                *converged = false;
+                return;
+            }
+        }
     }
 }
 

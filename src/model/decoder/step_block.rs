@@ -8,7 +8,7 @@
 //! softplus: the MLP decoders; the elementwise sigmoid, tanh and leaky ReLU through
 //! `elementwise_step!`).
 
-use super::{Step, StepOps};
+use super::{DecoderError, Step, StepOps};
 use crate::lanes::{Block, Lanes, MatBlock, LANES};
 use nalgebra::DMatrix;
 
@@ -155,6 +155,32 @@ pub(crate) trait StepBlockOps: StepOps {
             *o = self.log_abs_det(&s.z);
         }
     }
+
+    /// out = s⁻¹(x), lane by lane (square steps); the first lane's error, if any.
+    fn inverse_block(
+        &self,
+        x: &Block,
+        out: &mut Block,
+        s: &mut LaneScratch,
+    ) -> Result<(), DecoderError> {
+        inverse_lane_by_lane(self, x, out, s)
+    }
+}
+
+/// out = s⁻¹(x) by the scalar inverse, lane by lane: the default block form, and the fallback of
+/// the lane kernels (which then report the first failing lane's error).
+pub(crate) fn inverse_lane_by_lane(
+    step: &(impl StepOps + ?Sized),
+    x: &Block,
+    out: &mut Block,
+    s: &mut LaneScratch,
+) -> Result<(), DecoderError> {
+    for l in 0..LANES {
+        x.read_lane(l, &mut s.r);
+        step.inverse(&s.r, &mut s.z)?;
+        out.write_lane(l, &s.z);
+    }
+    Ok(())
 }
 
 /// Affine and leaky-softplus steps override the block forms (in their own files); the Möbius
@@ -217,5 +243,13 @@ impl StepBlockOps for Step {
     }
     fn log_abs_det_block(&self, z: &Block, out: &mut Lanes, s: &mut LaneScratch) {
         dispatch_block!(self, st => st.log_abs_det_block(z, out, s))
+    }
+    fn inverse_block(
+        &self,
+        x: &Block,
+        out: &mut Block,
+        s: &mut LaneScratch,
+    ) -> Result<(), DecoderError> {
+        dispatch_block!(self, st => st.inverse_block(x, out, s))
     }
 }
